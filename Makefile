@@ -1,0 +1,62 @@
+# Two commands for a newcomer: `make run` serves the demo site, `make test` runs every check.
+# Both create .venv with a Python >= 3.12 found on this machine, and reinstall only when
+# pyproject.toml changed.
+
+PORT ?= 8000
+VENV := .venv
+VPY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+MANAGE := $(VPY) manage.py
+
+# A Python >= 3.12: PYTHON if given, else the newest on PATH, else one installed by pyenv.
+PYTHON ?= $(shell \
+	ok() { "$$1" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; }; \
+	for p in python3.14 python3.13 python3.12 python3; do \
+		if command -v $$p >/dev/null 2>&1 && ok $$p; then command -v $$p; exit 0; fi; \
+	done; \
+	root=$$(pyenv root 2>/dev/null); \
+	for p in $$(ls -d "$$root"/versions/3.*/bin/python3 2>/dev/null | sort -rV); do \
+		if ok $$p; then echo $$p; exit 0; fi; \
+	done)
+
+.PHONY: install run test lint format clean
+
+$(VPY):
+	@if [ -z "$(PYTHON)" ]; then \
+		echo "Embargo needs Python 3.12 or newer (Django 6 requires it), and none was found."; \
+		echo "Install one (e.g. 'apt-get install python3.13' or 'pyenv install 3.13'),"; \
+		echo "or point to it: make $(MAKECMDGOALS) PYTHON=/path/to/python3.12"; \
+		exit 1; \
+	fi
+	@echo "Creating $(VENV) with $(PYTHON)"
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(VPY)
+	$(VPY) -m pip install --quiet --upgrade pip
+	$(VPY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: export EMBARGO_ENVIRONMENT ?= development
+run: $(STAMP)
+	$(MANAGE) migrate --no-input
+	$(MANAGE) load_demo
+	$(MANAGE) collectstatic --no-input --verbosity 0
+	@echo "Embargo is at http://127.0.0.1:$(PORT)/ (Ctrl-C stops it)"
+	$(MANAGE) runserver 127.0.0.1:$(PORT)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+test: export EMBARGO_ENVIRONMENT = test
+test: $(STAMP) lint
+	$(VENV)/bin/pytest
+
+clean:
+	rm -rf $(VENV) var/static .pytest_cache .ruff_cache

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class ArticlesConfig(AppConfig):
+    name = "articles"
+    verbose_name = "Articles"
+
+    def ready(self) -> None:
+        from articles import checks  # noqa: F401  (registers the system checks)

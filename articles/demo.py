@@ -1,0 +1,128 @@
+"""The demo newsroom: the published Mythos story, and an embargoed follow-up only early access can read."""
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import frontmatter
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+from PIL import Image, ImageDraw
+
+from articles import services
+from articles.models import Article
+from articles.roles import setup_roles
+
+DEMO_DIR = Path(__file__).resolve().parent / "demo"
+DEMO_PASSWORD = "embargo-demo"  # noqa: S105  (set only in development; see load_demo)
+
+
+@dataclass
+class DemoResult:
+    created: list[str]
+
+
+def _story(name: str) -> frontmatter.Post:
+    return frontmatter.load(DEMO_DIR / name)
+
+
+def _user(username: str, *, groups: list[str], staff: bool, first_name: str, created: list[str]):
+    user, was_created = get_user_model().objects.get_or_create(
+        username=username, defaults={"is_staff": staff, "first_name": first_name}
+    )
+    if was_created:
+        if settings.ENVIRONMENT == "development":
+            user.set_password(DEMO_PASSWORD)
+        else:
+            user.set_unusable_password()
+        user.save()
+        created.append(f"user {username}")
+    user.groups.add(*Group.objects.filter(name__in=groups))
+    return user
+
+
+def timeline_png() -> io.BytesIO:
+    """A small generated chart standing in for an embargoed graphic."""
+    image = Image.new("RGB", (640, 240), "#f4f1ea")
+    draw = ImageDraw.Draw(image)
+    draw.line((40, 160, 600, 160), fill="#1d3557", width=4)
+    for x, label in (
+        (80, "26-27 Mar: cache found"),
+        (300, "Fortune informs"),
+        (500, "Access restricted"),
+    ):
+        draw.ellipse((x - 8, 152, x + 8, 168), fill="#e63946")
+        draw.text((x - 40, 180), label, fill="#1d3557")
+    draw.text((40, 40), "Exposure timeline (as reported)", fill="#1d3557")
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    buffer.size = buffer.tell()
+    buffer.seek(0)
+    return buffer
+
+
+def briefing_pdf() -> io.BytesIO:
+    """A one-page generated PDF standing in for an embargoed briefing document."""
+    image = Image.new("RGB", (595, 842), "white")
+    ImageDraw.Draw(image).text((60, 80), "EMBARGOED BRIEFING - demo document", fill="black")
+    buffer = io.BytesIO()
+    image.save(buffer, format="PDF")
+    buffer.size = buffer.tell()
+    buffer.seek(0)
+    return buffer
+
+
+def load_demo() -> DemoResult:
+    """Create the demo content once; running it again changes nothing."""
+    created: list[str] = []
+    with transaction.atomic():
+        created += [f"group {name}" for name in setup_roles()]
+        editor = _user(
+            "editor",
+            groups=["Editors", "Publishers"],
+            staff=True,
+            first_name="Demo",
+            created=created,
+        )
+        reader = _user(
+            "early-reader",
+            groups=["Early access"],
+            staff=False,
+            first_name="Early",
+            created=created,
+        )
+        story = _story("the-mythos-leak.md")
+        if not Article.objects.filter(slug=story["slug"]).exists():
+            article = services.article_create(
+                actor=None,
+                author=editor,
+                slug=story["slug"],
+                title=story["title"],
+                summary=story["summary"],
+                body=story.content,
+                tags=story["tags"],
+            )
+            services.article_publish(actor=None, article=article)
+            created.append(f"published article {article.slug}")
+        follow_up = _story("mythos-follow-up.md")
+        if not Article.objects.filter(slug=follow_up["slug"]).exists():
+            article = services.article_create(
+                actor=None,
+                author=editor,
+                slug=follow_up["slug"],
+                title=follow_up["title"],
+                summary=follow_up["summary"],
+                body=follow_up.content,
+                tags=follow_up["tags"],
+                files=[
+                    ("exposure-timeline.png", timeline_png()),
+                    ("audit-briefing.pdf", briefing_pdf()),
+                ],
+            )
+            early_access = Group.objects.get(name="Early access")
+            services.access_grant(actor=None, article=article, perm="view", group=early_access)
+            services.access_grant(actor=None, article=article, perm="view", user=reader)
+            created.append(f"embargoed draft {article.slug}")
+    return DemoResult(created=created)

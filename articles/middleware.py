@@ -1,0 +1,58 @@
+"""Response headers by visibility, and the page cache that only ever holds public pages."""
+
+import hashlib
+
+from django.conf import settings
+from django.core.cache import cache
+
+from articles.caching import mark_private, public_generation
+
+
+class EmbargoHeadersMiddleware:
+    """Private by default: any response a view did not explicitly mark public is private, no-store."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not getattr(response, "embargo_public", False):
+            mark_private(response, no_referrer=getattr(response, "embargo_no_referrer", False))
+        return response
+
+
+class PublicPageCacheMiddleware:
+    """Serve and store public pages for readers without a session; never anything else."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not self._may_use_cache(request):
+            return self.get_response(request)
+        key = self._key(request, public_generation())
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
+        response = self.get_response(request)
+        if (
+            getattr(response, "embargo_public", False)
+            and response.status_code == 200
+            and not response.streaming
+            and response.embargo_max_age > 0
+        ):
+            cache.set(key, response, timeout=response.embargo_max_age)
+        return response
+
+    @staticmethod
+    def _may_use_cache(request) -> bool:
+        return (
+            request.method in ("GET", "HEAD")
+            and settings.SESSION_COOKIE_NAME not in request.COOKIES
+            and "HTTP_AUTHORIZATION" not in request.META
+        )
+
+    @staticmethod
+    def _key(request, generation: str) -> str:
+        url = f"{request.method}:{request.get_host()}{request.get_full_path()}"
+        return f"embargo:page:{generation}:{hashlib.sha256(url.encode()).hexdigest()}"

@@ -1,0 +1,257 @@
+"""Embargo's data: articles, their immutable revisions, private assets, preview links and the audit trail.
+
+The visibility rule is not here: it lives in ``querysets.py`` (as SQL) and ``access.py`` (as answers).
+"""
+
+import secrets
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+from articles.querysets import ArticleQuerySet, AssetQuerySet
+from articles.storage import asset_storage, new_storage_key
+
+validate_slug = RegexValidator(
+    r"^[a-z0-9]+(?:-[a-z0-9]+)*\Z",
+    message=(
+        "Use lowercase letters, digits and single hyphens only, e.g. “mythos-leak”: "
+        "no spaces, capitals, accents, or other characters that do not belong in a URL."
+    ),
+    code="invalid_slug",
+)
+
+
+def new_asset_token() -> str:
+    """An unguessable 192-bit, URL-safe token: the only handle an asset URL carries."""
+    return secrets.token_urlsafe(24)
+
+
+def new_preview_key() -> str:
+    return secrets.token_urlsafe(18)
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    IN_REVIEW = "in_review", "In review"
+    SCHEDULED = "scheduled", "Scheduled"
+    PUBLISHED = "published", "Published"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=50, unique=True)
+    slug = models.CharField(max_length=60, unique=True, validators=[validate_slug])
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("tag", args=[self.slug])
+
+
+class Article(models.Model):
+    """An article's identity and state. Its words live in revisions; readers see ``live_revision``."""
+
+    slug = models.CharField(max_length=200, unique=True, validators=[validate_slug])
+    status = models.CharField(max_length=16, choices=Status, default=Status.DRAFT)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="authored_articles",
+    )
+    publish_at = models.DateTimeField(null=True, blank=True, help_text="When to publish (UTC).")
+    unpublish_at = models.DateTimeField(
+        null=True, blank=True, help_text="Embargo end: withdrawn at this time (UTC)."
+    )
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    live_revision = models.ForeignKey(
+        "Revision", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    latest_revision = models.ForeignKey(
+        "Revision", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Optimistic locking: every write bumps it; a save from a stale form is refused.
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-created_at"]
+        permissions = [
+            ("publish_article", "Can publish, schedule and withdraw articles"),
+            ("share_article", "Can issue and revoke preview links"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "-published_at"], name="article_status_published"),
+            models.Index(fields=["status", "publish_at"], name="article_status_publish_at"),
+        ]
+
+    def __str__(self) -> str:
+        return self.slug
+
+    def get_absolute_url(self) -> str:
+        return reverse("article", args=[self.slug])
+
+    @property
+    def author_name(self) -> str:
+        if self.author is None:
+            return "Embargo staff"
+        return self.author.get_full_name() or self.author.get_username()
+
+
+class Revision(models.Model):
+    """One saved version of an article's words and attachments. Never edited after creation."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    summary = models.TextField(max_length=500, blank=True)
+    body = models.TextField(blank=True, help_text="Markdown.")
+    body_html = models.TextField(editable=False)
+    reading_minutes = models.PositiveSmallIntegerField(default=1, editable=False)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="revisions")
+    assets = models.ManyToManyField("Asset", blank=True, related_name="revisions")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["article", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["article", "number"], name="revision_number_per_article"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.article.slug} #{self.number}"
+
+
+class Asset(models.Model):
+    """A file attached to an article, stored privately under a random key and served by token."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="assets")
+    token = models.CharField(max_length=64, unique=True, default=new_asset_token, editable=False)
+    file = models.FileField(storage=asset_storage, upload_to=new_storage_key, max_length=255)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = AssetQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["article", "original_name", "-created_at"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    def get_absolute_url(self) -> str:
+        return reverse("asset", args=[self.token, self.download_name])
+
+    @property
+    def download_name(self) -> str:
+        from articles.validation import safe_download_name
+
+        return safe_download_name(self.original_name)
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
+
+
+class PreviewLink(models.Model):
+    """A revocable, expiring share link to one article's working draft for someone without an account."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="preview_links")
+    key = models.CharField(max_length=32, unique=True, default=new_preview_key, editable=False)
+    label = models.CharField(max_length=200, help_text="Who the link is for, e.g. “Legal review”.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.article.slug})"
+
+    def is_live(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.revoked_at is None and self.expires_at > now
+
+
+class AuditEvent(models.Model):
+    """An append-only record of who did or saw what. Rows are never updated or deleted."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", "Created"
+        EDIT = "edit", "Edited"
+        REVERT = "revert", "Reverted"
+        SUBMIT = "submit", "Submitted for review"
+        SCHEDULE = "schedule", "Scheduled"
+        PUBLISH = "publish", "Published"
+        WITHDRAW = "withdraw", "Withdrawn"
+        RETURN_TO_DRAFT = "return_to_draft", "Returned to draft"
+        ASSET_ATTACH = "asset_attach", "Attached an asset"
+        GRANT = "grant", "Granted access"
+        REVOKE = "revoke", "Revoked access"
+        PREVIEW_ISSUE = "preview_issue", "Issued a preview link"
+        PREVIEW_REVOKE = "preview_revoke", "Revoked a preview link"
+        PREVIEW_USE = "preview_use", "Opened a preview link"
+        VIEW = "view", "Viewed a non-public article"
+        ASSET_VIEW = "asset_view", "Downloaded a non-public asset"
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    action = models.CharField(max_length=32, choices=Action)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    preview_link = models.ForeignKey(
+        PreviewLink, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Names are copied so the trail still reads after a user, link or article is deleted.
+    actor_name = models.CharField(max_length=200)
+    article = models.ForeignKey(
+        Article, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events"
+    )
+    article_slug = models.CharField(max_length=200, blank=True)
+    asset = models.ForeignKey(
+        Asset, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    route = models.CharField(max_length=500, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["article", "-at"], name="audit_article_at")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.get_action_display()}"
+
+
+class ArticleUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Article, on_delete=models.CASCADE)
+
+
+class ArticleGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Article, on_delete=models.CASCADE)

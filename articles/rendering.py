@@ -1,0 +1,129 @@
+"""Markdown to safe HTML, once per revision.
+
+Raw HTML in Markdown is not passed through: it is shown as text. The rendered HTML is then cleaned by
+an allow-list sanitiser (nh3), so script, event handlers, iframes, forms and ``javascript:``/``data:``
+URLs cannot survive even if a Markdown extension lets something through. References to attached
+files (``![alt](hero.png)``) resolve to the article's own asset URLs; anything else is an error.
+"""
+
+import math
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import unquote, urlsplit
+
+import markdown
+import nh3
+from django.core.exceptions import ValidationError
+from markdown.treeprocessors import Treeprocessor
+
+ALLOWED_TAGS = {
+    "a", "abbr", "blockquote", "br", "code", "dd", "del", "dl", "dt", "em", "figcaption",
+    "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "img", "li", "ol", "p", "pre", "strong",
+    "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title"},
+    "abbr": {"title"},
+    "th": {"align"},
+    "td": {"align"},
+    **{f"h{level}": {"id"} for level in range(1, 7)},
+}
+ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
+WORDS_PER_MINUTE = 230
+ASSET_PATH = re.compile(r"^/assets/(?P<token>[A-Za-z0-9_-]+)/")
+
+
+@dataclass
+class RenderedBody:
+    html: str
+    reading_minutes: int
+    used_assets: set = field(default_factory=set)
+
+
+class _AssetReferences(Treeprocessor):
+    """Rewrite bare file names to asset URLs; collect references that do not belong to the article."""
+
+    def __init__(self, md, assets_by_name: Mapping, assets_by_token: Mapping):
+        super().__init__(md)
+        self.assets_by_name = assets_by_name
+        self.assets_by_token = assets_by_token
+        self.errors: list[str] = []
+        self.used: set = set()
+
+    def run(self, root: ET.Element) -> None:
+        for element in root.iter():
+            attribute = {"img": "src", "a": "href"}.get(element.tag)
+            if attribute and element.get(attribute) is not None:
+                element.set(attribute, self.resolve(element.get(attribute)))
+
+    def resolve(self, reference: str) -> str:
+        parts = urlsplit(reference)
+        if parts.scheme or parts.netloc or reference.startswith("#"):
+            return reference
+        if parts.path.startswith("/"):
+            if match := ASSET_PATH.match(parts.path):
+                asset = self.assets_by_token.get(match["token"])
+                if asset is None:
+                    self.errors.append(
+                        f"“{reference}” is an asset that is not attached to this article."
+                    )
+                    return ""
+                self.used.add(asset)
+                return asset.get_absolute_url()
+            if parts.path.startswith("/preview/"):
+                self.errors.append(f"“{reference}” is a private preview link; it cannot be linked.")
+                return ""
+            return reference
+        name = unquote(parts.path)
+        asset = self.assets_by_name.get(name)
+        if asset is None:
+            self.errors.append(f"“{name}” is referenced in the body but is not attached.")
+            return ""
+        self.used.add(asset)
+        return asset.get_absolute_url()
+
+
+def render_markdown(body: str, *, assets=()) -> RenderedBody:
+    """Render and sanitise ``body``; raise ValidationError naming every unresolvable reference."""
+    assets = list(assets)
+    md = markdown.Markdown(
+        extensions=["tables", "fenced_code", "sane_lists", "toc"],
+        extension_configs={
+            "tables": {"use_align_attribute": True},
+            "toc": {"permalink": False},
+        },
+        output_format="html",
+    )
+    # No raw HTML: a Markdown author writes Markdown, and smuggled tags come out as visible text.
+    md.preprocessors.deregister("html_block")
+    md.inlinePatterns.deregister("html")
+    references = _AssetReferences(
+        md,
+        assets_by_name={asset.original_name: asset for asset in assets},
+        assets_by_token={asset.token: asset for asset in assets},
+    )
+    md.treeprocessors.register(references, "embargo_asset_references", 5)
+    html = md.convert(body)
+    if references.errors:
+        raise ValidationError({"body": references.errors})
+    clean_html = sanitise_html(html)
+    words = len(re.findall(r"\w+", body))
+    return RenderedBody(
+        html=clean_html,
+        reading_minutes=max(1, math.ceil(words / WORDS_PER_MINUTE)),
+        used_assets=references.used,
+    )
+
+
+def sanitise_html(html: str) -> str:
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=ALLOWED_URL_SCHEMES,
+        link_rel="noopener noreferrer",
+        strip_comments=True,
+    )

@@ -1,0 +1,679 @@
+"""Every write Embargo makes: keyword-only services named ``<entity>_<action>``.
+
+Each checks the actor's permission, validates, writes inside ``transaction.atomic()`` and schedules its
+side effects (public-cache purge, audit event) with ``transaction.on_commit``. ``actor=None`` means the
+trusted shell: a management command run by staff on the server. Admin actions, forms and commands
+call these; nothing else writes.
+"""
+
+import contextlib
+import contextvars
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core import signing
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils import timezone
+from django.utils.text import slugify
+from guardian.conf import settings as guardian_settings
+from guardian.shortcuts import assign_perm, remove_perm
+
+from articles.access import PREVIEW_SALT
+from articles.caching import purge_public_pages
+from articles.models import (
+    Article,
+    Asset,
+    AuditEvent,
+    PreviewLink,
+    Revision,
+    Status,
+    Tag,
+    validate_slug,
+)
+from articles.querysets import is_real_user
+from articles.rendering import render_markdown
+from articles.storage import asset_storage
+from articles.validation import inspect_upload
+
+PERMISSIONS = {
+    "view": "view_article",
+    "change": "change_article",
+    "publish": "publish_article",
+    "share": "share_article",
+}
+CREATOR_PERMISSIONS = ("view_article", "change_article", "share_article")
+
+
+class EditConflict(ValidationError):
+    """The article changed since the editor's form was loaded."""
+
+
+# Transition table: action -> (states it may start from, state it ends in, permission it needs).
+TRANSITIONS = {
+    "submit": ({Status.DRAFT}, Status.IN_REVIEW, "change_article"),
+    "schedule": ({Status.DRAFT, Status.IN_REVIEW}, Status.SCHEDULED, "publish_article"),
+    "publish": (
+        {Status.DRAFT, Status.IN_REVIEW, Status.SCHEDULED, Status.PUBLISHED},
+        Status.PUBLISHED,
+        "publish_article",
+    ),
+    "withdraw": ({Status.PUBLISHED}, Status.WITHDRAWN, "publish_article"),
+    "return_to_draft": (
+        {Status.IN_REVIEW, Status.SCHEDULED, Status.WITHDRAWN},
+        Status.DRAFT,
+        "change_article",
+    ),
+}
+
+
+def allowed_actions(*, actor, article: Article) -> list[str]:
+    """The transitions ``actor`` may take on ``article`` now, for showing only those in the admin."""
+    return [
+        action
+        for action, (sources, _target, permission) in TRANSITIONS.items()
+        if article.status in sources and has_article_permission(actor, permission, article)
+    ]
+
+
+def has_article_permission(actor, codename: str, article: Article | None = None) -> bool:
+    """Whether ``actor`` holds ``codename`` globally or on ``article``; the shell (None) holds all."""
+    if actor is None:
+        return True
+    if not is_real_user(actor):
+        return False
+    perm = f"articles.{codename}"
+    return actor.has_perm(perm) or (article is not None and actor.has_perm(perm, article))
+
+
+def _require(actor, codename: str, article: Article | None, doing: str) -> None:
+    if not has_article_permission(actor, codename, article):
+        target = f" “{article.slug}”" if article is not None and article.pk else ""
+        raise PermissionDenied(f"You do not have permission to {doing}{target}.")
+
+
+# --- stored files are removed again if the work that stored them fails --------------------------
+
+_stored_files: contextvars.ContextVar[list | None] = contextvars.ContextVar(
+    "embargo_stored_files", default=None
+)
+
+
+@contextlib.contextmanager
+def discard_files_on_failure():
+    """Delete every asset file stored inside this block if the block raises: nothing half-written."""
+    if _stored_files.get() is not None:
+        yield
+        return
+    token = _stored_files.set([])
+    try:
+        yield
+    except BaseException:
+        storage = asset_storage()
+        for name in _stored_files.get():
+            storage.delete(name)
+        raise
+    finally:
+        _stored_files.reset(token)
+
+
+# --- audit ----------------------------------------------------------------------------------------
+
+
+def audit_record(
+    *,
+    action: str,
+    actor=None,
+    preview_link: PreviewLink | None = None,
+    article: Article | None = None,
+    asset: Asset | None = None,
+    route: str = "",
+    detail: dict | None = None,
+) -> AuditEvent:
+    """Append one event to the audit trail now."""
+    if preview_link is not None:
+        actor_name = f"preview link “{preview_link.label}” (#{preview_link.pk})"
+    elif actor is not None and is_real_user(actor):
+        actor_name = actor.get_username()
+    else:
+        actor_name = "system" if actor is None else "anonymous"
+    return AuditEvent.objects.create(
+        action=action,
+        actor=actor if actor is not None and is_real_user(actor) else None,
+        actor_name=actor_name,
+        preview_link=preview_link,
+        article=article,
+        article_slug=article.slug if article is not None else "",
+        asset=asset,
+        route=route[:500],
+        detail=detail or {},
+    )
+
+
+def _audit_on_commit(**kwargs) -> None:
+    transaction.on_commit(lambda: audit_record(**kwargs))
+
+
+def _purge_on_commit() -> None:
+    transaction.on_commit(purge_public_pages)
+
+
+# --- articles and revisions -----------------------------------------------------------------------
+
+
+def _tags_from_names(names: Iterable[str]) -> list[Tag]:
+    tags = []
+    for name in names:
+        name = str(name).strip()
+        if not name:
+            continue
+        slug = slugify(name)
+        try:
+            validate_slug(slug)
+        except ValidationError:
+            raise ValidationError({"tags": f"“{name}” cannot be used as a tag."}) from None
+        tag, _ = Tag.objects.get_or_create(slug=slug, defaults={"name": name[:50]})
+        tags.append(tag)
+    return tags
+
+
+def _tag_names(revision: Revision | None) -> list[str]:
+    return [tag.name for tag in revision.tags.all()] if revision is not None else []
+
+
+def _newest_per_name(assets: Iterable[Asset]) -> list[Asset]:
+    """One asset per original name, the newest upload winning (re-uploading replaces a file)."""
+    by_name: dict[str, Asset] = {}
+    for asset in sorted(assets, key=lambda a: (a.created_at, a.pk)):
+        by_name[asset.original_name] = asset
+    return list(by_name.values())
+
+
+def _create_revision(
+    *,
+    article: Article,
+    actor,
+    title: str,
+    summary: str,
+    body: str,
+    tags: Sequence[str],
+    assets: Iterable[Asset],
+) -> Revision:
+    assets = _newest_per_name(assets)
+    foreign = [asset for asset in assets if asset.article_id != article.pk]
+    if foreign:
+        raise ValidationError(
+            {"assets": f"“{foreign[0].original_name}” belongs to another article."}
+        )
+    rendered = render_markdown(body, assets=assets)
+    number = (article.revisions.aggregate(n=Max("number"))["n"] or 0) + 1
+    revision = Revision(
+        article=article,
+        number=number,
+        title=title.strip(),
+        summary=summary.strip(),
+        body=body,
+        body_html=rendered.html,
+        reading_minutes=rendered.reading_minutes,
+        created_by=actor,
+    )
+    revision.full_clean(exclude=["article", "created_by"])
+    revision.save()
+    revision.tags.set(_tags_from_names(tags))
+    revision.assets.set(assets)
+    return revision
+
+
+def _store_files(*, article: Article, actor, files: Iterable[tuple[str, object]]) -> list[Asset]:
+    """Validate and store uploads as assets of ``article``. Names never become storage paths."""
+    assets = []
+    errors = []
+    checked = []
+    for name, content in files:
+        try:
+            checked.append((inspect_upload(content, name), content))
+        except ValidationError as error:
+            errors.extend(error.messages)
+    if errors:
+        raise ValidationError({"assets": errors})
+    stored = _stored_files.get()
+    for facts, content in checked:
+        asset = Asset(
+            article=article,
+            original_name=facts.original_name,
+            content_type=facts.content_type,
+            size=facts.size,
+            sha256=facts.sha256,
+            uploaded_by=actor,
+        )
+        content.seek(0)
+        asset.file.save(facts.original_name, File(content), save=False)
+        if stored is not None:
+            stored.append(asset.file.name)
+        asset.save()
+        assets.append(asset)
+    return assets
+
+
+def article_create(
+    *,
+    actor,
+    slug: str,
+    title: str,
+    summary: str = "",
+    body: str = "",
+    tags: Sequence[str] = (),
+    files: Iterable[tuple[str, object]] = (),
+    author=None,
+) -> Article:
+    """Create a private draft with its first revision; its creator may view, change and share it."""
+    _require(actor, "add_article", None, "create articles")
+    with discard_files_on_failure(), transaction.atomic():
+        article = Article(slug=slug.strip(), author=author or actor)
+        article.full_clean(exclude=["live_revision", "latest_revision"])
+        article.save()
+        assets = _store_files(article=article, actor=actor, files=files)
+        revision = _create_revision(
+            article=article,
+            actor=actor,
+            title=title,
+            summary=summary,
+            body=body,
+            tags=tags,
+            assets=assets,
+        )
+        article.latest_revision = revision
+        article.save(update_fields=["latest_revision"])
+        if actor is not None:
+            for codename in CREATOR_PERMISSIONS:
+                assign_perm(codename, actor, article)
+        _audit_on_commit(action=AuditEvent.Action.CREATE, actor=actor, article=article)
+    return article
+
+
+def _claim_version(article: Article, expected_version: int | None) -> None:
+    """Bump the version, refusing if someone saved since ``expected_version`` was read."""
+    rows = Article.objects.filter(pk=article.pk)
+    if expected_version is not None:
+        rows = rows.filter(version=expected_version)
+    if not rows.update(version=F("version") + 1, updated_at=timezone.now()):
+        raise EditConflict(
+            f"“{article.slug}” was changed by someone else after you opened it, so your save was "
+            "refused to keep their edit. Your text is still in the form: copy it, reload the page "
+            "to see the current version, and apply your changes again.",
+            code="edit_conflict",
+        )
+    article.refresh_from_db(fields=["version", "updated_at"])
+
+
+def article_update(
+    *,
+    actor,
+    article: Article,
+    title: str,
+    summary: str = "",
+    body: str = "",
+    tags: Sequence[str] | None = None,
+    files: Iterable[tuple[str, object]] = (),
+    keep_assets: Iterable[Asset] | None = None,
+    expected_version: int | None = None,
+) -> Revision:
+    """Save a new working revision. Readers of a published article still see its live revision."""
+    _require(actor, "change_article", article, "edit")
+    with discard_files_on_failure(), transaction.atomic():
+        _claim_version(article, expected_version)
+        latest = article.latest_revision
+        if keep_assets is None:
+            keep_assets = latest.assets.all() if latest else []
+        if tags is None:
+            tags = _tag_names(latest)
+        new_assets = _store_files(article=article, actor=actor, files=files)
+        revision = _create_revision(
+            article=article,
+            actor=actor,
+            title=title,
+            summary=summary,
+            body=body,
+            tags=tags,
+            assets=[*keep_assets, *new_assets],
+        )
+        article.latest_revision = revision
+        article.save(update_fields=["latest_revision"])
+        _audit_on_commit(
+            action=AuditEvent.Action.EDIT,
+            actor=actor,
+            article=article,
+            detail={"revision": revision.number},
+        )
+    return revision
+
+
+def asset_attach(*, actor, article: Article, name: str, content) -> Asset:
+    """Attach one file to the working draft (a new revision); it stays private until published."""
+    _require(actor, "change_article", article, "attach files to")
+    with discard_files_on_failure(), transaction.atomic():
+        _claim_version(article, None)
+        (asset,) = _store_files(article=article, actor=actor, files=[(name, content)])
+        latest = article.latest_revision
+        article.latest_revision = _create_revision(
+            article=article,
+            actor=actor,
+            title=latest.title,
+            summary=latest.summary,
+            body=latest.body,
+            tags=_tag_names(latest),
+            assets=[*latest.assets.all(), asset],
+        )
+        article.save(update_fields=["latest_revision"])
+        _audit_on_commit(
+            action=AuditEvent.Action.ASSET_ATTACH,
+            actor=actor,
+            article=article,
+            asset=asset,
+            detail={"name": asset.original_name, "sha256": asset.sha256},
+        )
+    return asset
+
+
+def article_revert(
+    *, actor, article: Article, revision: Revision, expected_version: int | None = None
+) -> Revision:
+    """Make an old revision's content the working draft again, as a new revision."""
+    if revision.article_id != article.pk:
+        raise ValidationError("That revision belongs to another article.")
+    _require(actor, "change_article", article, "revert")
+    with transaction.atomic():
+        _claim_version(article, expected_version)
+        new = _create_revision(
+            article=article,
+            actor=actor,
+            title=revision.title,
+            summary=revision.summary,
+            body=revision.body,
+            tags=_tag_names(revision),
+            assets=list(revision.assets.all()),
+        )
+        article.latest_revision = new
+        article.save(update_fields=["latest_revision"])
+        _audit_on_commit(
+            action=AuditEvent.Action.REVERT,
+            actor=actor,
+            article=article,
+            detail={"from_revision": revision.number, "revision": new.number},
+        )
+    return new
+
+
+# --- state transitions ----------------------------------------------------------------------------
+
+
+def _transition(
+    *, actor, article: Article, action: str, now: datetime | None = None, **changes
+) -> Article:
+    sources, target, permission = TRANSITIONS[action]
+    _require(actor, permission, article, action.replace("_", " "))
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Article.objects.select_for_update().get(pk=article.pk)
+        if locked.status not in sources:
+            raise ValidationError(
+                f"“{locked.slug}” is {locked.get_status_display().lower()}; it cannot be "
+                f"{_PAST[action]} from that state.",
+                code="invalid_transition",
+            )
+        was_public = Article.objects.published(now=now).filter(pk=locked.pk).exists()
+        for name, value in changes.items():
+            setattr(locked, name, value)
+        if target == Status.PUBLISHED:
+            if locked.unpublish_at is not None and locked.unpublish_at <= now:
+                raise ValidationError(
+                    f"“{locked.slug}” has an embargo end ({locked.unpublish_at:%Y-%m-%d %H:%M} UTC) "
+                    "in the past; clear or move it before publishing.",
+                    code="embargo_ended",
+                )
+            if locked.latest_revision_id is None:
+                raise ValidationError(f"“{locked.slug}” has no content to publish.")
+            locked.live_revision_id = locked.latest_revision_id
+            if locked.status != Status.PUBLISHED or locked.published_at is None:
+                locked.published_at = now
+        locked.status = target
+        locked.version += 1
+        locked.updated_at = now
+        locked.save()
+        if was_public or target == Status.PUBLISHED:
+            _purge_on_commit()
+        _audit_on_commit(
+            action=_AUDIT_ACTION[action],
+            actor=actor,
+            article=locked,
+            detail={k: str(v) for k, v in changes.items()},
+        )
+    article.refresh_from_db()
+    return article
+
+
+_PAST = {
+    "submit": "submitted for review",
+    "schedule": "scheduled",
+    "publish": "published",
+    "withdraw": "withdrawn",
+    "return_to_draft": "returned to draft",
+}
+_AUDIT_ACTION = {
+    "submit": AuditEvent.Action.SUBMIT,
+    "schedule": AuditEvent.Action.SCHEDULE,
+    "publish": AuditEvent.Action.PUBLISH,
+    "withdraw": AuditEvent.Action.WITHDRAW,
+    "return_to_draft": AuditEvent.Action.RETURN_TO_DRAFT,
+}
+
+
+def article_submit(*, actor, article: Article) -> Article:
+    """Draft → in review."""
+    return _transition(actor=actor, article=article, action="submit")
+
+
+def article_publish(*, actor, article: Article, now: datetime | None = None) -> Article:
+    """Make the working draft the live revision and the article public: the one door."""
+    return _transition(actor=actor, article=article, action="publish", now=now)
+
+
+def article_schedule(
+    *,
+    actor,
+    article: Article,
+    publish_at: datetime,
+    unpublish_at: datetime | None = None,
+    now: datetime | None = None,
+) -> Article:
+    """Publish at ``publish_at`` (by ``publish_scheduled``); nothing is public before then."""
+    now = now or timezone.now()
+    if timezone.is_naive(publish_at):
+        raise ValidationError(
+            "The publication time needs a time zone (e.g. 2026-12-01T09:00+00:00)."
+        )
+    if publish_at <= now:
+        raise ValidationError(
+            f"The publication time {publish_at:%Y-%m-%d %H:%M %Z} is not in the future; "
+            "publish now instead."
+        )
+    if unpublish_at is not None and unpublish_at <= publish_at:
+        raise ValidationError("The embargo end must be after the publication time.")
+    changes = {"publish_at": publish_at}
+    if unpublish_at is not None:
+        changes["unpublish_at"] = unpublish_at
+    return _transition(actor=actor, article=article, action="schedule", now=now, **changes)
+
+
+def article_withdraw(*, actor, article: Article, now: datetime | None = None) -> Article:
+    """Take a published article down: article and assets are private from the next request."""
+    return _transition(actor=actor, article=article, action="withdraw", now=now)
+
+
+def article_return_to_draft(*, actor, article: Article) -> Article:
+    """Back to draft from review, a schedule, or withdrawal."""
+    return _transition(actor=actor, article=article, action="return_to_draft")
+
+
+def publish_due_articles(*, now: datetime | None = None) -> tuple[list[Article], list[Article]]:
+    """Publish scheduled articles that are due and withdraw those whose embargo ended.
+
+    Each article is handled in its own transaction under a row lock and re-checked inside it, so
+    concurrent runs (cron overlapping itself) never publish one article twice.
+    """
+    now = now or timezone.now()
+    published, withdrawn = [], []
+    due = Article.objects.filter(status=Status.SCHEDULED, publish_at__lte=now).values_list(
+        "pk", flat=True
+    )
+    for pk in list(due):
+        with transaction.atomic():
+            article = _lock_if(pk, status=Status.SCHEDULED, publish_at__lte=now)
+            if article is not None:
+                published.append(article_publish(actor=None, article=article, now=now))
+    expired = Article.objects.filter(status=Status.PUBLISHED, unpublish_at__lte=now).values_list(
+        "pk", flat=True
+    )
+    for pk in list(expired):
+        with transaction.atomic():
+            article = _lock_if(pk, status=Status.PUBLISHED, unpublish_at__lte=now)
+            if article is not None:
+                withdrawn.append(article_withdraw(actor=None, article=article, now=now))
+    return published, withdrawn
+
+
+def _lock_if(pk: int, **conditions) -> Article | None:
+    rows = Article.objects.filter(pk=pk, **conditions)
+    if transaction.get_connection().features.has_select_for_update_skip_locked:
+        rows = rows.select_for_update(skip_locked=True)
+    return rows.first()
+
+
+# --- access ---------------------------------------------------------------------------------------
+
+
+def _resolve_permission(perm: str) -> str:
+    try:
+        return PERMISSIONS[perm]
+    except KeyError:
+        raise ValidationError(
+            f"“{perm}” is not a permission; use one of: {', '.join(PERMISSIONS)}."
+        ) from None
+
+
+def _grant_target(user, group):
+    if (user is None) == (group is None):
+        raise ValidationError("Name exactly one user or one group.")
+    if user is not None and user.get_username() == guardian_settings.ANONYMOUS_USER_NAME:
+        raise ValidationError(
+            "Access cannot be granted to the anonymous user: only publishing makes an article public."
+        )
+    return user if user is not None else group
+
+
+def access_grant(*, actor, article: Article, perm: str, user=None, group: Group | None = None):
+    """Give a user or group one permission on one article. You can only give what you hold."""
+    codename = _resolve_permission(perm)
+    target = _grant_target(user, group)
+    _require(actor, "share_article", article, "manage access to")
+    _require(actor, codename, article, f"grant “{perm}” on")
+    with transaction.atomic():
+        assign_perm(codename, target, article)
+        _audit_on_commit(
+            action=AuditEvent.Action.GRANT,
+            actor=actor,
+            article=article,
+            detail={"perm": perm, "user" if user else "group": str(target)},
+        )
+
+
+def access_revoke(*, actor, article: Article, perm: str, user=None, group: Group | None = None):
+    """Take one permission on one article away; it takes effect on the next request."""
+    codename = _resolve_permission(perm)
+    target = _grant_target(user, group)
+    _require(actor, "share_article", article, "manage access to")
+    with transaction.atomic():
+        remove_perm(codename, target, article)
+        _audit_on_commit(
+            action=AuditEvent.Action.REVOKE,
+            actor=actor,
+            article=article,
+            detail={"perm": perm, "user" if user else "group": str(target)},
+        )
+
+
+# --- preview links --------------------------------------------------------------------------------
+
+
+def preview_token(link: PreviewLink) -> str:
+    """The signed token a share URL carries; tampering with any character invalidates it."""
+    return signing.Signer(salt=PREVIEW_SALT).sign(link.key)
+
+
+def preview_link_issue(
+    *, actor, article: Article, label: str, ttl: timedelta | None = None
+) -> tuple[PreviewLink, str]:
+    """Issue an expiring share link to ``article``'s working draft. Returns the link and its token."""
+    _require(actor, "share_article", article, "share")
+    ttl = settings.EMBARGO_PREVIEW_TTL if ttl is None else ttl
+    if ttl <= timedelta(0):
+        raise ValidationError("The link must expire in the future.")
+    if ttl > settings.EMBARGO_PREVIEW_MAX_TTL:
+        raise ValidationError(
+            f"Preview links may last at most {settings.EMBARGO_PREVIEW_MAX_TTL}; "
+            f"{ttl} was asked for (EMBARGO_PREVIEW_MAX_TTL)."
+        )
+    label = (label or "").strip()
+    if not label:
+        raise ValidationError({"label": "Say who the link is for, e.g. “Legal review”."})
+    with transaction.atomic():
+        link = PreviewLink(
+            article=article, label=label, created_by=actor, expires_at=timezone.now() + ttl
+        )
+        link.full_clean(exclude=["article", "created_by"])
+        link.save()
+        _audit_on_commit(
+            action=AuditEvent.Action.PREVIEW_ISSUE,
+            actor=actor,
+            article=article,
+            preview_link=None,
+            detail={"link": link.pk, "label": label, "expires_at": link.expires_at.isoformat()},
+        )
+    return link, preview_token(link)
+
+
+def preview_link_revoke(*, actor, link: PreviewLink) -> PreviewLink:
+    """Stop one share link working, from the next request."""
+    _require(actor, "share_article", link.article, "revoke preview links of")
+    with transaction.atomic():
+        PreviewLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        link.refresh_from_db()
+        _audit_on_commit(
+            action=AuditEvent.Action.PREVIEW_REVOKE,
+            actor=actor,
+            article=link.article,
+            detail={"link": link.pk, "label": link.label},
+        )
+    return link
+
+
+def preview_links_revoke_all(*, actor, article: Article) -> int:
+    """Stop every share link of ``article`` working. Returns how many were live."""
+    _require(actor, "share_article", article, "revoke preview links of")
+    with transaction.atomic():
+        count = article.preview_links.filter(revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        _audit_on_commit(
+            action=AuditEvent.Action.PREVIEW_REVOKE,
+            actor=actor,
+            article=article,
+            detail={"all": True, "count": count},
+        )
+    return count

@@ -1,0 +1,22 @@
+from django.urls import path
+
+from articles import feeds, search, views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("articles/<str:slug>/", views.article_detail, name="article"),
+    path("articles/<str:slug>/draft/", views.article_draft, name="article-draft"),
+    path("preview/<str:token>/", views.preview, name="preview"),
+    path(
+        "preview/<str:preview_token>/assets/<str:token>/<str:name>",
+        views.preview_asset,
+        name="preview-asset",
+    ),
+    path("assets/<str:token>/<str:name>", views.asset_download, name="asset"),
+    path("tags/<str:slug>/", views.tag_detail, name="tag"),
+    path("search/", search.search, name="search"),
+    path("feeds/rss/", feeds.LatestArticlesFeed(), name="feed-rss"),
+    path("feeds/atom/", feeds.LatestArticlesAtomFeed(), name="feed-atom"),
+    path("account/", views.account, name="account"),
+    path("healthz", views.healthz, name="healthz"),
+]

@@ -1,0 +1,172 @@
+"""The reader's doors. Each looks the object up, asks ``access``, renders, and sets cache headers."""
+
+import re
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.db.models import Prefetch
+from django.http import FileResponse, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_safe
+
+from articles import access
+from articles.caching import mark_private, mark_public
+from articles.models import Article, AuditEvent, Tag
+from articles.services import audit_record
+
+ARTICLES_PER_PAGE = 20
+
+
+def paginate(request, queryset, per_page: int = ARTICLES_PER_PAGE):
+    """The requested page, or the 404 for a page number that is not a page (no empty last pages)."""
+    paginator = Paginator(queryset, per_page, allow_empty_first_page=True)
+    try:
+        return paginator.page(request.GET.get("page", 1))
+    except (EmptyPage, PageNotAnInteger):
+        raise access.deny() from None
+
+
+def public_listing():
+    """Published articles with what a listing shows, in a fixed number of queries."""
+    return (
+        Article.objects.published()
+        .select_related("live_revision", "author")
+        .prefetch_related(Prefetch("live_revision__tags", queryset=Tag.objects.order_by("name")))
+        .order_by("-published_at", "-pk")
+    )
+
+
+@require_safe
+def home(request):
+    page = paginate(request, public_listing())
+    return mark_public(request, render(request, "articles/home.html", {"page_obj": page}))
+
+
+def _render_article(request, view: access.ArticleView, *, body_html: str | None = None):
+    return render(
+        request,
+        "articles/article_detail.html",
+        {
+            "article": view.article,
+            "revision": view.revision,
+            "body_html": view.revision.body_html if body_html is None else body_html,
+            "banner": view.banner,
+            "draft_url": view.draft_url,
+            "is_public": view.is_public,
+            "published_at": view.article.published_at if view.is_public else None,
+            "author_name": view.article.author_name,
+        },
+    )
+
+
+def _record_private_view(request, view: access.ArticleView, **kwargs) -> None:
+    audit_record(
+        action=AuditEvent.Action.VIEW,
+        actor=request.user,
+        article=view.article,
+        route=request.path,
+        detail={"revision": view.revision.number},
+        **kwargs,
+    )
+
+
+@require_safe
+def article_detail(request, slug: str):
+    view = access.article_view(request.user, slug)
+    response = _render_article(request, view)
+    if view.is_public:
+        return mark_public(request, response)
+    _record_private_view(request, view)
+    return response
+
+
+@require_safe
+def article_draft(request, slug: str):
+    view = access.article_view(request.user, slug, working_draft=True)
+    _record_private_view(request, view)
+    return _render_article(request, view)
+
+
+ASSET_LINK = re.compile(r'(?P<attr>(?:src|href)=")/assets/')
+
+
+@require_safe
+def preview(request, token: str):
+    link = access.preview_link_for(token)
+    view = access.preview_view(link)
+    # Asset links go through this link's own asset door, so they work for a reader without an account.
+    body_html = ASSET_LINK.sub(rf"\g<attr>/preview/{token}/assets/", view.revision.body_html)
+    _record_private_view(request, view, preview_link=link)
+    response = _render_article(request, view, body_html=body_html)
+    response.embargo_no_referrer = True
+    return response
+
+
+def _asset_response(request, asset, *, is_public: bool, preview_link=None):
+    if not is_public:
+        audit_record(
+            action=AuditEvent.Action.ASSET_VIEW,
+            actor=request.user,
+            preview_link=preview_link,
+            article=asset.article,
+            asset=asset,
+            route=request.path,
+        )
+    response = FileResponse(
+        asset.file.open("rb"),
+        as_attachment=not asset.is_image,
+        filename=asset.download_name,
+        content_type=asset.content_type,
+    )
+    response["Content-Length"] = str(asset.size)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    # Ranges are not served: a partial response is the whole answer or nothing.
+    response["Accept-Ranges"] = "none"
+    if is_public:
+        response["ETag"] = f'"{asset.sha256}"'
+        return mark_public(request, response)
+    response.embargo_no_referrer = preview_link is not None
+    return mark_private(response, no_referrer=preview_link is not None)
+
+
+@require_safe
+def asset_download(request, token: str, name: str):
+    asset, is_public = access.asset_for(request.user, token, name)
+    return _asset_response(request, asset, is_public=is_public)
+
+
+@require_safe
+def preview_asset(request, preview_token: str, token: str, name: str):
+    link = access.preview_link_for(preview_token)
+    asset, is_public = access.asset_for(request.user, token, name, preview_link=link)
+    return _asset_response(request, asset, is_public=is_public, preview_link=link)
+
+
+@login_required
+@require_safe
+def account(request):
+    drafts = (
+        Article.objects.granted_to(request.user)
+        .exclude(pk__in=Article.objects.published())
+        .select_related("latest_revision")
+        .order_by("-updated_at")
+    )
+    return render(request, "articles/account.html", {"visible_drafts": drafts})
+
+
+@require_safe
+def healthz(request):
+    return HttpResponse("ok", content_type="text/plain")
+
+
+@require_safe
+def tag_detail(request, slug: str):
+    articles = public_listing().filter(live_revision__tags__slug=slug)
+    page = paginate(request, articles)
+    if not page.object_list:
+        raise access.deny()
+    tag = Tag.objects.get(slug=slug)
+    return mark_public(
+        request, render(request, "articles/tag.html", {"tag": tag, "page_obj": page})
+    )
