@@ -1,28 +1,178 @@
-"""Site search over the live revisions of published articles only."""
+"""Site search over the live revisions of published articles only.
 
-from django.db.models import Q
+Every query starts from ``public_listing()`` and reads only ``live_revision`` fields, so a working
+draft, or an article that is not public, can never match: a word that exists only in a draft gets
+exactly the answer of a word that exists nowhere. PostgreSQL uses its full-text search (stemming,
+weighted ranking, ``ts_headline`` snippets); other databases get a plain substring fallback.
+
+Snippets are built safely: the text is escaped first and only then are matches wrapped in ``<mark>``.
+"""
+
+import re
+from dataclasses import dataclass
+
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
+from django.db import connection
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models.functions import Greatest
 from django.shortcuts import render
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_safe
 
 from articles.caching import mark_public
 from articles.views import paginate, public_listing
 
 MAX_QUERY_LENGTH = 200
+MAX_TERMS = 10
+SNIPPET_WORDS = 30
+SEARCH_CONFIG = "english"
+# Private-use characters mark matches inside the raw text; they are turned into <mark> only after
+# the text around them has been escaped.
+START, STOP = "\ue000", "\ue001"
+WORD = re.compile(r"\w+")
+# Markdown punctuation that reads as noise in a snippet: image/link syntax keeps its text.
+MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+MARKDOWN_NOISE = re.compile(r"[#*_`>|~]+|^\s*[-+]\s+", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    text: str
+    terms: list[str]
+    message: str | None
+
+
+def parse_query(raw: str) -> ParsedQuery:
+    """The query's words, or a message saying why there is nothing to search for."""
+    text = " ".join(raw.split())
+    if not text:
+        return ParsedQuery(text, [], "Type a word or phrase to search published articles.")
+    if len(text) > MAX_QUERY_LENGTH:
+        return ParsedQuery(
+            text, [], f"That search is too long: use at most {MAX_QUERY_LENGTH} characters."
+        )
+    terms = list(dict.fromkeys(word.lower() for word in WORD.findall(text)))
+    if not terms:
+        return ParsedQuery(text, [], "Search for words: use at least one letter or digit.")
+    if len(terms) > MAX_TERMS:
+        return ParsedQuery(text, [], f"That search has too many words: use at most {MAX_TERMS}.")
+    return ParsedQuery(text, terms, None)
+
+
+def safe_snippet(marked: str) -> SafeString:
+    """Escape ``marked`` and turn its START/STOP markers into balanced ``<mark>`` elements."""
+    parts = []
+    open_mark = False
+    for piece in re.split(f"([{START}{STOP}])", marked):
+        if piece == START:
+            if not open_mark:
+                parts.append("<mark>")
+                open_mark = True
+        elif piece == STOP:
+            if open_mark:
+                parts.append("</mark>")
+                open_mark = False
+        else:
+            parts.append(escape(piece))
+    if open_mark:
+        parts.append("</mark>")
+    return mark_safe("".join(parts))  # noqa: S308  (every text piece was escaped above)
+
+
+def plain_text(markdown_text: str) -> str:
+    """Markdown source as readable text for a snippet; markers survive untouched."""
+    text = MARKDOWN_LINK.sub(r"\1", markdown_text)
+    return " ".join(MARKDOWN_NOISE.sub(" ", text).split())
+
+
+def mark_terms(text: str, terms: list[str]) -> str:
+    """A window of ``text`` around the first match of any term, with every match marked."""
+    pattern = re.compile("|".join(re.escape(term) for term in terms), re.IGNORECASE)
+    words = text.split()
+    first = next((i for i, word in enumerate(words) if pattern.search(word)), None)
+    if first is None:
+        return ""
+    start = max(0, first - SNIPPET_WORDS // 3)
+    window = " ".join(words[start : start + SNIPPET_WORDS])
+    marked = pattern.sub(lambda m: f"{START}{m.group(0)}{STOP}", window)
+    prefix = "… " if start > 0 else ""
+    suffix = " …" if start + SNIPPET_WORDS < len(words) else ""
+    return f"{prefix}{marked}{suffix}"
+
+
+def _fallback_matches(terms: list[str]) -> QuerySet:
+    """Every term in the title, summary or body; ranked by where the terms were found."""
+    queryset = public_listing()
+    score = Value(0)
+    for term in terms:
+        queryset = queryset.filter(
+            Q(live_revision__title__icontains=term)
+            | Q(live_revision__summary__icontains=term)
+            | Q(live_revision__body__icontains=term)
+        )
+        score = score + Greatest(
+            Case(When(live_revision__title__icontains=term, then=Value(4)), default=Value(0)),
+            Case(When(live_revision__summary__icontains=term, then=Value(2)), default=Value(0)),
+            Value(1),
+            output_field=IntegerField(),
+        )
+    return queryset.annotate(rank=score).order_by("-rank", "-published_at", "-pk")
+
+
+def _postgres_matches(text: str) -> QuerySet:
+    """Full-text match with title weighted over summary over body, and ``ts_headline`` snippets."""
+    vector = (
+        SearchVector("live_revision__title", weight="A", config=SEARCH_CONFIG)
+        + SearchVector("live_revision__summary", weight="B", config=SEARCH_CONFIG)
+        + SearchVector("live_revision__body", weight="C", config=SEARCH_CONFIG)
+    )
+    query = SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
+    return (
+        public_listing()
+        .annotate(document=vector)
+        .filter(document=query)
+        .annotate(
+            rank=SearchRank(vector, query),
+            headline=SearchHeadline(
+                "live_revision__body",
+                query,
+                config=SEARCH_CONFIG,
+                start_sel=START,
+                stop_sel=STOP,
+                max_words=SNIPPET_WORDS,
+                min_words=SNIPPET_WORDS // 2,
+            ),
+        )
+        .order_by("-rank", "-published_at", "-pk")
+    )
+
+
+def matching_articles(parsed: ParsedQuery) -> QuerySet:
+    """Published articles whose live revision matches ``parsed``, best first."""
+    if connection.vendor == "postgresql":
+        return _postgres_matches(parsed.text)
+    return _fallback_matches(parsed.terms)
+
+
+def attach_snippets(articles, parsed: ParsedQuery) -> None:
+    """Give each article of a result page a safe, highlighted ``snippet`` of its live body."""
+    for article in articles:
+        headline = getattr(article, "headline", None)
+        if headline is not None:
+            marked = plain_text(headline) if START in headline else ""
+        else:
+            marked = mark_terms(plain_text(article.live_revision.body), parsed.terms)
+        article.snippet = safe_snippet(marked) if marked else ""
 
 
 @require_safe
 def search(request):
-    query = request.GET.get("q", "").strip()
-    context = {"query": query, "page_obj": None, "message": None}
-    if not query:
-        context["message"] = "Type a word or phrase to search published articles."
-    elif len(query) > MAX_QUERY_LENGTH:
-        context["message"] = f"Search for at most {MAX_QUERY_LENGTH} characters."
-    else:
-        matches = public_listing().filter(
-            Q(live_revision__title__icontains=query)
-            | Q(live_revision__summary__icontains=query)
-            | Q(live_revision__body__icontains=query)
-        )
-        context["page_obj"] = paginate(request, matches)
+    parsed = parse_query(request.GET.get("q", ""))
+    context = {"query": parsed.text, "message": parsed.message, "page_obj": None}
+    if parsed.message is None:
+        page = paginate(request, matching_articles(parsed))
+        page.object_list = list(page.object_list)
+        attach_snippets(page.object_list, parsed)
+        context["page_obj"] = page
     return mark_public(request, render(request, "articles/search.html", context))

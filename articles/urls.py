@@ -1,6 +1,6 @@
 from django.urls import path
 
-from articles import feeds, search, views
+from articles import discovery, feeds, search, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -13,10 +13,13 @@ urlpatterns = [
         name="preview-asset",
     ),
     path("assets/<str:token>/<str:name>", views.asset_download, name="asset"),
-    path("tags/<str:slug>/", views.tag_detail, name="tag"),
+    path("tags/", discovery.tag_index, name="tag-index"),
+    path("tags/<str:slug>/", discovery.tag_detail, name="tag"),
     path("search/", search.search, name="search"),
     path("feeds/rss/", feeds.LatestArticlesFeed(), name="feed-rss"),
     path("feeds/atom/", feeds.LatestArticlesAtomFeed(), name="feed-atom"),
+    path("sitemap.xml", discovery.sitemap, name="sitemap"),
+    path("robots.txt", discovery.robots_txt, name="robots"),
     path("account/", views.account, name="account"),
     path("healthz", views.healthz, name="healthz"),
 ]

@@ -158,15 +158,3 @@ def account(request):
 @require_safe
 def healthz(request):
     return HttpResponse("ok", content_type="text/plain")
-
-
-@require_safe
-def tag_detail(request, slug: str):
-    articles = public_listing().filter(live_revision__tags__slug=slug)
-    page = paginate(request, articles)
-    if not page.object_list:
-        raise access.deny()
-    tag = Tag.objects.get(slug=slug)
-    return mark_public(
-        request, render(request, "articles/tag.html", {"tag": tag, "page_obj": page})
-    )

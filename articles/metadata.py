@@ -1,0 +1,112 @@
+"""What a published article tells link previews and search engines: OpenGraph, Twitter, JSON-LD.
+
+Built only from a public article's live revision; ``og:image`` comes from ``Asset.objects.public()``,
+so a draft's image can never be named. Non-public pages get none of it (see ``article_metadata``).
+"""
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils.html import format_html, strip_tags
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import Truncator
+
+from articles.models import Article, Asset, Revision
+
+SITE_NAME = "Embargo"
+DESCRIPTION_WORDS = 40
+# The same escapes as Django's ``json_script``: no "<", ">" or "&" survives, so "</script>" in a
+# title cannot end the data block early.
+_JSON_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
+
+
+def absolute_url(path: str) -> str:
+    """``path`` on the site's configured public origin (``EMBARGO_BASE_URL``), never the Host header."""
+    return f"{settings.EMBARGO_BASE_URL}{path}"
+
+
+def json_ld_script(data: dict) -> SafeString:
+    """A ``<script type="application/ld+json">`` data block, escaped like ``json_script``."""
+    text = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False).translate(
+        _JSON_SCRIPT_ESCAPES
+    )
+    return format_html('<script type="application/ld+json">{}</script>', mark_safe(text))  # noqa: S308
+
+
+def public_image(article: Article) -> Asset | None:
+    """The first public image of ``article``'s live revision, or None."""
+    return (
+        Asset.objects.public()
+        .filter(article=article, content_type__startswith="image/")
+        .order_by("created_at", "pk")
+        .first()
+    )
+
+
+def public_last_modified(article: Article) -> datetime:
+    """When a public article last changed for readers: its publication or its live revision's save.
+
+    Not ``updated_at``: that moves with unpublished edits, and would tell readers a draft exists.
+    """
+    return max(article.published_at, article.live_revision.created_at)
+
+
+def description_of(revision: Revision) -> str:
+    """The summary, or else the opening words of the rendered body as plain text."""
+    if revision.summary:
+        return revision.summary
+    return Truncator(strip_tags(revision.body_html)).words(DESCRIPTION_WORDS)
+
+
+@dataclass(frozen=True)
+class ArticleMetadata:
+    title: str
+    description: str
+    url: str
+    published_at: datetime
+    author_name: str
+    tags: list[str]
+    image_url: str | None
+    json_ld: SafeString = field(repr=False)
+
+
+def article_metadata(
+    article: Article, revision: Revision, *, is_public: bool
+) -> ArticleMetadata | None:
+    """Metadata for a public article's live revision; None for anything else (drafts, previews)."""
+    if not is_public or revision.pk != article.live_revision_id:
+        return None
+    image = public_image(article)
+    url = absolute_url(article.get_absolute_url())
+    image_url = absolute_url(image.get_absolute_url()) if image is not None else None
+    tags = [tag.name for tag in revision.tags.all()]
+    description = description_of(revision)
+    data = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": revision.title,
+        "description": description,
+        "url": url,
+        "mainEntityOfPage": url,
+        "datePublished": article.published_at.isoformat(),
+        "dateModified": public_last_modified(article).isoformat(),
+        "author": {"@type": "Person", "name": article.author_name},
+        "publisher": {"@type": "Organization", "name": SITE_NAME},
+    }
+    if tags:
+        data["keywords"] = tags
+    if image_url:
+        data["image"] = [image_url]
+    return ArticleMetadata(
+        title=revision.title,
+        description=description,
+        url=url,
+        published_at=article.published_at,
+        author_name=article.author_name,
+        tags=tags,
+        image_url=image_url,
+        json_ld=json_ld_script(data),
+    )

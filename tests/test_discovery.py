@@ -1,0 +1,370 @@
+"""Feeds, sitemap, robots.txt, tag pages and page metadata: published live revisions only."""
+
+import io
+import json
+import re
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+from PIL import Image
+
+from articles import services
+from articles.models import Article, Asset, Revision, Status, Tag
+
+BASE_URL = "https://news.example"
+SHARED_TAG = "Newsroom"
+
+
+@pytest.fixture(autouse=True)
+def base_url(settings):
+    settings.EMBARGO_BASE_URL = BASE_URL
+
+
+def png(name: str, colour: str = "red") -> tuple[str, SimpleUploadedFile]:
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), colour).save(buffer, format="PNG")
+    return name, SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
+
+
+def write(slug: str, state: str, *, title: str, tags=(SHARED_TAG,), files=(), **fields) -> Article:
+    """An article in ``state``, built through the services as the trusted shell."""
+    article = services.article_create(
+        actor=None, slug=slug, title=title, tags=list(tags), files=list(files), **fields
+    )
+    if state == Status.IN_REVIEW:
+        services.article_submit(actor=None, article=article)
+    elif state == Status.SCHEDULED:
+        services.article_schedule(
+            actor=None, article=article, publish_at=timezone.now() + timedelta(days=1)
+        )
+    elif state in (Status.PUBLISHED, Status.WITHDRAWN):
+        services.article_publish(actor=None, article=article)
+        if state == Status.WITHDRAWN:
+            services.article_withdraw(actor=None, article=article)
+    article.refresh_from_db()
+    return article
+
+
+@pytest.fixture
+def newsroom(db) -> dict[str, Article]:
+    """One public article and four kinds of unpublished work, all tagged and worded alike."""
+    articles = {
+        "published": write(
+            "harbour-opens",
+            Status.PUBLISHED,
+            title="Harbour opens",
+            summary="The harbour opened today.",
+            body="Common words. The harbour is open.",
+        ),
+        "draft": write("draft-kestrel", Status.DRAFT, title="Kestrel draft", body="Common words."),
+        "scheduled": write(
+            "scheduled-osprey", Status.SCHEDULED, title="Osprey scheduled", body="Common words."
+        ),
+        "withdrawn": write(
+            "withdrawn-heron", Status.WITHDRAWN, title="Heron withdrawn", body="Common words."
+        ),
+        "edited": write(
+            "edited-plover", Status.PUBLISHED, title="Plover live", body="Common words."
+        ),
+    }
+    services.article_update(
+        actor=None,
+        article=articles["edited"],
+        title="Plover unpublished edit",
+        body="Common words. Cormorant.",
+        tags=[SHARED_TAG, "Cormorant tag"],
+    )
+    return articles
+
+
+PUBLIC_TITLE = "Harbour opens"
+HIDDEN_TITLES = ["Kestrel draft", "Osprey scheduled", "Heron withdrawn", "Plover unpublished edit"]
+HIDDEN_SLUGS = ["draft-kestrel", "scheduled-osprey", "withdrawn-heron"]
+
+
+@pytest.mark.parametrize("url", ["/feeds/rss/", "/feeds/atom/"])
+def test_feed_lists_only_live_revisions_of_published_articles(client, newsroom, url):
+    text = client.get(url).content.decode()
+    assert PUBLIC_TITLE in text
+    assert "Plover live" in text
+    for hidden in [*HIDDEN_TITLES, *HIDDEN_SLUGS, "Cormorant"]:
+        assert hidden not in text
+
+
+def test_rss_carries_summary_and_full_content_with_absolute_links(client, newsroom):
+    text = client.get("/feeds/rss/").content.decode()
+    assert "<description>The harbour opened today.</description>" in text
+    assert "<content:encoded>&lt;p&gt;Common words. The harbour is open.&lt;/p&gt;" in text
+    assert f"<link>{BASE_URL}/articles/harbour-opens/</link>" in text
+
+
+def test_atom_carries_full_content(client, newsroom):
+    text = client.get("/feeds/atom/").content.decode()
+    assert '<content type="html">&lt;p&gt;Common words. The harbour is open.' in text
+    assert f'href="{BASE_URL}/articles/harbour-opens/"' in text
+
+
+def test_feed_makes_body_asset_links_absolute(client, db):
+    write(
+        "pictured",
+        Status.PUBLISHED,
+        title="Pictured",
+        body="![Chart](chart.png)",
+        files=[png("chart.png")],
+    )
+    token = Asset.objects.get().token
+    text = client.get("/feeds/rss/").content.decode()
+    assert f'src="{BASE_URL}/assets/{token}/chart.png"' in text
+
+
+@pytest.mark.parametrize("url", ["/feeds/rss/", "/feeds/atom/", "/sitemap.xml", "/robots.txt"])
+def test_discovery_documents_are_public_and_cacheable(client, newsroom, url):
+    response = client.get(url)
+    assert response.status_code == 200
+    assert "public" in response["Cache-Control"]
+
+
+def test_sitemap_lists_only_published_articles_with_lastmod(client, newsroom):
+    text = client.get("/sitemap.xml").content.decode()
+    assert f"<loc>{BASE_URL}/articles/harbour-opens/</loc>" in text
+    assert f"<loc>{BASE_URL}/articles/edited-plover/</loc>" in text
+    assert text.count("<url>") == 2
+    assert text.count("<lastmod>") == 2
+    for slug in HIDDEN_SLUGS:
+        assert slug not in text
+
+
+def test_sitemap_lastmod_ignores_unpublished_edits(client, newsroom):
+    """An edit nobody can read must not move the public lastmod (it would announce a draft)."""
+    edited = newsroom["edited"]
+    Revision.objects.filter(pk=edited.latest_revision_id).update(
+        created_at=timezone.now() + timedelta(days=3)
+    )
+    text = client.get("/sitemap.xml").content.decode()
+    assert edited.published_at.date().isoformat() in text
+    assert (timezone.now() + timedelta(days=3)).date().isoformat() not in text
+
+
+def test_sitemap_ignores_host_header(client, newsroom):
+    text = client.get("/sitemap.xml", HTTP_HOST="localhost").content.decode()
+    assert "localhost" not in text
+
+
+def test_robots_txt_points_to_the_sitemap_and_disallows_private_areas(client, db):
+    response = client.get("/robots.txt")
+    assert response["Content-Type"].startswith("text/plain")
+    lines = response.content.decode().splitlines()
+    assert f"Sitemap: {BASE_URL}/sitemap.xml" in lines
+    for path in ("/admin/", "/preview/", "/accounts/"):
+        assert f"Disallow: {path}" in lines
+
+
+def test_tag_page_lists_only_published_articles_with_the_tag_live(client, newsroom):
+    text = client.get("/tags/newsroom/").content.decode()
+    assert PUBLIC_TITLE in text
+    assert "Plover live" in text
+    for hidden in HIDDEN_TITLES:
+        assert hidden not in text
+
+
+def test_tag_only_on_drafts_is_the_404_of_a_tag_that_never_existed(client, newsroom):
+    write("secret", Status.DRAFT, title="Secret", tags=["Lighthouse"])
+    hidden = client.get("/tags/lighthouse/")
+    missing = client.get("/tags/no-such-tag/")
+    assert hidden.status_code == missing.status_code == 404
+    assert hidden.content == missing.content
+
+
+def test_tag_only_on_an_unpublished_edit_is_a_404(client, newsroom):
+    assert Tag.objects.filter(slug="cormorant-tag").exists()
+    assert client.get("/tags/cormorant-tag/").content == client.get("/tags/nope/").content
+
+
+def test_tag_only_on_a_withdrawn_article_is_a_404(client, newsroom):
+    write("gone", Status.WITHDRAWN, title="Gone", tags=["Tern"])
+    assert client.get("/tags/tern/").status_code == 404
+
+
+def test_tag_index_lists_public_tags_with_public_counts(client, newsroom):
+    write("secret", Status.DRAFT, title="Secret", tags=["Lighthouse"])
+    text = client.get("/tags/").content.decode()
+    assert re.search(r"Newsroom <span class=\"count\">\(2\)</span>", text)
+    assert "Lighthouse" not in text
+    assert "Cormorant" not in text
+
+
+def test_article_links_to_its_tag_pages(client, newsroom):
+    assert 'href="/tags/newsroom/"' in client.get("/articles/harbour-opens/").content.decode()
+
+
+def test_home_pagination_keeps_other_query_parameters(client, db):
+    now = timezone.now()
+    for number in range(21):
+        article = Article.objects.create(
+            slug=f"filler-{number}", status=Status.PUBLISHED, published_at=now
+        )
+        revision = Revision.objects.create(
+            article=article, number=1, title=f"Filler {number}", body_html=""
+        )
+        Article.objects.filter(pk=article.pk).update(
+            live_revision=revision, latest_revision=revision
+        )
+    text = client.get("/?ref=mail").content.decode()
+    assert 'href="?ref=mail&amp;page=2"' in text
+
+
+# --- page metadata -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def pictured(db) -> Article:
+    """A published article with a public image, then an unpublished edit adding a private one."""
+    article = write(
+        "pictured",
+        Status.PUBLISHED,
+        title="Pictured </script><script>alert(1)</script>",
+        summary="A summary & more.",
+        files=[png("hero.png")],
+    )
+    services.article_update(
+        actor=None,
+        article=article,
+        title="Pictured edit",
+        files=[png("private-chart.png", "blue")],
+    )
+    return article
+
+
+def meta(text: str, prop: str) -> list[str]:
+    return re.findall(rf'<meta (?:property|name)="{re.escape(prop)}" content="([^"]*)">', text)
+
+
+def test_published_page_has_opengraph_twitter_and_canonical(client, pictured):
+    text = client.get("/articles/pictured/").content.decode()
+    url = f"{BASE_URL}/articles/pictured/"
+    assert meta(text, "og:type") == ["article"]
+    assert meta(text, "og:url") == [url]
+    assert meta(text, "og:description") == ["A summary &amp; more."]
+    assert meta(text, "twitter:card") == ["summary_large_image"]
+    assert f'<link rel="canonical" href="{url}">' in text
+
+
+def test_og_image_names_the_public_asset_and_never_the_private_one(client, pictured):
+    public = Asset.objects.get(original_name="hero.png")
+    private = Asset.objects.get(original_name="private-chart.png")
+    text = client.get("/articles/pictured/").content.decode()
+    assert meta(text, "og:image") == [f"{BASE_URL}/assets/{public.token}/hero.png"]
+    assert private.token not in text
+
+
+def test_og_image_is_absent_when_the_only_image_is_unpublished(client, db):
+    article = write("plain", Status.PUBLISHED, title="Plain")
+    services.article_update(actor=None, article=article, title="Plain", files=[png("later.png")])
+    text = client.get("/articles/plain/").content.decode()
+    assert meta(text, "og:image") == []
+    assert meta(text, "twitter:card") == ["summary"]
+    assert Asset.objects.get().token not in text
+
+
+def test_json_ld_cannot_be_broken_out_of_by_a_title(client, pictured):
+    text = client.get("/articles/pictured/").content.decode()
+    (block,) = re.findall(r'<script type="application/ld\+json">(.*?)</script>', text, re.S)
+    data = json.loads(block)
+    assert data["@type"] == "NewsArticle"
+    assert data["headline"] == "Pictured </script><script>alert(1)</script>"
+    assert "<script>alert(1)" not in text
+
+
+def test_json_ld_names_only_the_public_image(client, pictured):
+    text = client.get("/articles/pictured/").content.decode()
+    block = re.search(r'<script type="application/ld\+json">(.*?)</script>', text, re.S)[1]
+    public = Asset.objects.get(original_name="hero.png")
+    assert json.loads(block)["image"] == [f"{BASE_URL}/assets/{public.token}/hero.png"]
+
+
+@pytest.mark.parametrize("url", ["/articles/unseen/", "/articles/pictured/draft/"])
+def test_pages_only_grant_holders_see_carry_no_metadata(client, pictured, url):
+    """Drafts and working drafts shown to a grant holder have no og, JSON-LD or canonical."""
+    write("unseen", Status.DRAFT, title="Unseen", files=[png("unseen.png")])
+    user = User.objects.create_user("early")
+    for slug in ("unseen", "pictured"):
+        services.access_grant(
+            actor=None, article=Article.objects.get(slug=slug), perm="view", user=user
+        )
+    client.force_login(user)
+    response = client.get(url)
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "og:" not in text
+    assert "twitter:" not in text
+    assert "application/ld+json" not in text
+    assert 'rel="canonical"' not in text
+
+
+def test_preview_page_carries_no_metadata(client, pictured, settings):
+    # Set explicitly: the settings module currently leaves these as unparsed strings when unset.
+    settings.EMBARGO_PREVIEW_MAX_TTL = timedelta(days=30)
+    _link, token = services.preview_link_issue(
+        actor=None, article=pictured, label="Legal", ttl=timedelta(hours=1)
+    )
+    text = client.get(f"/preview/{token}/").content.decode()
+    assert "Pictured edit" in text
+    assert "og:" not in text
+    assert "application/ld+json" not in text
+    assert 'rel="canonical"' not in text
+
+
+# --- query counts --------------------------------------------------------------------------------
+
+
+def bulk_publish(count: int) -> None:
+    """``count`` published articles sharing a tag and a word, written directly for speed."""
+    now = timezone.now()
+    tag = Tag.objects.create(name="Bulk", slug="bulk")
+    articles = Article.objects.bulk_create(
+        Article(slug=f"bulk-{n}", status=Status.PUBLISHED, published_at=now - timedelta(minutes=n))
+        for n in range(count)
+    )
+    revisions = Revision.objects.bulk_create(
+        Revision(
+            article=article,
+            number=1,
+            title=f"Bulk {n}",
+            summary="Bulk summary.",
+            body="Common bulk words.",
+            body_html="<p>Common bulk words.</p>",
+        )
+        for n, article in enumerate(articles)
+    )
+    for article, revision in zip(articles, revisions, strict=True):
+        article.live_revision = article.latest_revision = revision
+    Article.objects.bulk_update(articles, ["live_revision", "latest_revision"])
+    Revision.tags.through.objects.bulk_create(
+        Revision.tags.through(revision=revision, tag=tag) for revision in revisions
+    )
+    assert Article.objects.published().count() == count
+
+
+# (url, queries): visibility cap for Cache-Control, then the page's own fixed set of queries.
+QUERY_COUNTS = [
+    ("/feeds/rss/", 3),
+    ("/feeds/atom/", 3),
+    ("/sitemap.xml", 3),
+    ("/search/?q=bulk", 4),
+    ("/tags/bulk/", 5),
+    ("/tags/", 2),
+    ("/", 4),
+]
+
+
+@pytest.mark.parametrize("size", [10, 200])
+@pytest.mark.parametrize(("url", "queries"), QUERY_COUNTS)
+def test_query_count_does_not_grow_with_articles(
+    client, db, django_assert_num_queries, size, url, queries
+):
+    bulk_publish(size)
+    with django_assert_num_queries(queries):
+        assert client.get(url).status_code == 200
