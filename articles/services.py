@@ -477,9 +477,19 @@ def article_submit(*, actor, article: Article) -> Article:
     return _transition(actor=actor, article=article, action="submit")
 
 
-def article_publish(*, actor, article: Article, now: datetime | None = None) -> Article:
-    """Make the working draft the live revision and the article public: the one door."""
-    return _transition(actor=actor, article=article, action="publish", now=now)
+def article_publish(
+    *,
+    actor,
+    article: Article,
+    now: datetime | None = None,
+    unpublish_at: datetime | None = None,
+) -> Article:
+    """Make the working draft the live revision and the article public: the one door.
+
+    ``unpublish_at`` sets an embargo end at the same time (e.g. when importing a published article).
+    """
+    changes = {} if unpublish_at is None else {"unpublish_at": unpublish_at}
+    return _transition(actor=actor, article=article, action="publish", now=now, **changes)
 
 
 def article_schedule(

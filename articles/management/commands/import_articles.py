@@ -1,0 +1,69 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from articles.importing import (
+    ImportFailure,
+    duplicate_slugs,
+    import_article,
+    parse_article_file,
+)
+from articles.management.commands._shared import progress
+
+
+class Command(BaseCommand):
+    """Import every ``*.md`` file (YAML front matter + Markdown) in a directory.
+
+    Example: python manage.py import_articles newsroom/export/ --dry-run
+    Each file is imported in its own transaction: a bad file is reported as ``file: field: message``
+    and leaves nothing behind, the others are imported, and the exit code is 1 if any file failed.
+    Re-importing a slug adds a new revision to the existing article.
+    """
+
+    help = "Import Markdown articles with YAML front matter (and their assets) from DIR."
+
+    def add_arguments(self, parser):
+        parser.add_argument("directory", metavar="DIR", type=Path)
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Check and import, then roll everything back."
+        )
+
+    def handle(self, *args, directory: Path, dry_run: bool, **options):
+        if not directory.is_dir():
+            raise CommandError(f"DIR: “{directory}” is not a directory.")
+        paths = sorted(directory.glob("*.md"))
+        if not paths:
+            raise CommandError(f"DIR: “{directory}” contains no .md files.")
+        failures: list[ImportFailure] = []
+        parsed = []
+        for path in paths:
+            try:
+                parsed.append(parse_article_file(path))
+            except ImportFailure as failure:
+                failures.append(failure)
+        clashes = duplicate_slugs(parsed)
+        failures += [ImportFailure(path, "slug", message) for path, message in clashes.items()]
+        created = updated = 0
+        for item in progress(
+            [item for item in parsed if item.path not in clashes],
+            stderr=self.stderr,
+            desc="Importing",
+        ):
+            try:
+                result = import_article(item, dry_run=dry_run)
+            except ImportFailure as failure:
+                failures.append(failure)
+                continue
+            created += result.created
+            updated += not result.created
+            verb = "created" if result.created else "updated"
+            self.stdout.write(f"{item.path.name}: {verb} {result.slug} ({result.status})")
+        for failure in sorted(failures, key=lambda f: f.path):
+            self.stderr.write(f"{failure.path.name}: {failure.field}: {failure.message}")
+        prefix = "Dry run, nothing saved: " if dry_run else ""
+        self.stdout.write(
+            f"{prefix}{created} created, {updated} updated, {len(failures)} failed "
+            f"({len(paths)} files)."
+        )
+        if failures:
+            raise CommandError(f"{len(failures)} of {len(paths)} files failed; see above.")
