@@ -33,7 +33,9 @@ START, STOP = "\ue000", "\ue001"
 WORD = re.compile(r"\w+")
 # Markdown punctuation that reads as noise in a snippet: image/link syntax keeps its text.
 MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-MARKDOWN_NOISE = re.compile(r"[#*_`>|~]+|^\s*[-+]\s+", re.MULTILINE)
+MARKDOWN_NOISE = re.compile(
+    r"^\s*(?:#{1,6}|>+|[-+*]|\d+\.)\s+|[*`~]+|(?<!\w)_+|_+(?!\w)", re.MULTILINE
+)
 
 
 @dataclass(frozen=True)
