@@ -10,13 +10,25 @@ Denials raise the one 404 built by ``deny()``, so a hidden object and a missing 
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
 from django.core import signing
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
+from guardian.conf import settings as guardian_settings
 
-from articles.models import Article, Asset, PreviewLink, Revision, Status
+from articles.models import (
+    Article,
+    ArticleGroupObjectPermission,
+    ArticleUserObjectPermission,
+    Asset,
+    PreviewLink,
+    Revision,
+    Status,
+)
 from articles.querysets import is_real_user
 
 PREVIEW_SALT = "embargo.preview-link"
@@ -144,3 +156,103 @@ def asset_for(user, token: str, name: str, *, preview_link: PreviewLink | None =
     if may_read_unpublished(user, asset.article):
         return asset, False
     raise deny()
+
+
+@dataclass(frozen=True)
+class Holder:
+    """A user or group holding article permissions, and where they come from."""
+
+    kind: str  # "user" or "group"
+    name: str
+    perms: tuple[str, ...]  # short names: view, change, publish, share
+    scope: str  # "article" (granted on this article), "global" or "superuser"
+    members: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Everyone who may see an article besides the public, and whether the public may."""
+
+    article: Article
+    is_public: bool
+    public_since: datetime | None
+    holders: tuple[Holder, ...]
+    preview_links: tuple[PreviewLink, ...]
+
+    @property
+    def viewers(self) -> tuple[Holder, ...]:
+        """The holders who may read the article unpublished (view permission or superuser)."""
+        return tuple(h for h in self.holders if h.scope == "superuser" or "view" in h.perms)
+
+
+ARTICLE_PERMS = ("view_article", "change_article", "publish_article", "share_article")
+
+
+def who_can_see(article: Article) -> Audience:
+    """The users, groups and live share links with access to ``article``, globally or on it."""
+    User = get_user_model()
+    real_users = {"is_active": True}
+    anonymous = guardian_settings.ANONYMOUS_USER_NAME
+    collected: dict[tuple[str, str, str], set[str]] = {}
+
+    def add(kind: str, name: str, scope: str, codename: str) -> None:
+        collected.setdefault((kind, name, scope), set()).add(codename)
+
+    for row in ArticleUserObjectPermission.objects.filter(
+        content_object=article, permission__codename__in=ARTICLE_PERMS, user__is_active=True
+    ).values_list("user__username", "permission__codename"):
+        if row[0] != anonymous:
+            add("user", row[0], "article", row[1])
+    for name, codename in ArticleGroupObjectPermission.objects.filter(
+        content_object=article, permission__codename__in=ARTICLE_PERMS
+    ).values_list("group__name", "permission__codename"):
+        add("group", name, "article", codename)
+    global_perms = Permission.objects.filter(
+        content_type__app_label="articles", codename__in=ARTICLE_PERMS
+    )
+    for name, codename in User.user_permissions.through.objects.filter(
+        permission__in=global_perms, user__is_active=True
+    ).values_list("user__username", "permission__codename"):
+        if name != anonymous:
+            add("user", name, "global", codename)
+    for name, codename in Group.permissions.through.objects.filter(
+        permission__in=global_perms
+    ).values_list("group__name", "permission__codename"):
+        add("group", name, "global", codename)
+    for name in User.objects.filter(is_superuser=True, **real_users).values_list(
+        "username", flat=True
+    ):
+        collected[("user", name, "superuser")] = set(ARTICLE_PERMS)
+
+    group_names = {name for kind, name, _ in collected if kind == "group"}
+    members: dict[str, list[str]] = {}
+    for group, username in User.groups.through.objects.filter(
+        group__name__in=group_names, user__is_active=True
+    ).values_list("group__name", "user__username"):
+        members.setdefault(group, []).append(username)
+
+    holders = tuple(
+        Holder(
+            kind=kind,
+            name=name,
+            perms=tuple(c.removesuffix("_article") for c in ARTICLE_PERMS if c in codenames),
+            scope=scope,
+            members=tuple(sorted(members.get(name, []))) if kind == "group" else (),
+        )
+        for (kind, name, scope), codenames in sorted(collected.items())
+    )
+    flagged = Article.objects.with_public_flag().get(pk=article.pk)
+    now = timezone.now()
+    links = tuple(
+        link
+        for link in article.preview_links.filter(revoked_at__isnull=True, expires_at__gt=now)
+        .select_related("created_by")
+        .order_by("expires_at")
+    )
+    return Audience(
+        article=article,
+        is_public=flagged.is_public,
+        public_since=flagged.published_at if flagged.is_public else None,
+        holders=holders,
+        preview_links=links,
+    )

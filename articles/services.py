@@ -17,7 +17,7 @@ from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, Q
 from django.utils import timezone
 from django.utils.text import slugify
 from guardian.conf import settings as guardian_settings
@@ -537,12 +537,15 @@ def publish_due_articles(*, now: datetime | None = None) -> tuple[list[Article],
     """
     now = now or timezone.now()
     published, withdrawn = [], []
-    due = Article.objects.filter(status=Status.SCHEDULED, publish_at__lte=now).values_list(
-        "pk", flat=True
+    # An article whose whole window passed while cron was down is never published: publishing it
+    # would be refused (embargo end in the past) and would stop the run for every article after it.
+    is_due = Q(status=Status.SCHEDULED, publish_at__lte=now) & (
+        Q(unpublish_at__isnull=True) | Q(unpublish_at__gt=now)
     )
+    due = Article.objects.filter(is_due).values_list("pk", flat=True)
     for pk in list(due):
         with transaction.atomic():
-            article = _lock_if(pk, status=Status.SCHEDULED, publish_at__lte=now)
+            article = _lock_if(pk, is_due)
             if article is not None:
                 published.append(article_publish(actor=None, article=article, now=now))
     expired = Article.objects.filter(status=Status.PUBLISHED, unpublish_at__lte=now).values_list(
@@ -556,8 +559,8 @@ def publish_due_articles(*, now: datetime | None = None) -> tuple[list[Article],
     return published, withdrawn
 
 
-def _lock_if(pk: int, **conditions) -> Article | None:
-    rows = Article.objects.filter(pk=pk, **conditions)
+def _lock_if(pk: int, *conditions: Q, **lookups) -> Article | None:
+    rows = Article.objects.filter(*conditions, pk=pk, **lookups)
     if transaction.get_connection().features.has_select_for_update_skip_locked:
         rows = rows.select_for_update(skip_locked=True)
     return rows.first()

@@ -1,0 +1,39 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.urls import reverse
+from django.utils import timezone
+
+from articles import services
+from articles.management.commands._shared import (
+    article_named,
+    parse_duration,
+    validation_message,
+)
+
+
+class Command(BaseCommand):
+    """Issue an expiring share link to an article's working draft and print its absolute URL.
+
+    Example: python manage.py preview_link mythos-follow-up-audit --expires 48h --label "Legal review"
+    """
+
+    help = "Print a new share URL for SLUG (expires after --expires, default EMBARGO_PREVIEW_TTL)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("slug", metavar="SLUG")
+        parser.add_argument("--expires", metavar="DURATION", help="e.g. 30m, 72h, 7d.")
+        parser.add_argument("--label", default="Shared from the shell", help="Who it is for.")
+
+    def handle(self, *args, slug: str, expires: str | None, label: str, **options):
+        article = article_named(slug)
+        ttl = parse_duration(expires, "--expires") if expires else None
+        try:
+            link, token = services.preview_link_issue(
+                actor=None, article=article, label=label, ttl=ttl
+            )
+        except ValidationError as error:
+            raise CommandError(validation_message(error)) from None
+        self.stdout.write(settings.EMBARGO_BASE_URL + reverse("preview", args=[token]))
+        expires_at = timezone.localtime(link.expires_at).isoformat(timespec="minutes")
+        self.stderr.write(f"Link #{link.pk} “{link.label}” expires {expires_at}.")

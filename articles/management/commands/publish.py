@@ -1,0 +1,35 @@
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from articles import services
+from articles.management.commands._shared import article_named, parse_when, validation_message
+
+
+class Command(BaseCommand):
+    """Publish an article now, or schedule it with --at.
+
+    Example: python manage.py publish the-mythos-leak --at 2026-12-01T09:00+00:00
+    """
+
+    help = "Publish SLUG now, or schedule it for --at (ISO 8601, with a time zone)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("slug", metavar="SLUG")
+        parser.add_argument("--at", metavar="ISO-8601", help="Schedule instead of publishing now.")
+
+    def handle(self, *args, slug: str, at: str | None, **options):
+        article = article_named(slug)
+        when = parse_when(at, "--at") if at else None
+        try:
+            if when is None:
+                services.article_publish(actor=None, article=article)
+            else:
+                services.article_schedule(actor=None, article=article, publish_at=when)
+        except ValidationError as error:
+            raise CommandError(f"{slug}: {validation_message(error)}") from None
+        if when is None:
+            self.stdout.write(f"Published {slug}.")
+        else:
+            local = timezone.localtime(when).isoformat()
+            self.stdout.write(f"Scheduled {slug} for {local}.")

@@ -1,0 +1,86 @@
+import json
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.urls import reverse
+from django.utils import timezone
+
+from articles.access import Audience, who_can_see
+from articles.management.commands._shared import article_named
+
+
+def audience_as_dict(audience: Audience) -> dict:
+    """The audience as plain JSON-ready data."""
+    return {
+        "slug": audience.article.slug,
+        "status": audience.article.status,
+        "public": audience.is_public,
+        "public_since": audience.public_since.isoformat() if audience.public_since else None,
+        "holders": [
+            {
+                "kind": holder.kind,
+                "name": holder.name,
+                "perms": list(holder.perms),
+                "scope": holder.scope,
+                **({"members": list(holder.members)} if holder.kind == "group" else {}),
+            }
+            for holder in audience.holders
+        ],
+        "preview_links": [
+            {
+                "id": link.pk,
+                "label": link.label,
+                "created_by": link.created_by.get_username() if link.created_by else None,
+                "expires_at": link.expires_at.isoformat(),
+            }
+            for link in audience.preview_links
+        ],
+    }
+
+
+class Command(BaseCommand):
+    """List who may see an article: users and groups (global or on it), live share links, public.
+
+    Example: python manage.py who_can_see mythos-follow-up-audit --json
+    """
+
+    help = "Show the users, groups and live share links with access to SLUG, and if it is public."
+
+    def add_arguments(self, parser):
+        parser.add_argument("slug", metavar="SLUG")
+        parser.add_argument("--json", action="store_true", help="Machine-readable output.")
+
+    def handle(self, *args, slug: str, json: bool = False, **options):
+        audience = who_can_see(article_named(slug))
+        if json:
+            self.stdout.write(_dumps(audience_as_dict(audience)))
+            return
+        article = audience.article
+        if audience.is_public:
+            since = timezone.localtime(audience.public_since).isoformat(timespec="minutes")
+            url = settings.EMBARGO_BASE_URL + reverse("article", args=[article.slug])
+            self.stdout.write(f"{slug}: PUBLIC since {since} at {url}")
+        else:
+            self.stdout.write(f"{slug}: not public ({article.get_status_display().lower()})")
+        self.stdout.write("Users and groups:")
+        for holder in audience.holders:
+            members = (
+                f" — members: {', '.join(holder.members) or 'none'}"
+                if holder.kind == "group"
+                else ""
+            )
+            self.stdout.write(
+                f"  {holder.kind} {holder.name}: {', '.join(holder.perms)} ({holder.scope}){members}"
+            )
+        if not audience.holders:
+            self.stdout.write("  none")
+        self.stdout.write("Live share links:")
+        for link in audience.preview_links:
+            expires = timezone.localtime(link.expires_at).isoformat(timespec="minutes")
+            self.stdout.write(f"  #{link.pk} “{link.label}” until {expires}")
+        if not audience.preview_links:
+            self.stdout.write("  none")
+
+
+def _dumps(data: dict) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False)

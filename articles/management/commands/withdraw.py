@@ -1,0 +1,25 @@
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from articles import services
+from articles.management.commands._shared import article_named, validation_message
+
+
+class Command(BaseCommand):
+    """Withdraw a published article: it and its assets are private from the next request.
+
+    Example: python manage.py withdraw the-mythos-leak
+    """
+
+    help = "Withdraw the published article SLUG."
+
+    def add_arguments(self, parser):
+        parser.add_argument("slug", metavar="SLUG")
+
+    def handle(self, *args, slug: str, **options):
+        article = article_named(slug)
+        try:
+            services.article_withdraw(actor=None, article=article)
+        except ValidationError as error:
+            raise CommandError(f"{slug}: {validation_message(error)}") from None
+        self.stdout.write(f"Withdrew {slug}.")
