@@ -1,0 +1,213 @@
+"""Scheduled publication and embargo ends, with the clock controlled (never slept)."""
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.cache import cache
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
+
+from articles import services
+from articles.models import Article, AuditEvent, Status
+from tests.factories import make_article, png_bytes
+
+pytestmark = pytest.mark.django_db
+
+SECOND = timedelta(seconds=1)
+
+
+@pytest.fixture
+def publish_at():
+    return (timezone.now() + timedelta(days=1)).replace(microsecond=0)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Set what ``timezone.now()`` returns for the read path (views, querysets, max-age)."""
+
+    def set_to(moment: datetime) -> None:
+        monkeypatch.setattr(timezone, "now", lambda: moment)
+        # The page cache expires by the real clock; a moved clock must not be answered from it.
+        cache.clear()
+
+    return set_to
+
+
+@pytest.fixture
+def scheduled(publish_at):
+    article = make_article("embargoed", body="![chart](chart.png)", files=[png_bytes("chart.png")])
+    services.article_schedule(actor=None, article=article, publish_at=publish_at)
+    article.refresh_from_db()
+    return article
+
+
+def asset_url(article: Article) -> str:
+    return article.latest_revision.assets.get().get_absolute_url()
+
+
+def assert_same_as_missing(client, response) -> None:
+    missing = client.get("/articles/never-existed/")
+    assert response.status_code == missing.status_code == 404
+    assert response.content == missing.content
+    assert sorted(response.headers.items()) == sorted(missing.headers.items())
+
+
+def test_scheduled_article_is_hidden_one_second_before_its_time(
+    client, scheduled, publish_at, clock
+):
+    """Nothing is due a second early: page and image are the 404 of a missing article."""
+    clock(publish_at - SECOND)
+    assert services.publish_due_articles(now=publish_at - SECOND) == ([], [])
+    assert_same_as_missing(client, client.get("/articles/embargoed/"))
+    assert_same_as_missing(client, client.get(asset_url(scheduled)))
+    assert b"Embargoed" not in client.get("/").content
+
+
+def test_scheduled_article_is_public_once_due_articles_are_published(
+    client, scheduled, publish_at, clock
+):
+    clock(publish_at)
+    published, withdrawn = services.publish_due_articles(now=publish_at)
+    assert [article.slug for article in published] == ["embargoed"]
+    assert withdrawn == []
+    assert client.get("/articles/embargoed/").status_code == 200
+    assert client.get(asset_url(scheduled)).status_code == 200
+    assert b"Embargoed" in client.get("/").content
+    assert Article.objects.get(pk=scheduled.pk).published_at == publish_at
+
+
+def test_publish_scheduled_command_publishes_what_is_due(client, scheduled, publish_at, clock):
+    """The cron path (``manage.py publish_scheduled``) reads the clock and publishes."""
+    clock(publish_at + SECOND)
+    call_command("publish_scheduled", verbosity=0)
+    assert Article.objects.get(pk=scheduled.pk).status == Status.PUBLISHED
+    assert client.get("/articles/embargoed/").status_code == 200
+
+
+def test_running_due_publication_twice_publishes_once(
+    scheduled, publish_at, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        first, _ = services.publish_due_articles(now=publish_at)
+        second, _ = services.publish_due_articles(now=publish_at + SECOND)
+    assert (len(first), len(second)) == (1, 0)
+    assert AuditEvent.objects.filter(article=scheduled, action="publish").count() == 1
+
+
+def test_a_run_that_overlaps_another_publishes_nothing_twice(
+    scheduled, publish_at, monkeypatch, django_capture_on_commit_callbacks
+):
+    """A run that listed the article as due, then lost the race to another run, skips it."""
+    lock_if = services._lock_if
+    other_run = []
+
+    def other_run_gets_there_first(pk, *conditions, **lookups):
+        monkeypatch.setattr(services, "_lock_if", lock_if)
+        other_run.extend(services.publish_due_articles(now=publish_at)[0])
+        return lock_if(pk, *conditions, **lookups)
+
+    monkeypatch.setattr(services, "_lock_if", other_run_gets_there_first)
+    with django_capture_on_commit_callbacks(execute=True):
+        published, _ = services.publish_due_articles(now=publish_at)
+    assert published == []
+    assert [article.slug for article in other_run] == ["embargoed"]
+    assert AuditEvent.objects.filter(article=scheduled, action="publish").count() == 1
+
+
+@pytest.fixture
+def with_embargo_end(publish_at):
+    """Published at ``publish_at`` with an embargo end an hour later; cron never runs again."""
+    article = make_article("short-lived", files=[png_bytes("chart.png")])
+    unpublish_at = publish_at + timedelta(hours=1)
+    services.article_schedule(
+        actor=None, article=article, publish_at=publish_at, unpublish_at=unpublish_at
+    )
+    services.publish_due_articles(now=publish_at)
+    article.refresh_from_db()
+    assert article.status == Status.PUBLISHED
+    return article
+
+
+def test_embargo_end_is_enforced_by_the_read_path_alone(client, with_embargo_end, clock):
+    """Past ``unpublish_at`` the page, its image and its home-page entry are gone, cron or not."""
+    end = with_embargo_end.unpublish_at
+    clock(end - SECOND)
+    assert client.get("/articles/short-lived/").status_code == 200
+    assert client.get(asset_url(with_embargo_end)).status_code == 200
+    assert b"Short lived" in client.get("/").content
+
+    clock(end)
+    assert Article.objects.get(pk=with_embargo_end.pk).status == Status.PUBLISHED
+    assert_same_as_missing(client, client.get("/articles/short-lived/"))
+    assert_same_as_missing(client, client.get(asset_url(with_embargo_end)))
+    assert b"Short lived" not in client.get("/").content
+
+
+def test_public_pages_are_not_cached_past_the_next_embargo_end(client, with_embargo_end, clock):
+    clock(with_embargo_end.unpublish_at - 10 * SECOND)
+    response = client.get("/")
+    assert "max-age=10" in response["Cache-Control"]
+
+
+def test_due_run_withdraws_articles_whose_embargo_ended(with_embargo_end):
+    end = with_embargo_end.unpublish_at
+    published, withdrawn = services.publish_due_articles(now=end)
+    assert (published, [article.slug for article in withdrawn]) == ([], ["short-lived"])
+    assert Article.objects.get(pk=with_embargo_end.pk).status == Status.WITHDRAWN
+
+
+def test_a_late_run_does_not_publish_an_article_whose_window_has_passed(publish_at):
+    """Cron down for the whole window: the article is never published, and the run goes on."""
+    missed = make_article("missed")
+    services.article_schedule(
+        actor=None,
+        article=missed,
+        publish_at=publish_at,
+        unpublish_at=publish_at + timedelta(hours=1),
+    )
+    due = make_article("due")
+    services.article_schedule(actor=None, article=due, publish_at=publish_at)
+    published, _ = services.publish_due_articles(now=publish_at + timedelta(hours=2))
+    assert [article.slug for article in published] == ["due"]
+    assert Article.objects.get(pk=missed.pk).status == Status.SCHEDULED
+
+
+def test_schedule_refuses_a_time_in_the_past(publish_at):
+    article = make_article("story")
+    with pytest.raises(Exception, match="not in the future"):
+        services.article_schedule(
+            actor=None, article=article, publish_at=publish_at, now=publish_at
+        )
+    assert Article.objects.get(pk=article.pk).status == Status.DRAFT
+
+
+def test_schedule_refuses_an_embargo_end_before_publication(publish_at):
+    article = make_article("story")
+    with pytest.raises(Exception, match="embargo end must be after"):
+        services.article_schedule(
+            actor=None, article=article, publish_at=publish_at, unpublish_at=publish_at
+        )
+
+
+def test_schedule_refuses_a_naive_time(publish_at):
+    article = make_article("story")
+    with pytest.raises(Exception, match="needs a time zone"):
+        services.article_schedule(
+            actor=None, article=article, publish_at=publish_at.replace(tzinfo=None)
+        )
+
+
+def test_times_are_stored_in_utc():
+    """09:00 in Berlin (summer) is stored as 07:00 UTC, whatever the site's time zone."""
+    berlin = datetime(2099, 7, 1, 9, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+    article = make_article("story")
+    services.article_schedule(actor=None, article=article, publish_at=berlin)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT publish_at FROM articles_article WHERE id = %s", [article.pk])
+        (raw,) = cursor.fetchone()
+    assert str(raw).startswith("2099-07-01 07:00:00")
+    stored = Article.objects.get(pk=article.pk).publish_at
+    assert stored == datetime(2099, 7, 1, 7, 0, tzinfo=UTC)
+    assert stored.utcoffset() == timedelta(0)
