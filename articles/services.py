@@ -307,7 +307,9 @@ def _claim_version(article: Article, expected_version: int | None) -> None:
             "to see the current version, and apply your changes again.",
             code="edit_conflict",
         )
-    article.refresh_from_db(fields=["version", "updated_at"])
+    # The UPDATE holds the row until commit: build on the draft stored now, never on the caller's
+    # possibly stale copy, or a save without an expected version would drop someone else's edit.
+    article.refresh_from_db(fields=["version", "updated_at", "latest_revision"])
 
 
 def article_update(
