@@ -141,18 +141,22 @@ def asset_for(user, token: str, name: str, *, preview_link: PreviewLink | None =
 
     Public: it belongs to the live revision of a public article. Otherwise only a grant holder on its
     article, or a share link to its article (for assets of the working draft), may have it.
+    Through a share link the answer is always "not public": the URL carries the token.
     """
     asset = Asset.objects.with_public_flag().select_related("article").filter(token=token).first()
     if asset is None or asset.download_name != name:
         raise deny()
-    if asset.is_public:
-        return asset, True
     if preview_link is not None:
+        # Scoped before "is it public?": a link reaches its own article's working draft and nothing
+        # else, and nothing at all once its page is refused (e.g. the embargo ended).
+        preview_view(preview_link)
         if preview_link.article_id == asset.article_id and (
             preview_link.article.latest_revision.assets.filter(pk=asset.pk).exists()
         ):
             return asset, False
         raise deny()
+    if asset.is_public:
+        return asset, True
     if may_read_unpublished(user, asset.article):
         return asset, False
     raise deny()

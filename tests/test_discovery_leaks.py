@@ -1,0 +1,209 @@
+"""Leak matrix for the discovery doors: listings, feeds, sitemap, robots.txt, search and tags.
+
+Three people (anonymous, signed in without a grant, a collaborator whose grant was revoked) against
+unpublished work in every state: draft, in review, scheduled, withdrawn, and the unpublished edit of a
+published article (with a new tag and a new image). Its title, summary, body words, tag names and
+asset tokens must appear in no response, and a probe for any of them must get the answer of a probe
+for something that never existed. ``COVERED_ROUTES`` feeds the resolver walk in ``test_leaks.py``.
+"""
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+from PIL import Image
+
+from articles import services
+from articles.models import Article, Asset, Revision, Status
+
+COVERED_ROUTES: set[str] = {
+    "home",
+    "feed-rss",
+    "feed-atom",
+    "sitemap",
+    "robots",
+    "search",
+    "tag",
+    "tag-index",
+}
+
+PEOPLE = ["anonymous", "no_grant", "revoked"]
+HIDDEN = {
+    "draft": "kestrel",
+    "in_review": "merlin",
+    "scheduled": "osprey",
+    "withdrawn": "heron",
+    "unpublished_edit": "plover",
+}
+SHARED_WORD = "dispatchword"
+SHARED_TAG = "Dispatch"
+PUBLIC_TITLE = "Harbour reopens"
+NOWHERE = "qqnowhereqq"
+FILLERS = 20  # with the public articles below, the home page has a second page
+
+
+def png(name: str, colour: str) -> tuple[str, SimpleUploadedFile]:
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), colour).save(buffer, format="PNG")
+    return name, SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
+
+
+def secrets_of(name: str) -> dict[str, str]:
+    """The unique words one piece of unpublished work is made of."""
+    return {
+        "title": f"{name}title",
+        "summary": f"{name}summary",
+        "body": f"{name}bodyword",
+        "tag": f"{name}tag",
+    }
+
+
+def hidden_fields(name: str) -> dict:
+    words = secrets_of(name)
+    return {
+        "title": f"The {words['title']} affair",
+        "summary": f"About {words['summary']}.",
+        "body": f"{SHARED_WORD} {words['body']}",
+        "tags": [SHARED_TAG, words["tag"]],
+        "files": [png(f"{name}.png", "blue")],
+    }
+
+
+def build_hidden(state: str, name: str) -> Article:
+    if state == "unpublished_edit":
+        article = services.article_create(
+            actor=None,
+            slug=name,
+            title="Plover live",
+            body=SHARED_WORD,
+            tags=[SHARED_TAG],
+            files=[png("plover-live.png", "green")],
+        )
+        services.article_publish(actor=None, article=article)
+        services.article_update(actor=None, article=article, **hidden_fields(name))
+        return article
+    article = services.article_create(actor=None, slug=name, **hidden_fields(name))
+    if state == "in_review":
+        services.article_submit(actor=None, article=article)
+    elif state == "scheduled":
+        services.article_schedule(
+            actor=None, article=article, publish_at=timezone.now() + timedelta(days=1)
+        )
+    elif state == "withdrawn":
+        services.article_publish(actor=None, article=article)
+        services.article_withdraw(actor=None, article=article)
+    return article
+
+
+@pytest.fixture
+def world(db) -> dict:
+    """Public articles on two home pages, and one piece of unpublished work per state."""
+    now = timezone.now()
+    for number in range(FILLERS):
+        filler = Article.objects.create(
+            slug=f"filler-{number}",
+            status=Status.PUBLISHED,
+            published_at=now - timedelta(days=number + 1),
+        )
+        revision = Revision.objects.create(
+            article=filler, number=1, title=f"Filler {number}", body="Filler.", body_html=""
+        )
+        Article.objects.filter(pk=filler.pk).update(
+            live_revision=revision, latest_revision=revision
+        )
+    public = services.article_create(
+        actor=None,
+        slug="harbour",
+        title=PUBLIC_TITLE,
+        summary="The harbour is open again.",
+        body=SHARED_WORD,
+        tags=[SHARED_TAG],
+        files=[png("harbour.png", "red")],
+    )
+    services.article_publish(actor=None, article=public)
+    hidden = {state: build_hidden(state, name) for state, name in HIDDEN.items()}
+    public_assets = set(Asset.objects.public().values_list("token", flat=True))
+    hidden_tokens = set(Asset.objects.values_list("token", flat=True)) - public_assets
+    assert len(hidden_tokens) == len(HIDDEN)
+    return {"hidden": hidden, "hidden_tokens": hidden_tokens}
+
+
+@pytest.fixture(params=PEOPLE)
+def reader(request, world, client):
+    """A client for one kind of person who must see only public work."""
+    if request.param == "no_grant":
+        client.force_login(User.objects.create_user("outsider"))
+    elif request.param == "revoked":
+        former = User.objects.create_user("former")
+        for article in world["hidden"].values():
+            services.access_grant(actor=None, article=article, perm="view", user=former)
+            services.access_revoke(actor=None, article=article, perm="view", user=former)
+        client.force_login(former)
+    return client
+
+
+def all_secrets(world) -> list[str]:
+    words = [word for name in HIDDEN.values() for word in secrets_of(name).values()]
+    return [*words, *world["hidden_tokens"]]
+
+
+# (url, text a correct response does contain: proof the page lists what it should)
+LISTINGS = [
+    ("/", PUBLIC_TITLE),
+    ("/?page=2", "Filler"),
+    ("/feeds/rss/", PUBLIC_TITLE),
+    ("/feeds/atom/", PUBLIC_TITLE),
+    ("/sitemap.xml", "/articles/harbour/"),
+    ("/robots.txt", "Sitemap:"),
+    ("/tags/", SHARED_TAG),
+    ("/tags/dispatch/", PUBLIC_TITLE),
+    (f"/search/?q={SHARED_WORD}", PUBLIC_TITLE),
+]
+
+
+@pytest.mark.parametrize(("url", "expected"), LISTINGS)
+def test_listing_shows_no_unpublished_content(reader, world, url, expected):
+    response = reader.get(url)
+    text = response.content.decode().lower()
+    assert response.status_code == 200
+    assert expected.lower() in text
+    leaked = [secret for secret in all_secrets(world) if secret.lower() in text]
+    assert leaked == []
+
+
+def test_public_tag_count_excludes_unpublished_work(reader, world):
+    """Six articles carry the shared tag somewhere; two carry it on a public live revision."""
+    assert f'{SHARED_TAG} <span class="count">(2)</span>' in reader.get("/tags/").content.decode()
+
+
+@pytest.mark.parametrize("state", HIDDEN)
+@pytest.mark.parametrize("field", ["title", "summary", "body", "tag"])
+def test_search_probe_gets_the_answer_for_a_word_found_nowhere(reader, world, state, field):
+    word = secrets_of(HIDDEN[state])[field]
+    probe = reader.get("/search/", {"q": word})
+    control = reader.get("/search/", {"q": NOWHERE})
+    assert probe.status_code == control.status_code == 200
+    assert probe.content.replace(word.encode(), b"Q") == control.content.replace(
+        NOWHERE.encode(), b"Q"
+    )
+
+
+@pytest.mark.parametrize("state", HIDDEN)
+def test_unpublished_tag_page_is_the_404_of_a_tag_that_never_existed(reader, world, state):
+    slug = secrets_of(HIDDEN[state])["tag"]
+    probe = reader.get(f"/tags/{slug}/")
+    control = reader.get("/tags/never-existed/")
+    assert probe.status_code == control.status_code == 404
+    assert probe.content == control.content
+    assert probe["Cache-Control"] == control["Cache-Control"]
+
+
+@pytest.mark.parametrize("url", ["/?page=3", "/tags/dispatch/?page=2", "/sitemap.xml?p=2"])
+def test_page_past_the_end_is_the_404(reader, world, url):
+    probe = reader.get(url)
+    control = reader.get("/tags/never-existed/")
+    assert probe.status_code == control.status_code == 404
+    assert probe.content == control.content
