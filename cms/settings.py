@@ -5,6 +5,7 @@ Every variable is documented in the README's configuration table. A bad value st
 """
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -188,8 +189,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Embargo's own settings, each read once here with its default.
 EMBARGO_BASE_URL = _read("url", "EMBARGO_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
-EMBARGO_PREVIEW_TTL = _read("timedelta", "EMBARGO_PREVIEW_TTL", "72h")
-EMBARGO_PREVIEW_MAX_TTL = _read("timedelta", "EMBARGO_PREVIEW_MAX_TTL", "30d")
+# environs parses "72h" from the environment but returns a default as given: defaults are timedeltas.
+EMBARGO_PREVIEW_TTL = _read("timedelta", "EMBARGO_PREVIEW_TTL", timedelta(hours=72))
+EMBARGO_PREVIEW_MAX_TTL = _read("timedelta", "EMBARGO_PREVIEW_MAX_TTL", timedelta(days=30))
 EMBARGO_MAX_UPLOAD_BYTES = _read("int", "EMBARGO_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
 EMBARGO_MAX_IMAGE_PIXELS = _read("int", "EMBARGO_MAX_IMAGE_PIXELS", 40_000_000)
 EMBARGO_PUBLIC_MAX_AGE = _read("int", "EMBARGO_PUBLIC_MAX_AGE", 300)

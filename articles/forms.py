@@ -1,0 +1,247 @@
+"""Editors' forms. They collect input and hand it to a service; they never write a model themselves."""
+
+from datetime import timedelta
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.template.defaultfilters import filesizeformat
+
+from articles import services
+from articles.models import Article, Asset
+
+
+def add_service_error(form: forms.Form, error: ValidationError | PermissionDenied) -> None:
+    """Show a service's refusal on ``form``: per field where the service named one, else on top."""
+    if isinstance(error, PermissionDenied):
+        form.add_error(None, str(error) or "You do not have permission to do that.")
+        return
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, errors in error.error_dict.items():
+        field = ArticleForm.SERVICE_FIELDS.get(field, field)
+        form.add_error(field if field in form.fields else None, errors)
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Any number of files from one input (the pattern from Django's file-upload docs)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else [data]
+        return [super(MultipleFileField, self).clean(f, initial) for f in files if f]
+
+
+class AssetChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, asset: Asset) -> str:
+        visibility = "public" if getattr(asset, "is_public", False) else "private"
+        return f"{asset.original_name} ({filesizeformat(asset.size)}, {visibility})"
+
+
+def split_tags(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+class ArticleForm(forms.ModelForm):
+    """Add or edit an article's working draft; saving it *is* the service call.
+
+    The service runs as the last step of validation, so that everything it refuses (a stale
+    ``version``, a Markdown reference to a file that is not attached, a refused upload) is a form error
+    shown next to the text the editor typed, never a 500. The admin wraps the whole POST in one
+    transaction, and ``actor`` is set by the admin for each request.
+    """
+
+    # Service error keys that belong to a differently named field here.
+    SERVICE_FIELDS = {"assets": "uploads", "name": "uploads"}
+
+    title = forms.CharField(max_length=200)
+    summary = forms.CharField(
+        max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    body = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 20}),
+        help_text="Markdown. Refer to an attached file by its name, e.g. ![Chart](chart.png).",
+    )
+    tags = forms.CharField(required=False, help_text="Comma-separated, e.g. “security, AI”.")
+    keep_assets = AssetChoiceField(
+        queryset=Asset.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Assets in this draft",
+        help_text="Untick a file to drop it from the working draft (it stays in older revisions).",
+    )
+    uploads = MultipleFileField(
+        required=False,
+        label="Attach files",
+        help_text="PNG, JPEG, WebP, GIF or PDF. Files stay private until the draft is published.",
+    )
+    # Not "version": that name is the model's own, non-editable counter.
+    loaded_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    actor = None
+
+    class Meta:
+        model = Article
+        fields = ["slug"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is None:
+            del self.fields["keep_assets"], self.fields["loaded_version"]
+            return
+        latest = self.instance.latest_revision
+        self.fields["keep_assets"].queryset = Asset.objects.with_public_flag().filter(
+            article=self.instance
+        )
+        self.fields["loaded_version"].required = True
+        self.initial.setdefault("loaded_version", self.instance.version)
+        if latest is not None:
+            self.initial.setdefault("title", latest.title)
+            self.initial.setdefault("summary", latest.summary)
+            self.initial.setdefault("body", latest.body)
+            self.initial.setdefault("tags", ", ".join(tag.name for tag in latest.tags.all()))
+            self.initial.setdefault("keep_assets", [asset.pk for asset in latest.assets.all()])
+
+    def _post_clean(self):
+        # After the model's own checks (slug format and uniqueness), so the service is the last word.
+        super()._post_clean()
+        if not self.errors:
+            try:
+                self._save_through_services()
+            except (ValidationError, PermissionDenied) as error:
+                add_service_error(self, error)
+
+    def _save_through_services(self) -> None:
+        data = self.cleaned_data
+        files = [(upload.name, upload) for upload in data.get("uploads") or []]
+        if self.instance.pk is None:
+            self.instance = services.article_create(
+                actor=self.actor,
+                slug=data["slug"],
+                title=data["title"],
+                summary=data["summary"],
+                body=data["body"],
+                tags=split_tags(data["tags"]),
+                files=files,
+            )
+            return
+        services.article_update(
+            actor=self.actor,
+            article=self.instance,
+            title=data["title"],
+            summary=data["summary"],
+            body=data["body"],
+            tags=split_tags(data["tags"]),
+            files=files,
+            keep_assets=data["keep_assets"],
+            expected_version=data["loaded_version"],
+        )
+
+
+class AccessForm(forms.Form):
+    """Grant or revoke one permission on one article, for a user (by username) or a group (by name)."""
+
+    perm = forms.ChoiceField(
+        choices=[(perm, perm) for perm in services.PERMISSIONS], label="Permission"
+    )
+    username = forms.CharField(required=False, max_length=150, label="User (username)")
+    group = forms.CharField(required=False, max_length=150, label="or group (name)")
+
+    def clean(self):
+        data = super().clean()
+        username, group_name = data.get("username", ""), data.get("group", "")
+        if bool(username) == bool(group_name):
+            raise ValidationError("Name exactly one user or one group.")
+        if username:
+            user = get_user_model().objects.filter(username=username).first()
+            if user is None:
+                self.add_error("username", f"There is no user named “{username}”.")
+            data["user_obj"], data["group_obj"] = user, None
+        else:
+            group = Group.objects.filter(name=group_name).first()
+            if group is None:
+                self.add_error("group", f"There is no group named “{group_name}”.")
+            data["user_obj"], data["group_obj"] = None, group
+        return data
+
+
+class ScheduleForm(forms.Form):
+    """When to publish, and optionally when the embargo ends, in the site's time zone."""
+
+    publish_at = forms.DateTimeField(
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=f"In the site's time zone ({settings.TIME_ZONE}).",
+    )
+    unpublish_at = forms.DateTimeField(
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        label="Embargo end (optional)",
+        help_text="The article is withdrawn at this time.",
+    )
+
+
+def _hours(delta: timedelta) -> int:
+    return int(delta / timedelta(hours=1))
+
+
+class PreviewLinkForm(forms.Form):
+    """Issue a share link: who it is for and for how many hours it works."""
+
+    label = forms.CharField(max_length=200, help_text="Who the link is for, e.g. “Legal review”.")
+    hours = forms.IntegerField(
+        min_value=1,
+        label="Expires after (hours)",
+        initial=lambda: _hours(settings.EMBARGO_PREVIEW_TTL),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        maximum = _hours(settings.EMBARGO_PREVIEW_MAX_TTL)
+        self.fields["hours"].widget.attrs["max"] = maximum
+        self.fields["hours"].help_text = f"At most {maximum} hours."
+
+    def clean_hours(self) -> int:
+        hours = self.cleaned_data["hours"]
+        maximum = _hours(settings.EMBARGO_PREVIEW_MAX_TTL)
+        if hours > maximum:
+            raise ValidationError(f"A preview link may last at most {maximum} hours.")
+        return hours
+
+
+class VersionForm(forms.Form):
+    """The article version a confirmation page was shown at, so a stale confirmation is refused."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class RevisionCompareForm(forms.Form):
+    """Pick two revisions of one article to compare."""
+
+    old = forms.TypedChoiceField(coerce=int, label="From revision")
+    new = forms.TypedChoiceField(coerce=int, label="To revision")
+
+    def __init__(self, *args, revisions: list, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.revisions = {revision.number: revision for revision in revisions}
+        choices = [(number, f"#{number}") for number in self.revisions]
+        self.fields["old"].choices = self.fields["new"].choices = choices
+        if len(revisions) >= 2:
+            self.initial = {"old": revisions[1].number, "new": revisions[0].number}
+
+    def clean(self):
+        data = super().clean()
+        if "old" in data and "new" in data:
+            data["old"] = self.revisions[data["old"]]
+            data["new"] = self.revisions[data["new"]]
+        return data

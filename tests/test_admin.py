@@ -1,0 +1,531 @@
+"""The editors' admin: object-level 404s, listings through the rule, and writes through the services."""
+
+import io
+
+import pytest
+from django.contrib.auth.models import Group, Permission, User
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+from PIL import Image
+
+from articles import services
+from articles.models import Article, AuditEvent, PreviewLink, Status
+
+pytestmark = pytest.mark.django_db
+
+MISSING_PK = 987654
+
+
+def staff(username: str, *groups: str, superuser: bool = False) -> User:
+    user = User.objects.create_user(
+        username=username, password="correct horse battery", is_staff=True, is_superuser=superuser
+    )
+    user.groups.add(*Group.objects.filter(name__in=groups))
+    return user
+
+
+def png(name: str = "chart.png") -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), "red").save(buffer, format="PNG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
+
+
+def admin_url(name: str, *args) -> str:
+    return reverse(f"admin:articles_article_{name}", args=args)
+
+
+def login(client: Client, user: User) -> Client:
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def author() -> User:
+    return staff("alice", "Authors")
+
+
+@pytest.fixture
+def editor() -> User:
+    return staff("eddie", "Editors")
+
+
+@pytest.fixture
+def publisher() -> User:
+    return staff("pat", "Publishers")
+
+
+@pytest.fixture
+def outsider() -> User:
+    """Staff, may write articles of their own, holds nothing on anyone else's."""
+    return staff("olga", "Authors")
+
+
+@pytest.fixture
+def draft(author) -> Article:
+    return services.article_create(
+        actor=author, slug="secret-merger", title="Secret merger", body="Embargoed words."
+    )
+
+
+@pytest.fixture
+def published() -> Article:
+    article = services.article_create(actor=None, slug="old-news", title="Old news", body="Known.")
+    return services.article_publish(actor=None, article=article)
+
+
+def post_article(client: Client, article: Article, **changes):
+    latest = article.latest_revision
+    data = {
+        "title": latest.title,
+        "summary": latest.summary,
+        "body": latest.body,
+        "tags": "",
+        "loaded_version": article.version,
+        "keep_assets": [asset.pk for asset in latest.assets.all()],
+        "_save": "Save",
+        **changes,
+    }
+    return client.post(admin_url("change", article.pk), data)
+
+
+# --- object-level 404 ---------------------------------------------------------------------------
+
+HIDDEN_PAGES = [
+    ("change", ()),
+    ("history", ()),
+    ("delete", ()),
+    ("access", ()),
+    ("transition", ("submit",)),
+    ("revisions", ()),
+    ("revert", (1,)),
+    ("share", ()),
+    ("share_revoke_all", ()),
+]
+
+
+@pytest.mark.parametrize(("name", "extra"), HIDDEN_PAGES)
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_hidden_article_is_the_missing_404(client, outsider, draft, name, extra, method):
+    """Every article page answers a user without a grant exactly as for an id that never existed."""
+    login(client, outsider)
+    hidden = getattr(client, method)(admin_url(name, draft.pk, *extra))
+    missing = getattr(client, method)(admin_url(name, MISSING_PK, *extra))
+    assert hidden.status_code == missing.status_code == 404
+    assert hidden.content == missing.content
+    assert Article.objects.get(pk=draft.pk).status == Status.DRAFT
+
+
+def test_hidden_share_link_revoke_is_404(client, outsider, draft):
+    link, _token = services.preview_link_issue(actor=None, article=draft, label="Legal")
+    login(client, outsider)
+    response = client.post(admin_url("share_revoke", draft.pk, link.pk))
+    assert response.status_code == 404
+    assert PreviewLink.objects.get(pk=link.pk).revoked_at is None
+
+
+def test_autocomplete_lists_only_visible_articles(client, outsider, draft, published):
+    login(client, outsider)
+    response = client.get(
+        reverse("admin:autocomplete"),
+        {"app_label": "articles", "model_name": "revision", "field_name": "article", "term": ""},
+    )
+    assert response.status_code == 200
+    assert [result["text"] for result in response.json()["results"]] == ["old-news"]
+
+
+def test_changelist_lists_only_visible_articles(client, outsider, draft, published):
+    login(client, outsider)
+    response = client.get(admin_url("changelist"))
+    assert response.status_code == 200
+    assert b"old-news" in response.content
+    assert b"secret-merger" not in response.content
+    assert b"Secret merger" not in response.content
+
+
+def test_changelist_shows_granted_draft(client, author, draft):
+    response = login(client, author).get(admin_url("changelist"))
+    assert b"Secret merger" in response.content
+
+
+def test_changelist_search_does_not_find_hidden_titles(client, outsider, draft):
+    response = login(client, outsider).get(admin_url("changelist"), {"q": "merger"})
+    assert b"secret-merger" not in response.content
+
+
+@pytest.mark.parametrize("count", [5, 50])
+def test_changelist_query_count_does_not_grow(client, editor, count, django_assert_num_queries):
+    for number in range(count):
+        article = services.article_create(actor=None, slug=f"a-{number}", title=f"A {number}")
+        if number % 2:
+            services.article_publish(actor=None, article=article)
+    login(client, editor)
+    with django_assert_num_queries(7):
+        response = client.get(admin_url("changelist"))
+    assert response.status_code == 200
+
+
+def test_delete_is_refused_even_for_visible_articles(client, editor, draft):
+    """No service deletes articles, so the admin offers no delete at all."""
+    response = login(client, editor).post(admin_url("delete", draft.pk), {"post": "yes"})
+    assert response.status_code == 403
+    assert Article.objects.filter(pk=draft.pk).exists()
+
+
+# --- the change form ----------------------------------------------------------------------------
+
+
+def test_add_creates_article_through_the_service(
+    client, author, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = login(client, author).post(
+            admin_url("add"),
+            {"slug": "new-story", "title": "New story", "body": "Hello.", "tags": "AI, security"},
+        )
+    assert response.status_code == 302
+    article = Article.objects.get(slug="new-story")
+    assert article.latest_revision.title == "New story"
+    assert sorted(t.name for t in article.latest_revision.tags.all()) == ["AI", "security"]
+    assert author.has_perm("articles.share_article", article)
+    assert AuditEvent.objects.filter(article=article, action="create").exists()
+
+
+def test_add_with_invalid_slug_is_a_form_error(client, author):
+    response = login(client, author).post(
+        admin_url("add"), {"slug": "Not A Slug", "title": "Bad", "body": ""}
+    )
+    assert response.status_code == 200
+    assert "Use lowercase letters" in response.content.decode()
+    assert not Article.objects.exists()
+
+
+def test_edit_saves_a_new_revision(client, author, draft):
+    response = post_article(login(client, author), draft, title="Secret merger, updated")
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert draft.latest_revision.number == 2
+    assert draft.latest_revision.title == "Secret merger, updated"
+
+
+def test_stale_form_is_refused_and_keeps_the_typed_text(client, author, editor, draft):
+    stale_version = draft.version
+    services.article_update(
+        actor=editor, article=draft, title="Editor's title", expected_version=stale_version
+    )
+    draft.refresh_from_db()
+    response = post_article(
+        login(client, author),
+        draft,
+        title="Author's title",
+        body="Words the author typed.",
+        loaded_version=stale_version,
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "changed by someone else" in page
+    assert "Words the author typed." in page
+    assert "Author&#x27;s title" in page
+    assert Article.objects.get(pk=draft.pk).latest_revision.title == "Editor's title"
+
+
+def test_reference_to_unattached_file_is_a_form_error(client, author, draft):
+    response = post_article(login(client, author), draft, body="![Chart](missing.png)")
+    assert response.status_code == 200
+    assert "“missing.png” is referenced in the body but is not attached." in (
+        response.content.decode()
+    )
+    assert Article.objects.get(pk=draft.pk).latest_revision.number == 1
+
+
+def test_svg_upload_is_refused_naming_the_file(client, author, draft):
+    svg = SimpleUploadedFile(
+        "logo.svg", b"<svg xmlns='http://www.w3.org/2000/svg'><script/></svg>", "image/svg+xml"
+    )
+    response = post_article(login(client, author), draft, uploads=[svg])
+    assert response.status_code == 200
+    assert "“logo.svg” is not accepted" in response.content.decode()
+    assert not draft.assets.exists()
+
+
+def test_upload_is_attached_privately(client, author, draft):
+    response = post_article(login(client, author), draft, uploads=[png()], body="![c](chart.png)")
+    assert response.status_code == 302
+    asset = draft.assets.get()
+    assert asset.original_name == "chart.png"
+    page = client.get(admin_url("change", draft.pk)).content.decode()
+    assert "chart.png" in page
+    assert "private" in page
+
+
+def test_viewer_without_change_gets_a_read_only_page(client, draft):
+    reader = staff("early", "Early access")
+    services.access_grant(actor=None, article=draft, perm="view", user=reader)
+    login(client, reader)
+    page = client.get(admin_url("change", draft.pk))
+    assert page.status_code == 200
+    assert b"Embargoed words." in page.content
+    assert b'name="body"' not in page.content
+    assert post_article(client, draft, title="Hijack").status_code == 403
+    assert Article.objects.get(pk=draft.pk).latest_revision.title == "Secret merger"
+
+
+# --- access panel -------------------------------------------------------------------------------
+
+
+def test_access_panel_lists_grants_and_public_state(client, author, draft):
+    reader = staff("early", "Early access")
+    services.access_grant(actor=None, article=draft, perm="view", user=reader)
+    page = login(client, author).get(admin_url("access", draft.pk)).content.decode()
+    assert "early" in page
+    assert "Editors" in page
+    assert "No: draft" in page
+
+
+def test_access_panel_needs_share_permission(client, editor, draft):
+    assert login(client, editor).get(admin_url("access", draft.pk)).status_code == 403
+
+
+def test_grant_then_revoke_through_the_panel(client, author, draft):
+    reader = User.objects.create_user("reader", password="correct horse battery")
+    reader_client = login(Client(), reader)
+    article_url = draft.get_absolute_url()
+    assert reader_client.get(article_url).status_code == 404
+    login(client, author)
+
+    granted = client.post(
+        admin_url("access", draft.pk), {"do": "grant", "perm": "view", "username": "reader"}
+    )
+    assert granted.status_code == 302
+    assert reader_client.get(article_url).status_code == 200
+
+    revoked = client.post(
+        admin_url("access", draft.pk), {"do": "revoke", "perm": "view", "username": "reader"}
+    )
+    assert revoked.status_code == 302
+    assert reader_client.get(article_url).status_code == 404
+
+
+def test_grant_to_unknown_user_is_a_form_error(client, author, draft):
+    response = login(client, author).post(
+        admin_url("access", draft.pk), {"do": "grant", "perm": "view", "username": "nobody"}
+    )
+    assert response.status_code == 200
+    assert "There is no user named “nobody”." in response.content.decode()
+
+
+def test_grant_to_group_by_name(client, author, draft):
+    login(client, author).post(
+        admin_url("access", draft.pk), {"do": "grant", "perm": "view", "group": "Early access"}
+    )
+    member = staff("early", "Early access")
+    assert Article.objects.visible_to(member).filter(pk=draft.pk).exists()
+
+
+def test_grant_of_a_permission_the_actor_lacks_is_a_form_error(client, author, draft):
+    response = login(client, author).post(
+        admin_url("access", draft.pk), {"do": "grant", "perm": "publish", "username": "alice"}
+    )
+    assert response.status_code == 200
+    assert "You do not have permission to grant" in response.content.decode()
+
+
+# --- workflow -----------------------------------------------------------------------------------
+
+
+def test_change_page_offers_only_permitted_transitions(client, editor, publisher, draft):
+    editor_page = login(client, editor).get(admin_url("change", draft.pk)).content.decode()
+    assert admin_url("transition", draft.pk, "submit") in editor_page
+    assert admin_url("transition", draft.pk, "publish") not in editor_page
+    publisher_page = login(client, publisher).get(admin_url("change", draft.pk)).content.decode()
+    assert admin_url("transition", draft.pk, "publish") in publisher_page
+
+
+def test_forbidden_transition_post_changes_nothing(client, editor, draft):
+    response = login(client, editor).post(admin_url("transition", draft.pk, "publish"))
+    assert response.status_code == 302
+    assert Article.objects.get(pk=draft.pk).status == Status.DRAFT
+    assert not AuditEvent.objects.filter(action="publish").exists()
+
+
+def test_confirmation_page_get_changes_nothing(client, publisher, draft):
+    response = login(client, publisher).get(admin_url("transition", draft.pk, "publish"))
+    assert response.status_code == 200
+    assert Article.objects.get(pk=draft.pk).status == Status.DRAFT
+
+
+def test_publish_through_the_confirmation_page(client, publisher, draft):
+    response = login(client, publisher).post(admin_url("transition", draft.pk, "publish"))
+    assert response.status_code == 302
+    assert Article.objects.published().filter(pk=draft.pk).exists()
+
+
+def test_confirmation_post_without_csrf_token_is_refused(publisher, draft):
+    client = login(Client(enforce_csrf_checks=True), publisher)
+    assert client.post(admin_url("transition", draft.pk, "publish")).status_code == 403
+    assert Article.objects.get(pk=draft.pk).status == Status.DRAFT
+
+
+def test_confirmation_post_with_csrf_token_works(publisher, draft):
+    client = login(Client(enforce_csrf_checks=True), publisher)
+    page = client.get(admin_url("transition", draft.pk, "publish"))
+    token = page.context["csrf_token"]
+    response = client.post(
+        admin_url("transition", draft.pk, "publish"), {"csrfmiddlewaretoken": token}
+    )
+    assert response.status_code == 302
+    assert Article.objects.get(pk=draft.pk).status == Status.PUBLISHED
+
+
+@pytest.mark.parametrize("setting_zone", ["Europe/Berlin"])
+def test_schedule_reads_times_in_the_site_time_zone(
+    client, publisher, draft, settings, setting_zone
+):
+    settings.TIME_ZONE = setting_zone
+    response = login(client, publisher).post(
+        admin_url("transition", draft.pk, "schedule"), {"publish_at": "2099-07-01T09:00"}
+    )
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert draft.status == Status.SCHEDULED
+    assert draft.publish_at.isoformat() == "2099-07-01T07:00:00+00:00"
+
+
+def test_schedule_in_the_past_is_a_form_error(client, publisher, draft):
+    response = login(client, publisher).post(
+        admin_url("transition", draft.pk, "schedule"), {"publish_at": "2001-01-01T09:00"}
+    )
+    assert response.status_code == 200
+    assert "is not in the future" in response.content.decode()
+    assert Article.objects.get(pk=draft.pk).status == Status.DRAFT
+
+
+def test_invalid_transition_is_a_message_not_a_500(client, publisher, published):
+    response = login(client, publisher).post(admin_url("transition", published.pk, "submit"))
+    assert response.status_code == 302
+    assert Article.objects.get(pk=published.pk).status == Status.PUBLISHED
+
+
+# --- history ------------------------------------------------------------------------------------
+
+
+def test_revisions_page_lists_live_and_latest(client, editor, published):
+    services.article_update(actor=editor, article=published, title="Old news, revised")
+    page = login(client, editor).get(admin_url("revisions", published.pk)).content.decode()
+    assert "Old news, revised" in page
+    assert "live" in page and "latest" in page
+
+
+def test_diff_is_escaped(client, editor, draft):
+    services.article_update(actor=editor, article=draft, title="t", body="<script>x()</script>")
+    response = login(client, editor).get(admin_url("revisions", draft.pk), {"old": 1, "new": 2})
+    page = response.content.decode()
+    assert "&lt;script&gt;x()&lt;/script&gt;" in page
+    assert "<script>x()" not in page
+    assert "<del>-Embargoed words.</del>" in page
+
+
+def test_revert_creates_a_new_revision(client, editor, draft):
+    services.article_update(actor=editor, article=draft, title="Changed", body="New words.")
+    draft.refresh_from_db()
+    login(client, editor)
+    assert client.get(admin_url("revert", draft.pk, 1)).status_code == 200
+    response = client.post(admin_url("revert", draft.pk, 1), {"version": draft.version})
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert draft.latest_revision.number == 3
+    assert draft.latest_revision.body == "Embargoed words."
+    assert draft.revisions.count() == 3
+
+
+# --- share links --------------------------------------------------------------------------------
+
+
+def test_share_link_is_issued_and_shown_once(client, author, draft, settings):
+    login(client, author)
+    response = client.post(admin_url("share", draft.pk), {"label": "Legal review", "hours": 24})
+    assert response.status_code == 200
+    link = PreviewLink.objects.get(article=draft)
+    url = settings.EMBARGO_BASE_URL + reverse("preview", args=[services.preview_token(link)])
+    assert url in response.content.decode()
+    assert url not in client.get(admin_url("share", draft.pk)).content.decode()
+    assert Client().get(url.removeprefix(settings.EMBARGO_BASE_URL)).status_code == 200
+
+
+def test_share_link_expiry_beyond_the_maximum_is_a_form_error(client, author, draft):
+    response = login(client, author).post(
+        admin_url("share", draft.pk), {"label": "Legal", "hours": 100_000}
+    )
+    assert response.status_code == 200
+    assert "at most" in response.content.decode()
+    assert not PreviewLink.objects.exists()
+
+
+def test_share_link_revoke_one_and_all(client, author, draft):
+    first, _ = services.preview_link_issue(actor=author, article=draft, label="One")
+    second, _ = services.preview_link_issue(actor=author, article=draft, label="Two")
+    login(client, author)
+    client.post(admin_url("share_revoke", draft.pk, first.pk))
+    first.refresh_from_db(), second.refresh_from_db()
+    assert first.revoked_at is not None and second.revoked_at is None
+    client.post(admin_url("share_revoke_all", draft.pk))
+    second.refresh_from_db()
+    assert second.revoked_at is not None
+
+
+def test_share_page_needs_share_permission(client, editor, draft):
+    login(client, editor)
+    assert client.get(admin_url("share", draft.pk)).status_code == 403
+    assert client.post(admin_url("share", draft.pk), {"label": "x", "hours": 1}).status_code == 403
+    assert not PreviewLink.objects.exists()
+
+
+# --- audit trail --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def auditor() -> User:
+    return staff("root", superuser=True)
+
+
+@pytest.fixture
+def event(author, draft) -> AuditEvent:
+    return services.audit_record(action=AuditEvent.Action.EDIT, actor=author, article=draft)
+
+
+def test_audit_admin_has_no_add(client, auditor):
+    response = login(client, auditor).get(reverse("admin:articles_auditevent_add"))
+    assert response.status_code == 403
+
+
+def test_audit_admin_change_is_view_only(client, auditor, event):
+    login(client, auditor)
+    url = reverse("admin:articles_auditevent_change", args=[event.pk])
+    assert client.get(url).status_code == 200
+    assert client.post(url, {"actor_name": "someone else"}).status_code == 403
+    assert AuditEvent.objects.get(pk=event.pk).actor_name == "alice"
+
+
+def test_audit_admin_has_no_delete(client, auditor, event):
+    login(client, auditor)
+    url = reverse("admin:articles_auditevent_delete", args=[event.pk])
+    assert client.post(url, {"post": "yes"}).status_code == 403
+    changelist = client.post(
+        reverse("admin:articles_auditevent_changelist"),
+        {"action": "delete_selected", "_selected_action": [event.pk], "post": "yes"},
+    )
+    assert changelist.status_code in (200, 302)
+    assert AuditEvent.objects.filter(pk=event.pk).exists()
+    assert (
+        b'name="action"' not in client.get(reverse("admin:articles_auditevent_changelist")).content
+    )
+
+
+def test_audit_admin_hides_events_of_hidden_articles(client, event, published):
+    services.audit_record(action=AuditEvent.Action.PUBLISH, actor=None, article=published)
+    viewer = staff("watcher")
+    viewer.user_permissions.add(*Permission.objects.filter(codename="view_auditevent"))
+    page = login(client, viewer).get(reverse("admin:articles_auditevent_changelist"))
+    assert page.status_code == 200
+    assert b"old-news" in page.content
+    assert b"secret-merger" not in page.content
