@@ -59,7 +59,7 @@ def _secret_key() -> str:
 SECRET_KEY = _secret_key()
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "articles.admin_site.EmbargoAdminConfig",  # django.contrib.admin without the admin/r/ oracle
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

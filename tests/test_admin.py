@@ -4,6 +4,7 @@ import io
 
 import pytest
 from django.contrib.auth.models import Group, Permission, User
+from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
@@ -18,9 +19,8 @@ MISSING_PK = 987654
 
 
 def staff(username: str, *groups: str, superuser: bool = False) -> User:
-    user = User.objects.create_user(
-        username=username, password="correct horse battery", is_staff=True, is_superuser=superuser
-    )
+    # No password: tests sign in with force_login, and hashing one is most of a test's time.
+    user = User.objects.create_user(username=username, is_staff=True, is_superuser=superuser)
     user.groups.add(*Group.objects.filter(name__in=groups))
     return user
 
@@ -122,6 +122,26 @@ def test_hidden_share_link_revoke_is_404(client, outsider, draft):
     response = client.post(admin_url("share_revoke", draft.pk, link.pk))
     assert response.status_code == 404
     assert PreviewLink.objects.get(pk=link.pk).revoked_at is None
+
+
+def view_on_site_url(pk) -> str:
+    content_type = ContentType.objects.get_for_model(Article)
+    return reverse("admin:view_on_site", args=[content_type.pk, pk])
+
+
+def test_view_on_site_redirect_does_not_name_hidden_slugs(client, outsider, draft):
+    """Django's admin/r/ redirect would reveal any draft's slug; here it is the missing 404."""
+    login(client, outsider)
+    hidden = client.get(view_on_site_url(draft.pk))
+    missing = client.get(view_on_site_url(MISSING_PK))
+    assert hidden.status_code == missing.status_code == 404
+    assert hidden.content == missing.content
+
+
+def test_view_on_site_redirects_for_visible_articles(client, author, draft):
+    response = login(client, author).get(view_on_site_url(draft.pk))
+    assert response.status_code == 302
+    assert response["Location"].endswith(draft.get_absolute_url())
 
 
 def test_autocomplete_lists_only_visible_articles(client, outsider, draft, published):
@@ -287,7 +307,7 @@ def test_access_panel_needs_share_permission(client, editor, draft):
 
 
 def test_grant_then_revoke_through_the_panel(client, author, draft):
-    reader = User.objects.create_user("reader", password="correct horse battery")
+    reader = User.objects.create_user("reader")
     reader_client = login(Client(), reader)
     article_url = draft.get_absolute_url()
     assert reader_client.get(article_url).status_code == 404
