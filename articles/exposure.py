@@ -1,0 +1,692 @@
+"""The exposure audit: try every way in as an outsider and report anything unpublished that gets out.
+
+Two halves. **Configuration**: the settings that turned the Mythos exposure from possible into
+certain (uploads under a publicly served directory, a route serving storage directly, a public bucket,
+a page cache that stores private responses, DEBUG, wildcard hosts, a weak secret key) plus Django's
+own deployment checks. **Probing**: for every article and asset that is not public, every door that
+could serve it is requested anonymously, and the answer must be byte-identical to the 404 for an
+object that never existed; then every public page (listings, feeds, sitemap, search, article pages
+and the links they make) is fetched, and none may contain a non-public title, summary, sentence,
+link or file.
+
+Requests go through Django's test client in-process, or over HTTP to a running deployment.
+"""
+
+import hashlib
+import html
+import logging
+import re
+import secrets
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from math import ceil
+from pathlib import Path
+from urllib.parse import urlencode, urljoin, urlsplit
+
+from botocore.exceptions import BotoCoreError, ClientError
+from django.conf import settings
+from django.core import checks as django_checks
+from django.test import Client
+from django.urls import NoReverseMatch, reverse
+
+from articles import checks
+from articles.models import Article, Asset
+from articles.storage import asset_storage
+from articles.validation import safe_download_name
+from articles.views import ARTICLES_PER_PAGE
+
+ERROR = "error"
+WARNING = "warning"
+# Deployment checks the configuration half reports itself, with its own wording and severity.
+COVERED_CHECKS = {"security.W009", "security.W018", "embargo.E003"}
+# Headers that could tell a hidden object from a missing one even when status and body agree.
+TELLTALE_HEADERS = (
+    "content-type",
+    "content-disposition",
+    "cache-control",
+    "location",
+    "etag",
+    "last-modified",
+    "x-robots-tag",
+    "vary",
+)
+PUBLIC_GRANTEES = {
+    "http://acs.amazonaws.com/groups/global/AllUsers",
+    "http://acs.amazonaws.com/groups/global/AuthenticatedUsers",
+}
+MIN_MARKER_LENGTH = 12
+MAX_MARKER_LENGTH = 200
+LINK = re.compile(
+    r"""(?:href|src)\s*=\s*["']([^"']+)["']"""
+    r"""|content\s*=\s*["']((?:https?:/)?/[^"']*)["']"""
+    r"""|<(?:loc|link|guid)>([^<]+)<"""
+)
+TAG = re.compile(r"<[^>]+>")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing wrong: which object, at which URL, by which vector, and the evidence."""
+
+    severity: str
+    object: str
+    url: str
+    vector: str
+    evidence: str
+
+
+@dataclass
+class Report:
+    findings: list[Finding] = field(default_factory=list)
+    objects: int = 0
+    requests: int = 0
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == ERROR]
+
+    @property
+    def exit_code(self) -> int:
+        """1 when anything leaks or a configuration error is found, else 0."""
+        return 1 if self.errors else 0
+
+    def as_dict(self) -> dict:
+        return {
+            "clean": not self.errors,
+            "objects_checked": self.objects,
+            "requests": self.requests,
+            "errors": len(self.errors),
+            "warnings": len(self.findings) - len(self.errors),
+            "findings": [asdict(f) for f in self.findings],
+        }
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    body: bytes
+    headers: dict[str, str]
+
+
+Fetch = Callable[[str, str, dict], Response]
+
+
+# --- configuration -------------------------------------------------------------------------------
+
+
+def _config(severity: str, message: str, fix: str) -> Finding:
+    return Finding(severity, "settings", "", "configuration", f"{message} Fix: {fix}")
+
+
+def s3_client():
+    """The boto3 client of the configured S3 asset storage."""
+    return asset_storage().connection.meta.client
+
+
+def bucket_findings(client, bucket: str) -> list[Finding]:
+    """Whether the bucket's policy or ACL lets anyone read it (both asked, neither trusted alone)."""
+    findings = []
+    fix = (
+        f"remove public statements from the policy of bucket “{bucket}”, set its ACL to private "
+        "and turn on S3 Block Public Access; assets are served only through /assets/<token>/."
+    )
+    try:
+        status = client.get_bucket_policy_status(Bucket=bucket)
+        if status["PolicyStatus"]["IsPublic"]:
+            findings.append(
+                _config(ERROR, f"The bucket policy of “{bucket}” allows public reads.", fix)
+            )
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "NoSuchBucketPolicy":
+            findings.append(_unverifiable(bucket, "policy status", error))
+    except BotoCoreError as error:
+        findings.append(_unverifiable(bucket, "policy status", error))
+    try:
+        acl = client.get_bucket_acl(Bucket=bucket)
+        for grant in acl.get("Grants", []):
+            grantee = grant.get("Grantee", {}).get("URI")
+            if grantee in PUBLIC_GRANTEES and grant["Permission"] in ("READ", "FULL_CONTROL"):
+                who = grantee.rsplit("/", 1)[-1]
+                findings.append(
+                    _config(
+                        ERROR,
+                        f"The ACL of bucket “{bucket}” grants {grant['Permission']} to {who}.",
+                        fix,
+                    )
+                )
+    except (ClientError, BotoCoreError) as error:
+        findings.append(_unverifiable(bucket, "ACL", error))
+    return findings
+
+
+def _unverifiable(bucket: str, what: str, error: Exception) -> Finding:
+    return _config(
+        WARNING,
+        f"Could not read the {what} of bucket “{bucket}” ({error}), so it is not known to be private.",
+        "let the audit's credentials call s3:GetBucketPolicyStatus and s3:GetBucketAcl.",
+    )
+
+
+def configuration_findings(*, s3=None) -> list[Finding]:
+    """Settings that expose unpublished work, each with how to fix it."""
+    findings = []
+    if settings.DEBUG:
+        findings.append(
+            _config(
+                ERROR,
+                "DEBUG is on: error pages show settings, SQL, URL patterns and stack frames with "
+                "draft content to anyone.",
+                "unset DJANGO_DEBUG (or set it to false).",
+            )
+        )
+    if "*" in settings.ALLOWED_HOSTS:
+        findings.append(
+            _config(
+                ERROR,
+                "ALLOWED_HOSTS contains “*”: any Host header is accepted, so absolute links "
+                "(share links, feeds) can be made to point elsewhere.",
+                "set DJANGO_ALLOWED_HOSTS to the site's own host names.",
+            )
+        )
+    key = str(settings.SECRET_KEY)
+    if len(key) < 50 or key.startswith("django-insecure-") or len(set(key)) < 5:
+        findings.append(
+            _config(
+                ERROR,
+                "SECRET_KEY is short, default or generated for development: preview links and "
+                "sessions signed with it can be forged.",
+                "set DJANGO_SECRET_KEY to a random value of at least 50 characters, e.g. "
+                '"$(python -c "import secrets; print(secrets.token_urlsafe(50))")".',
+            )
+        )
+    if settings.EMBARGO_STORAGE == "s3":
+        findings += bucket_findings(s3 or s3_client(), asset_storage().bucket_name)
+    messages = django_checks.run_checks(
+        include_deployment_checks=True,
+        tags=[django_checks.Tags.security, django_checks.Tags.caches],
+    )
+    for message in messages:
+        if message.level < django_checks.WARNING or message.id in COVERED_CHECKS:
+            continue
+        severity = ERROR if message.level >= django_checks.ERROR else WARNING
+        text = f"{message.msg} ({message.id})"
+        findings.append(
+            _config(
+                severity,
+                text,
+                message.hint
+                or "see Django's deployment checklist (python manage.py check --deploy).",
+            )
+        )
+    return findings
+
+
+# --- what must not get out -----------------------------------------------------------------------
+
+
+@dataclass
+class Secrets:
+    """Everything non-public, in the forms a probe or a page scan looks for."""
+
+    articles: list[tuple[str, str]] = field(default_factory=list)  # (slug, label)
+    working_drafts: list[tuple[str, str]] = field(default_factory=list)
+    assets: list[tuple[str, str, str, str]] = field(default_factory=list)  # token, name, key, label
+    search_terms: dict[str, str] = field(default_factory=dict)  # query -> label
+    markers: dict[str, tuple[str, str]] = field(default_factory=dict)  # text -> (label, what)
+    hashes: dict[str, str] = field(default_factory=dict)  # sha256 -> label
+    public_asset_tokens: set[str] = field(default_factory=set)
+    public_slugs: list[str] = field(default_factory=list)
+
+
+def _text_segments(body_html: str) -> list[str]:
+    return [html.unescape(part).strip() for part in TAG.split(body_html) if part.strip()]
+
+
+def _distinctive(body_html: str, exclude: str = "") -> str | None:
+    """The longest run of text in a rendered body (not present in ``exclude``), capped in length."""
+    candidates = [s for s in _text_segments(body_html) if s not in exclude]
+    if not candidates:
+        return None
+    longest = max(candidates, key=len)[:MAX_MARKER_LENGTH].strip()
+    return longest if len(longest) >= MIN_MARKER_LENGTH else None
+
+
+def _state(article: Article) -> str:
+    return article.get_status_display().lower()
+
+
+def collect_secrets() -> Secrets:
+    """Gather every non-public article, working draft and asset in a fixed number of queries."""
+    found = Secrets()
+    hidden = (
+        Article.objects.exclude(pk__in=Article.objects.published())
+        .select_related("latest_revision")
+        .order_by("slug")
+    )
+    live = (
+        Article.objects.published()
+        .select_related("live_revision", "latest_revision")
+        .order_by("slug")
+    )
+    public_text = []
+    drafts_of_live = []
+    for article in live:
+        found.public_slugs.append(article.slug)
+        revision = article.live_revision
+        public_text += [revision.title, revision.summary, *_text_segments(revision.body_html)]
+        if article.latest_revision_id != article.live_revision_id:
+            drafts_of_live.append(article)
+    corpus = "\n".join(public_text)
+
+    def mark(text: str | None, label: str, what: str) -> None:
+        text = (text or "").strip()[:MAX_MARKER_LENGTH]
+        if len(text) >= MIN_MARKER_LENGTH and text not in corpus:
+            found.markers.setdefault(text, (label, what))
+
+    for article in hidden:
+        label = f"article {article.slug} ({_state(article)})"
+        found.articles.append((article.slug, label))
+        revision = article.latest_revision
+        if revision is None:
+            continue
+        found.search_terms.setdefault(revision.title, label)
+        mark(revision.title, label, "title")
+        mark(revision.summary, label, "summary")
+        mark(_distinctive(revision.body_html), label, "body text")
+        found.markers.setdefault(reverse("article", args=[article.slug]), (label, "URL"))
+    for article in drafts_of_live:
+        label = f"unpublished working draft of {article.slug}"
+        found.working_drafts.append((article.slug, label))
+        draft, current = article.latest_revision, article.live_revision
+        if draft.title != current.title:
+            found.search_terms.setdefault(draft.title, label)
+            mark(draft.title, label, "title")
+        if draft.summary != current.summary:
+            mark(draft.summary, label, "summary")
+        mark(_distinctive(draft.body_html, exclude=current.body_html), label, "body text")
+    public_assets = Asset.objects.public()
+    found.public_asset_tokens = set(public_assets.values_list("token", flat=True))
+    public_hashes = set(public_assets.values_list("sha256", flat=True))
+    for token, name, key, sha256, slug in (
+        Asset.objects.exclude(pk__in=public_assets)
+        .order_by("article__slug", "original_name")
+        .values_list("token", "original_name", "file", "sha256", "article__slug")
+    ):
+        label = f"asset {name} of {slug}"
+        found.assets.append((token, safe_download_name(name), key, label))
+        if sha256 not in public_hashes:
+            found.hashes.setdefault(sha256, label)
+        found.markers.setdefault(f"/assets/{token}/", (label, "URL"))
+    return found
+
+
+def _trie_regex(words: Iterable[str]) -> re.Pattern | None:
+    """One regex matching any of ``words``, built as a trie so a scan costs one pass per page."""
+    trie: dict = {}
+    for word in words:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+    if not trie:
+        return None
+
+    def build(node: dict) -> str:
+        branches = [re.escape(char) + build(child) for char, child in node.items() if char]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if "" in node:
+            return f"(?:{body})?"
+        return body
+
+    return re.compile(build(trie))
+
+
+# --- fetching ------------------------------------------------------------------------------------
+
+
+def audit_host() -> str:
+    """A host name the site accepts, for in-process requests."""
+    for host in settings.ALLOWED_HOSTS:
+        if host != "*":
+            return host.lstrip(".")
+    return "localhost"
+
+
+class InProcessFetcher:
+    """Anonymous requests through Django's test client: no server, no network."""
+
+    def __init__(self):
+        self.client = Client(raise_request_exception=False, HTTP_HOST=audit_host())
+
+    def __call__(self, method: str, path: str, headers: dict) -> Response:
+        # secure=True: the audit sees what an HTTPS visitor sees, without SSL redirects.
+        response = self.client.generic(method, path, secure=True, headers=headers)
+        try:
+            body = b"".join(response.streaming_content) if response.streaming else response.content
+        finally:
+            response.close()
+        return Response(response.status_code, body, {k.lower(): v for k, v in response.items()})
+
+
+class BadBaseURL(ValueError):
+    """The --base-url is not an http(s) URL."""
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+class HttpFetcher:
+    """Anonymous requests over real HTTP to a running deployment (redirects are not followed)."""
+
+    def __init__(self, base_url: str, timeout: float = 30):
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise BadBaseURL(f"“{base_url}” is not an http(s) URL.")
+        self.base = f"{parts.scheme}://{parts.netloc}"
+        self.opener = urllib.request.build_opener(_NoRedirects)
+        self.timeout = timeout
+
+    def __call__(self, method: str, path: str, headers: dict) -> Response:
+        request = urllib.request.Request(self.base + path, method=method, headers=headers)  # noqa: S310  (scheme checked in __init__)
+        try:
+            with self.opener.open(request, timeout=self.timeout) as answer:
+                return Response(answer.status, answer.read(), _lower(answer.headers))
+        except urllib.error.HTTPError as answer:
+            return Response(answer.code, answer.read(), _lower(answer.headers))
+
+
+def _lower(headers) -> dict[str, str]:
+    return {name.lower(): value for name, value in headers.items()}
+
+
+# --- probing -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Probe:
+    object: str
+    vector: str
+    method: str
+    path: str
+    headers: tuple[tuple[str, str], ...] = ()
+    identifiers: tuple[str, ...] = ()
+
+
+def _encoded(text: str) -> str:
+    return "".join(f"%{byte:02X}" for byte in text.encode())
+
+
+def article_probes(slug: str, label: str) -> list[Probe]:
+    """Every way to ask for an article by its slug."""
+    url = reverse("article", args=[slug])
+    ids = (slug, slug.upper())
+    return [
+        Probe(label, "article URL", "GET", url, identifiers=ids),
+        Probe(label, "article URL (HEAD)", "HEAD", url, identifiers=ids),
+        Probe(label, "article URL without trailing slash", "GET", url.rstrip("/"), (), ids),
+        Probe(
+            label, "article URL upper case", "GET", reverse("article", args=[slug.upper()]), (), ids
+        ),
+        Probe(
+            label, "article URL percent-encoded", "GET", url.replace(slug, _encoded(slug)), (), ids
+        ),
+        Probe(label, "article URL ?preview=1", "GET", url + "?preview=1", (), ids),
+        Probe(label, "article URL ?format=json", "GET", url + "?format=json", (), ids),
+        *draft_probes(slug, label),
+    ]
+
+
+def draft_probes(slug: str, label: str) -> list[Probe]:
+    url = reverse("article-draft", args=[slug])
+    return [Probe(label, "working-draft URL", "GET", url, identifiers=(slug, slug.upper()))]
+
+
+def storage_prefixes() -> list[tuple[str, Path | None]]:
+    """URL prefixes that map straight onto asset storage, with the directory each serves from."""
+    prefixes = []
+    root = checks.asset_root()
+    if root is not None:
+        static_url = "/" + str(settings.STATIC_URL or "static/").lstrip("/")
+        whitenoise_root = getattr(settings, "WHITENOISE_ROOT", None)
+        for public in checks.public_roots():
+            if root.is_relative_to(public):
+                is_whitenoise_root = whitenoise_root and Path(whitenoise_root).resolve() == public
+                prefixes.append(("/" if is_whitenoise_root else static_url, public))
+    for route in checks.routes_serving_files():
+        literal = re.split(r"[(<]", route.lstrip("^"), maxsplit=1)[0]
+        prefixes.append(("/" + literal.lstrip("/"), root))
+    return prefixes
+
+
+def asset_probes(token: str, name: str, key: str, label: str) -> list[Probe]:
+    """The asset door with GET, HEAD and a Range request, plus any direct storage URL."""
+    url = reverse("asset", args=[token, name])
+    ids = (token, name)
+    probes = [
+        Probe(label, "asset URL", "GET", url, identifiers=ids),
+        Probe(label, "asset URL (HEAD)", "HEAD", url, identifiers=ids),
+        Probe(label, "asset URL (Range)", "GET", url, (("Range", "bytes=0-10"),), ids),
+    ]
+    root = checks.asset_root()
+    for prefix, served in storage_prefixes():
+        relative = key
+        if root is not None and served is not None and root != served:
+            relative = str((root / key).relative_to(served))
+        probes.append(
+            Probe(label, f"storage served at {prefix}", "GET", prefix + relative, (), (key,))
+        )
+    return probes
+
+
+def _normalise(response: Response, identifiers: Iterable[str]) -> tuple:
+    body = response.body
+    headers = {name: response.headers.get(name, "") for name in TELLTALE_HEADERS}
+    for identifier in identifiers:
+        if identifier:
+            body = body.replace(identifier.encode(), b"\0")
+            headers = {k: v.replace(identifier, "\0") for k, v in headers.items()}
+    return response.status, body, headers
+
+
+def difference(response: Response, reference: Response, ids, reference_ids) -> str | None:
+    """How ``response`` differs from the never-existing 404, or None if it is the same."""
+    raw = _normalise(response, ())
+    expected = _normalise(reference, ())
+    if raw == expected:
+        return None
+    # Some error pages echo the requested path (DEBUG's 404 does): compare without it.
+    masked = _normalise(response, ids)
+    if masked == _normalise(reference, reference_ids):
+        return None
+    status, body, headers = masked
+    ref_status, ref_body, ref_headers = _normalise(reference, reference_ids)
+    if status != ref_status:
+        return f"answered {status}, not the {ref_status} of a never-existing object"
+    changed = [name for name in TELLTALE_HEADERS if headers[name] != ref_headers[name]]
+    if changed:
+        name = changed[0]
+        return f"header {name}: {headers[name]!r} differs from the never-existing 404's {ref_headers[name]!r}"
+    return f"body differs from the never-existing 404 ({len(body)} vs {len(ref_body)} bytes)"
+
+
+class Auditor:
+    """Runs one audit: configuration, probes of every non-public object, and public-page scans."""
+
+    def __init__(self, fetch: Fetch, *, base_url: str | None = None, progress=None, s3=None):
+        self.fetch = fetch
+        self.base_url = base_url
+        self.progress = progress or (lambda iterable, **kwargs: iterable)
+        self.s3 = s3
+        self.report = Report()
+        self.fetched: set[str] = set()
+
+    def get(self, method: str, path: str, headers: Iterable[tuple[str, str]] = ()) -> Response:
+        self.report.requests += 1
+        return self.fetch(method, path, dict(headers))
+
+    def run(self) -> Report:
+        self.report.findings += configuration_findings(s3=self.s3)
+        found = collect_secrets()
+        self.report.objects = len(found.articles) + len(found.working_drafts) + len(found.assets)
+        self.pattern = _trie_regex(found.markers)
+        self.found = found
+        self.probe_objects(found)
+        self.scan_public_pages(found)
+        return self.report
+
+    # Probes ----------------------------------------------------------------------------------
+
+    def references(self) -> dict[str, tuple[Response, tuple[str, ...]]]:
+        """The answer for a never-existing article and asset, per vector."""
+        slug = f"never-existed-{secrets.token_hex(8)}"
+        token = secrets.token_urlsafe(24)
+        key = f"{token[:2]}/{secrets.token_hex(16)}"
+        probes = [
+            *article_probes(slug, ""),
+            *asset_probes(token, "never-existed.png", key, ""),
+        ]
+        references = {
+            p.vector: (self.get(p.method, p.path, p.headers), p.identifiers) for p in probes
+        }
+        status = references["article URL"][0].status
+        if status != 404:
+            # Every probe is judged against this answer; if it is not a 404, "same" proves nothing.
+            self.leak(
+                "the site",
+                probes[0].path,
+                "never-existing article",
+                f"answered {status} instead of 404, so hidden and missing objects cannot be told "
+                "apart by this audit; fix the site's error (see its log) and audit again",
+            )
+        return references
+
+    def probe_objects(self, found: Secrets) -> None:
+        references = self.references()
+        probes = [p for slug, label in found.articles for p in article_probes(slug, label)]
+        probes += [p for slug, label in found.working_drafts for p in draft_probes(slug, label)]
+        probes += [p for asset in found.assets for p in asset_probes(*asset)]
+        for probe in self.progress(probes, total=len(probes), desc="Probing non-public objects"):
+            response = self.get(probe.method, probe.path, probe.headers)
+            reference, reference_ids = references[probe.vector]
+            evidence = difference(response, reference, probe.identifiers, reference_ids)
+            leaked = found.hashes.get(hashlib.sha256(response.body).hexdigest())
+            if leaked and response.body:
+                evidence = f"served the bytes of {leaked}" + (f"; {evidence}" if evidence else "")
+            if evidence:
+                url = probe.path if probe.method == "GET" else f"{probe.method} {probe.path}"
+                self.leak(probe.object, url, probe.vector, evidence)
+
+    def leak(self, obj: str, url: str, vector: str, evidence: str) -> None:
+        self.report.findings.append(Finding(ERROR, obj, url, vector, evidence))
+
+    # Public pages ----------------------------------------------------------------------------
+
+    def public_pages(self, found: Secrets) -> list[tuple[str, str]]:
+        """(vector, path) for every page anyone can reach from the front door."""
+        pages = [("home page", reverse("home"))]
+        last = max(1, ceil(len(found.public_slugs) / ARTICLES_PER_PAGE))
+        pages += [("home pagination", f"{reverse('home')}?page={n}") for n in range(2, last + 2)]
+        for name, vector in (
+            ("feed-rss", "RSS feed"),
+            ("feed-atom", "Atom feed"),
+            ("sitemap", "sitemap"),
+            ("robots", "robots.txt"),
+            ("tag-index", "tag index"),
+        ):
+            try:
+                pages.append((vector, reverse(name)))
+            except NoReverseMatch:
+                continue
+        pages += [("public article page", reverse("article", args=[s])) for s in found.public_slugs]
+        return pages
+
+    def scan_public_pages(self, found: Secrets) -> None:
+        search = reverse("search")
+        pages = self.public_pages(found)
+        links: dict[str, None] = {}
+        for vector, path in self.progress(pages, total=len(pages), desc="Scanning public pages"):
+            response = self.get("GET", path)
+            self.fetched.add(path)
+            if path == reverse("home") and response.status != 200:
+                self.leak("the site", path, vector, f"answered {response.status}, not 200")
+            self.scan(response, path, vector)
+            links.update(dict.fromkeys(self.links(response)))
+        terms = list(found.search_terms)
+        for term in self.progress(terms, total=len(terms), desc="Searching for non-public titles"):
+            path = f"{search}?{urlencode({'q': term})}"
+            self.scan(self.get("GET", path), path, "search", query=term)
+        follow = [link for link in links if link not in self.fetched]
+        for path in self.progress(follow, total=len(follow), desc="Following public links"):
+            self.fetched.add(path)
+            self.scan(self.get("GET", path), path, "link from a public page")
+
+    def links(self, response: Response) -> list[str]:
+        """Same-site paths a public page links to (href, src, og:image, feed and sitemap URLs)."""
+        if response.status != 200:
+            return []
+        text = response.body.decode("utf-8", "replace")
+        own_hosts = {audit_host(), urlsplit(settings.EMBARGO_BASE_URL).netloc}
+        if self.base_url:
+            own_hosts.add(urlsplit(self.base_url).netloc)
+        paths = []
+        for match in LINK.finditer(text):
+            link = html.unescape((match[1] or match[2] or match[3]).strip())
+            parts = urlsplit(urljoin("/", link))
+            if parts.scheme not in ("", "http", "https") or not parts.path.startswith("/"):
+                continue
+            if parts.netloc and parts.netloc not in own_hosts:
+                continue
+            path = parts.path + (f"?{parts.query}" if parts.query else "")
+            if self._worth_following(path):
+                paths.append(path)
+        return paths
+
+    @staticmethod
+    def _worth_following(path: str) -> bool:
+        # Asset links are not fetched: a public asset is public, and a link to a non-public one
+        # is already reported by the page scan (its URL is a marker).
+        static_url = "/" + str(settings.STATIC_URL or "static/").lstrip("/")
+        return not path.startswith(("/admin/", "/accounts/", "/preview/", "/assets/", static_url))
+
+    def scan(self, response: Response, path: str, vector: str, *, query: str = "") -> None:
+        """Report any non-public text, link or file bytes in a public response."""
+        leaked = self.found.hashes.get(hashlib.sha256(response.body).hexdigest())
+        if leaked and response.body:
+            self.leak(leaked, path, vector, f"served the bytes of {leaked}")
+        if self.pattern is None:
+            return
+        text = html.unescape(response.body.decode("utf-8", "replace"))
+        if "&" in text:
+            # Feeds escape HTML inside XML: undo both layers.
+            text += "\n" + html.unescape(text)
+        if query:
+            # The search page repeats the query; that echo is not a leak.
+            text = text.replace(query, "")
+        reported = set()
+        for match in self.pattern.finditer(text):
+            marker = match.group(0)
+            label, what = self.found.markers[marker]
+            if (label, what) in reported:
+                continue
+            reported.add((label, what))
+            shown = marker if len(marker) <= 80 else marker[:77] + "…"
+            self.leak(label, path, vector, f"contains the {what} of {label}: “{shown}”")
+
+
+def run_audit(*, base_url: str | None = None, progress=None, s3=None) -> Report:
+    """Audit the configured site in-process, or the deployment at ``base_url`` over HTTP."""
+    fetch = HttpFetcher(base_url) if base_url else InProcessFetcher()
+    # Thousands of expected 404s would bury the report in "Not Found" log lines.
+    request_log = logging.getLogger("django.request")
+    level = request_log.level
+    request_log.setLevel(logging.ERROR)
+    try:
+        return Auditor(fetch, base_url=base_url, progress=progress, s3=s3).run()
+    finally:
+        request_log.setLevel(level)

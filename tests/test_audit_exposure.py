@@ -1,0 +1,361 @@
+"""audit_exposure: clean on the demo site, and loud on each Mythos-class misconfiguration.
+
+Which misconfigurations need a settings module of their own, and which ``override_settings`` covers:
+
+* uploads under STATIC_ROOT (``static_root_uploads``): a separate process. Whitenoise indexes
+  STATIC_ROOT and the asset storage location is read when the site starts, so only a site started
+  with that module actually serves the uploads, which is the leak the audit must find by probing.
+* the MEDIA_URL route (``media_route``), Django's cache middleware (``cache_middleware``) and the
+  public bucket (``public_bucket``): ``override_settings`` with that module's values suffices, since
+  the URL resolver, middleware chain and storages are rebuilt when those settings change.
+"""
+
+import dataclasses
+import importlib
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.test import override_settings
+
+import cms.settings
+from articles import access, exposure, services, views
+from articles.demo import load_demo
+from articles.models import Article, Status
+from tests.factories import make_article
+
+pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def audit(*args) -> tuple[int, dict]:
+    """Run the command with --json; return its exit code and report."""
+    out = io.StringIO()
+    try:
+        call_command("audit_exposure", "--json", *args, stdout=out, stderr=io.StringIO())
+        code = 0
+    except CommandError as error:
+        code = error.returncode
+    return code, json.loads(out.getvalue())
+
+
+def misconfigured(name: str) -> override_settings:
+    """override_settings with every setting the module ``tests.misconfigured.<name>`` changes."""
+    module = importlib.import_module(f"tests.misconfigured.{name}")
+    missing = object()
+    return override_settings(
+        **{
+            key: getattr(module, key)
+            for key in dir(module)
+            if key.isupper() and getattr(cms.settings, key, missing) != getattr(module, key)
+        }
+    )
+
+
+def errors(report: dict) -> list[dict]:
+    return [f for f in report["findings"] if f["severity"] == "error"]
+
+
+def leaks(report: dict) -> list[dict]:
+    return [f for f in errors(report) if f["vector"] != "configuration"]
+
+
+@pytest.fixture
+def demo():
+    load_demo()
+    return Article.objects.get(slug="mythos-follow-up-audit")
+
+
+# --- clean ---------------------------------------------------------------------------------------
+
+
+def test_demo_site_is_clean(demo):
+    code, report = audit()
+    assert errors(report) == []
+    assert code == 0
+    assert report["objects_checked"] == 3  # the embargoed draft and its two files
+    assert report["requests"] > 30
+
+
+def test_table_output_has_a_summary_line(demo):
+    out = io.StringIO()
+    call_command("audit_exposure", stdout=out, stderr=io.StringIO())
+    assert "clean: 0 error(s)" in out.getvalue()
+    assert "3 non-public objects checked with" in out.getvalue()
+
+
+def test_probes_every_door_of_a_non_public_object(demo):
+    """Each vector the issue names is requested for the draft and its assets."""
+    requested = []
+    fetch = exposure.InProcessFetcher()
+
+    def recording(method, path, headers):
+        requested.append((method, path, tuple(headers.items())))
+        return fetch(method, path, headers)
+
+    exposure.Auditor(recording).run()
+    slug, (asset, *_) = demo.slug, demo.latest_revision.assets.all()
+    asset_url = asset.get_absolute_url()
+    for expected in [
+        ("GET", f"/articles/{slug}/", ()),
+        ("HEAD", f"/articles/{slug}/", ()),
+        ("GET", f"/articles/{slug}", ()),
+        ("GET", f"/articles/{slug.upper()}/", ()),
+        ("GET", f"/articles/%{ord(slug[0]):02X}", None),
+        ("GET", f"/articles/{slug}/?preview=1", ()),
+        ("GET", f"/articles/{slug}/?format=json", ()),
+        ("GET", f"/articles/{slug}/draft/", ()),
+        ("GET", asset_url, ()),
+        ("HEAD", asset_url, ()),
+        ("GET", asset_url, (("Range", "bytes=0-10"),)),
+        ("GET", "/feeds/rss/", ()),
+        ("GET", "/feeds/atom/", ()),
+        ("GET", "/?page=2", ()),
+    ]:
+        method, path, headers = expected
+        if headers is None:
+            assert any(m == method and p.startswith(path) for m, p, _ in requested), expected
+        else:
+            assert expected in requested
+    assert any(p.startswith("/search/?q=What+an+audit") for _, p, _ in requested)
+
+
+# --- leaks found by probing ----------------------------------------------------------------------
+
+
+def test_a_page_listing_a_draft_is_a_leak(demo, monkeypatch):
+    """If the home page listed everything, the draft's title and URL would show up in it."""
+    monkeypatch.setattr(
+        views, "public_listing", lambda: Article.objects.select_related("live_revision", "author")
+    )
+    Article.objects.filter(pk=demo.pk).update(live_revision=demo.latest_revision)
+    code, report = audit()
+    assert code == 1
+    home = [f for f in leaks(report) if f["url"] == "/"]
+    assert {f["evidence"].split(" of ")[0] for f in home} >= {
+        "contains the title",
+        "contains the URL",
+    }
+
+
+def test_an_unpublished_edit_reachable_at_the_live_url_is_a_leak(monkeypatch):
+    article = make_article("live", status=Status.PUBLISHED, title="Public title")
+    services.article_update(
+        actor=None,
+        article=article,
+        title="Secret new headline for tomorrow",
+        body="A sentence that must stay private until the edit is published.",
+    )
+    real = access.article_view
+
+    def leaky(user, slug, *, working_draft=False):
+        view = real(user, slug, working_draft=working_draft)
+        return dataclasses.replace(view, revision=view.article.latest_revision)
+
+    # Serving the working draft at the public URL is the bug this test simulates.
+    monkeypatch.setattr(access, "article_view", leaky)
+    code, report = audit()
+    assert code == 1
+    assert any(
+        "unpublished working draft of live" in f["object"] and f["url"] == "/articles/live/"
+        for f in leaks(report)
+    )
+
+
+# --- the incident, reproduced --------------------------------------------------------------------
+
+
+def test_uploads_under_static_root_are_reported_and_the_files_found(tmp_path):
+    """A real site process with uploads inside STATIC_ROOT: whitenoise serves the draft's files."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.misconfigured.static_root_uploads",
+        "EMBARGO_MISCONFIGURED_ROOT": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'site.sqlite3'}",
+        "EMBARGO_ENVIRONMENT": "test",
+    }
+
+    def manage(*args):
+        return subprocess.run(  # noqa: S603  (our own manage.py, fixed arguments)
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+
+    # The site's own system checks refuse these settings; that is E001 doing its job.
+    assert manage("migrate", "--skip-checks", "-v0").returncode == 0
+    assert manage("load_demo", "--skip-checks").returncode == 0
+    assert manage("collectstatic", "--no-input", "--skip-checks", "-v0").returncode == 0
+    result = manage("audit_exposure", "--json")
+    report = json.loads(result.stdout)
+    assert result.returncode == 1
+    config = " ".join(f["evidence"] for f in errors(report) if f["vector"] == "configuration")
+    assert "overlaps the publicly served directory" in config
+    assert "Set EMBARGO_ASSET_ROOT to a directory outside STATIC_ROOT" in config
+    served = [f for f in leaks(report) if f["vector"] == "storage served at /static/"]
+    assert {f["object"] for f in served} == {
+        "asset exposure-timeline.png of mythos-follow-up-audit",
+        "asset audit-briefing.pdf of mythos-follow-up-audit",
+    }
+    assert all("served the bytes of" in f["evidence"] for f in served)
+
+
+def test_media_url_served_by_static_is_reported_and_the_files_found(
+    demo, settings, asset_storage_in_tmp
+):
+    sys.modules.pop("tests.misconfigured.urls_media", None)
+    settings.MEDIA_ROOT = asset_storage_in_tmp
+    with misconfigured("media_route"):
+        code, report = audit()
+    sys.modules.pop("tests.misconfigured.urls_media", None)
+    assert code == 1
+    config = " ".join(f["evidence"] for f in errors(report) if f["vector"] == "configuration")
+    assert "serves files with django.views.static.serve" in config
+    assert "Fix: Remove it" in config
+    assert "DEBUG is on" in config
+    served = [f for f in leaks(report) if f["vector"] == "storage served at /media/"]
+    assert len(served) == 2
+    assert all(f["url"].startswith("/media/") for f in served)
+    # DEBUG's 404 pages echo the path; with that masked, the doors themselves still hold.
+    assert not [f for f in leaks(report) if f["vector"] != "storage served at /media/"]
+
+
+def test_django_cache_middleware_is_reported(demo):
+    with misconfigured("cache_middleware"):
+        code, report = audit()
+    assert code == 1
+    (finding,) = [f for f in errors(report) if "UpdateCacheMiddleware" in f["evidence"]]
+    assert "caches responses by URL without knowing what is private" in finding["evidence"]
+    assert "Fix: Remove it; articles.middleware.PublicPageCacheMiddleware" in finding["evidence"]
+
+
+def stubbed_s3(*, policy_public: bool, acl_public: bool):
+    client = boto3.client(
+        "s3", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    stubber = Stubber(client)
+    stubber.add_response(
+        "get_bucket_policy_status",
+        {"PolicyStatus": {"IsPublic": policy_public}},
+        {"Bucket": "embargo-assets"},
+    )
+    grants = [{"Grantee": {"Type": "CanonicalUser", "ID": "owner"}, "Permission": "FULL_CONTROL"}]
+    if acl_public:
+        grants.append(
+            {
+                "Grantee": {
+                    "Type": "Group",
+                    "URI": "http://acs.amazonaws.com/groups/global/AllUsers",
+                },
+                "Permission": "READ",
+            }
+        )
+    stubber.add_response(
+        "get_bucket_acl", {"Owner": {"ID": "owner"}, "Grants": grants}, {"Bucket": "embargo-assets"}
+    )
+    stubber.activate()
+    return client, stubber
+
+
+def test_public_bucket_policy_and_acl_are_reported(monkeypatch):
+    client, stubber = stubbed_s3(policy_public=True, acl_public=True)
+    monkeypatch.setattr(exposure, "s3_client", lambda: client)
+    with misconfigured("public_bucket"):
+        code, report = audit()
+    stubber.assert_no_pending_responses()
+    assert code == 1
+    bucket = [f["evidence"] for f in errors(report) if "embargo-assets" in f["evidence"]]
+    assert any("bucket policy of “embargo-assets” allows public reads" in e for e in bucket)
+    assert any("grants READ to AllUsers" in e for e in bucket)
+    assert all("turn on S3 Block Public Access" in e for e in bucket)
+
+
+def test_private_bucket_is_not_reported(monkeypatch):
+    client, stubber = stubbed_s3(policy_public=False, acl_public=False)
+    monkeypatch.setattr(exposure, "s3_client", lambda: client)
+    with misconfigured("public_bucket"):
+        _code, report = audit()
+    stubber.assert_no_pending_responses()
+    assert not [f for f in report["findings"] if "embargo-assets" in f["evidence"]]
+
+
+def test_bucket_without_a_policy_is_not_public():
+    client = boto3.client(
+        "s3", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    with Stubber(client) as stubber:
+        stubber.add_client_error("get_bucket_policy_status", "NoSuchBucketPolicy")
+        stubber.add_response("get_bucket_acl", {"Grants": []})
+        assert exposure.bucket_findings(client, "embargo-assets") == []
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"DEBUG": True}, "DEBUG is on"),
+        ({"ALLOWED_HOSTS": ["*"]}, "ALLOWED_HOSTS contains “*”"),
+        ({"SECRET_KEY": "django-insecure-" + "x" * 50}, "SECRET_KEY is short, default"),
+        ({"SECRET_KEY": "short-but-random-42"}, "SECRET_KEY is short, default"),
+    ],
+    ids=["debug", "wildcard-host", "insecure-key", "short-key"],
+)
+def test_unsafe_settings_are_errors_that_say_how_to_fix_them(overrides, message):
+    with override_settings(**overrides):
+        code, report = audit()
+    assert code == 1
+    (finding,) = [f for f in errors(report) if message in f["evidence"]]
+    assert "Fix: " in finding["evidence"]
+
+
+# --- over HTTP -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def live_site(request, settings, tmp_path):
+    """pytest-django's live server, started with a MEDIA_URL it can work with.
+
+    Django's live server wraps the site in a media handler built from MEDIA_URL when it starts;
+    Embargo's MEDIA_URL is None (assets have no URL), which breaks every request of that handler.
+    """
+    settings.MEDIA_URL = "/live-server-media/"
+    settings.MEDIA_ROOT = tmp_path / "no-media"
+    return request.getfixturevalue("live_server")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_base_url_mode_is_clean_against_a_live_server(live_site):
+    load_demo()
+    code, report = audit("--base-url", live_site.url)
+    assert code == 0, errors(report)
+    assert report["objects_checked"] == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_base_url_mode_finds_files_a_live_server_hands_out(
+    live_site, settings, asset_storage_in_tmp
+):
+    load_demo()
+    sys.modules.pop("tests.misconfigured.urls_media", None)
+    settings.MEDIA_ROOT = asset_storage_in_tmp
+    with misconfigured("media_route"):
+        code, report = audit("--base-url", live_site.url)
+    sys.modules.pop("tests.misconfigured.urls_media", None)
+    assert code == 1
+    assert len([f for f in leaks(report) if f["vector"] == "storage served at /media/"]) == 2
+
+
+def test_base_url_must_be_http():
+    with pytest.raises(CommandError, match="--base-url: “ftp://x” is not an http"):
+        call_command("audit_exposure", "--base-url", "ftp://x", stdout=io.StringIO())
