@@ -39,7 +39,8 @@ def granted_article_ids_q(user, prefix: str = "") -> Q:
     if not is_real_user(user):
         return Q(pk__in=[])
     if user.is_superuser:
-        return Q()
+        # Not Q(): "public | Q()" drops the empty Q and would leave superusers the public set only.
+        return Q(**{f"{prefix}pk__isnull": False})
     view = {
         "permission__codename": VIEW_CODENAME,
         "permission__content_type__app_label": "articles",

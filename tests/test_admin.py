@@ -549,3 +549,11 @@ def test_audit_admin_hides_events_of_hidden_articles(client, event, published):
     assert page.status_code == 200
     assert b"old-news" in page.content
     assert b"secret-merger" not in page.content
+
+
+def test_superuser_sees_and_edits_every_draft(client, draft):
+    """A superuser's list and change page include drafts nobody granted them."""
+    login(client, staff("root", superuser=True))
+    assert b"Secret merger" in client.get(admin_url("changelist")).content
+    assert post_article(client, draft, title="Root's title").status_code == 302
+    assert Article.objects.get(pk=draft.pk).latest_revision.title == "Root's title"
