@@ -413,7 +413,11 @@ class ArticleAdmin(HiddenIsMissingMixin, admin.ModelAdmin):
         form = VersionForm(request.POST or None, initial={"version": article.version})
         if form.is_bound:
             if not form.is_valid():
-                return self._back_to_change(request, article, ValidationError("Reload and retry."))
+                return self._back_to_change(
+                    request,
+                    article,
+                    ValidationError("The confirmation was incomplete; reload it and try again."),
+                )
             try:
                 new = services.article_revert(
                     actor=request.user,

@@ -62,7 +62,7 @@ class ArticleForm(forms.ModelForm):
     """
 
     # Service error keys that belong to a differently named field here.
-    SERVICE_FIELDS = {"assets": "uploads", "name": "uploads"}
+    SERVICE_FIELDS = {"assets": "uploads"}
 
     title = forms.CharField(max_length=200)
     summary = forms.CharField(

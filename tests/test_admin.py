@@ -116,6 +116,22 @@ def test_hidden_article_is_the_missing_404(client, outsider, draft, name, extra,
     assert Article.objects.get(pk=draft.pk).status == Status.DRAFT
 
 
+@pytest.mark.parametrize("person", ["anonymous", "reader"])
+def test_admin_without_staff_login_cannot_tell_hidden_from_missing(client, draft, person):
+    """Without a staff login every admin page redirects to the admin login, whatever the id."""
+    if person == "reader":
+        reader = User.objects.create_user("reader")
+        services.access_grant(actor=None, article=draft, perm="view", user=reader)
+        login(client, reader)
+    hidden = client.get(admin_url("change", draft.pk))
+    missing = client.get(admin_url("change", MISSING_PK))
+    assert hidden.status_code == missing.status_code == 302
+    assert hidden["Location"].startswith(reverse("admin:login"))
+    assert hidden["Location"].replace(str(draft.pk), "ID") == missing["Location"].replace(
+        str(MISSING_PK), "ID"
+    )
+
+
 def test_hidden_share_link_revoke_is_404(client, outsider, draft):
     link, _token = services.preview_link_issue(actor=None, article=draft, label="Legal")
     login(client, outsider)
@@ -539,6 +555,14 @@ def test_audit_admin_has_no_delete(client, auditor, event):
     assert (
         b'name="action"' not in client.get(reverse("admin:articles_auditevent_changelist")).content
     )
+
+
+def test_audit_event_of_hidden_article_is_404(client, event):
+    viewer = staff("watcher")
+    viewer.user_permissions.add(*Permission.objects.filter(codename="view_auditevent"))
+    login(client, viewer)
+    url = reverse("admin:articles_auditevent_change", args=[event.pk])
+    assert client.get(url).status_code == 404
 
 
 def test_audit_admin_hides_events_of_hidden_articles(client, event, published):
