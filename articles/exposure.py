@@ -15,6 +15,8 @@ Requests go through Django's test client in-process, or over HTTP to a running d
 import hashlib
 import html
 import logging
+import multiprocessing
+import os
 import re
 import secrets
 import urllib.error
@@ -28,6 +30,7 @@ from urllib.parse import urlencode, urljoin, urlsplit
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.core import checks as django_checks
+from django.db import connections
 from django.test import Client
 from django.urls import NoReverseMatch, reverse
 
@@ -518,8 +521,17 @@ def difference(response: Response, reference: Response, ids, reference_ids) -> s
 class Auditor:
     """Runs one audit: configuration, probes of every non-public object, and public-page scans."""
 
-    def __init__(self, fetch: Fetch, *, base_url: str | None = None, progress=None, s3=None):
+    def __init__(
+        self,
+        fetch: Fetch,
+        *,
+        base_url: str | None = None,
+        progress=None,
+        s3=None,
+        workers: int = 1,
+    ):
         self.fetch = fetch
+        self.workers = workers
         self.base_url = base_url
         self.progress = progress or (lambda iterable, **kwargs: iterable)
         self.s3 = s3
@@ -567,20 +579,39 @@ class Auditor:
         return references
 
     def probe_objects(self, found: Secrets) -> None:
-        references = self.references()
+        self.references_by_vector = self.references()
         probes = [p for slug, label in found.articles for p in article_probes(slug, label)]
         probes += [p for slug, label in found.working_drafts for p in draft_probes(slug, label)]
         probes += [p for asset in found.assets for p in asset_probes(*asset)]
-        for probe in self.progress(probes, total=len(probes), desc="Probing non-public objects"):
-            response = self.get(probe.method, probe.path, probe.headers)
-            reference, reference_ids = references[probe.vector]
-            evidence = difference(response, reference, probe.identifiers, reference_ids)
-            leaked = found.hashes.get(hashlib.sha256(response.body).hexdigest())
-            if leaked and response.body:
-                evidence = f"served the bytes of {leaked}" + (f"; {evidence}" if evidence else "")
-            if evidence:
-                url = probe.path if probe.method == "GET" else f"{probe.method} {probe.path}"
-                self.leak(probe.object, url, probe.vector, evidence)
+        self.report.requests += len(probes)
+        results = self.map_probes(probes)
+        for finding in self.progress(results, total=len(probes), desc="Probing non-public objects"):
+            if finding is not None:
+                self.report.findings.append(finding)
+
+    def map_probes(self, probes: list[Probe]) -> Iterable[Finding | None]:
+        """Judge every probe, in forked worker processes when there is more than one."""
+        if self.workers <= 1 or len(probes) < 1000:
+            return map(self.judge, probes)
+        global _forked_auditor
+        _forked_auditor = self
+        # Each worker opens its own database connection; none may inherit the parent's.
+        connections.close_all()
+        pool = multiprocessing.get_context("fork").Pool(self.workers)
+        return _closing(pool, pool.imap(_judge_in_worker, probes, chunksize=64))
+
+    def judge(self, probe: Probe) -> Finding | None:
+        """Request one probe and compare it with the never-existing object's answer."""
+        response = self.fetch(probe.method, probe.path, dict(probe.headers))
+        reference, reference_ids = self.references_by_vector[probe.vector]
+        evidence = difference(response, reference, probe.identifiers, reference_ids)
+        leaked = self.found.hashes.get(hashlib.sha256(response.body).hexdigest())
+        if leaked and response.body:
+            evidence = f"served the bytes of {leaked}" + (f"; {evidence}" if evidence else "")
+        if not evidence:
+            return None
+        url = probe.path if probe.method == "GET" else f"{probe.method} {probe.path}"
+        return Finding(ERROR, probe.object, url, probe.vector, evidence)
 
     def leak(self, obj: str, url: str, vector: str, evidence: str) -> None:
         self.report.findings.append(Finding(ERROR, obj, url, vector, evidence))
@@ -679,14 +710,45 @@ class Auditor:
             self.leak(label, path, vector, f"contains the {what} of {label}: “{shown}”")
 
 
-def run_audit(*, base_url: str | None = None, progress=None, s3=None) -> Report:
+_forked_auditor: Auditor | None = None
+
+
+def _judge_in_worker(probe: Probe) -> Finding | None:
+    return _forked_auditor.judge(probe)
+
+
+def _closing(pool, results: Iterable) -> Iterable:
+    with pool:
+        yield from results
+
+
+def default_workers() -> int:
+    """Worker processes for probing: one per core (at most 4), or 1 when forking cannot work.
+
+    A forked worker sees only committed data in a database it can open itself, so an in-memory
+    SQLite database (the test suite's) or an open transaction means probing in this process.
+    """
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    connection = connections["default"]
+    in_memory = getattr(connection, "is_in_memory_db", lambda: False)()
+    if connection.in_atomic_block or in_memory:
+        return 1
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def run_audit(
+    *, base_url: str | None = None, progress=None, s3=None, workers: int | None = None
+) -> Report:
     """Audit the configured site in-process, or the deployment at ``base_url`` over HTTP."""
     fetch = HttpFetcher(base_url) if base_url else InProcessFetcher()
+    workers = default_workers() if workers is None else workers
     # Thousands of expected 404s would bury the report in "Not Found" log lines.
     request_log = logging.getLogger("django.request")
     level = request_log.level
     request_log.setLevel(logging.ERROR)
     try:
-        return Auditor(fetch, base_url=base_url, progress=progress, s3=s3).run()
+        auditor = Auditor(fetch, base_url=base_url, progress=progress, s3=s3, workers=workers)
+        return auditor.run()
     finally:
         request_log.setLevel(level)
