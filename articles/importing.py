@@ -6,7 +6,8 @@ One ``.md`` file per article::
     title: "The Mythos leak"
     slug: the-mythos-leak
     summary: "…"
-    status: published            # draft | in_review | scheduled | published | withdrawn
+    status: published            # draft | in_review | scheduled | published | withdrawn;
+                                 # left out: a new article is a draft, an existing one keeps its state
     publish_at: 2026-12-01T09:00:00+00:00   # scheduled only
     unpublish_at: 2027-01-01T09:00:00+00:00 # scheduled or published: the embargo end
     author: editor               # a username (applied when the article is created)
@@ -88,7 +89,7 @@ class ArticleFile:
     title: str
     slug: str
     summary: str
-    status: str
+    status: str | None
     body: str
     publish_at: datetime | None = None
     unpublish_at: datetime | None = None
@@ -198,8 +199,9 @@ def parse_article_file(path: Path) -> ArticleFile:
     unknown = sorted(set(meta) - set(FIELDS))
     if unknown:
         raise _fail(path, unknown[0], f"is not a known field; use: {', '.join(FIELDS)}.")
-    status = _text(path, meta, "status") or Status.DRAFT
-    if status not in IMPORTABLE_STATUSES:
+    # No status: a new article is a draft, an existing one keeps its state (and its live revision).
+    status = _text(path, meta, "status") or None
+    if status is not None and status not in IMPORTABLE_STATUSES:
         raise _fail(
             path, "status", f"“{status}” is not a status; use one of: {', '.join(Status.values)}."
         )
@@ -256,6 +258,8 @@ def _path_to(start: str, target: str) -> list[str]:
 
 
 def _transitions(article: Article, item: ArticleFile) -> list[str]:
+    if item.status is None:
+        return []
     if item.status == Status.PUBLISHED:
         # Publish even when already published: the imported text is the new live revision.
         return [*_path_to(article.status, Status.PUBLISHED)[:-1], "publish"]

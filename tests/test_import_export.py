@@ -144,6 +144,17 @@ def test_reimporting_published_publishes_the_new_text(tmp_path):
     assert article.live_revision.body.strip() == "Second."
 
 
+def test_reimport_without_status_keeps_a_published_article_live(tmp_path):
+    write(tmp_path, "live.md", article_md("live", extra="status: published\n", body="First."))
+    run_import(tmp_path)
+    write(tmp_path, "live.md", article_md("live", body="Unpublished edit."))
+    out, _ = run_import(tmp_path)
+    article = Article.objects.get(slug="live")
+    assert "updated live (published)" in out
+    assert article.live_revision.body.strip() == "First."
+    assert article.latest_revision.body.strip() == "Unpublished edit."
+
+
 def test_dry_run_saves_nothing_and_stores_no_files(tmp_path, asset_storage_in_tmp):
     source = tmp_path / "in"
     source.mkdir()
