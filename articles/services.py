@@ -135,10 +135,12 @@ def audit_record(
     detail: dict | None = None,
 ) -> AuditEvent:
     """Append one event to the audit trail now."""
-    if preview_link is not None:
-        actor_name = f"preview link “{preview_link.label}” (#{preview_link.pk})"
-    elif actor is not None and is_real_user(actor):
+    # A signed-in person is named even when a link is involved (issuing, revoking, or opening it);
+    # the link names an event only when nobody signed in is behind it.
+    if actor is not None and is_real_user(actor):
         actor_name = actor.get_username()
+    elif preview_link is not None:
+        actor_name = f"preview link “{preview_link.label}” (#{preview_link.pk})"
     else:
         actor_name = "system" if actor is None else "anonymous"
     return AuditEvent.objects.create(
@@ -655,7 +657,7 @@ def preview_link_issue(
             action=AuditEvent.Action.PREVIEW_ISSUE,
             actor=actor,
             article=article,
-            preview_link=None,
+            preview_link=link,
             detail={"link": link.pk, "label": label, "expires_at": link.expires_at.isoformat()},
         )
     return link, preview_token(link)
@@ -672,6 +674,7 @@ def preview_link_revoke(*, actor, link: PreviewLink) -> PreviewLink:
         _audit_on_commit(
             action=AuditEvent.Action.PREVIEW_REVOKE,
             actor=actor,
+            preview_link=link,
             article=link.article,
             detail={"link": link.pk, "label": link.label},
         )

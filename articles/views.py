@@ -59,9 +59,11 @@ def _render_article(request, view: access.ArticleView, *, body_html: str | None 
     )
 
 
-def _record_private_view(request, view: access.ArticleView, **kwargs) -> None:
+def _record_private_view(
+    request, view: access.ArticleView, *, action: str = AuditEvent.Action.VIEW, **kwargs
+) -> None:
     audit_record(
-        action=AuditEvent.Action.VIEW,
+        action=action,
         actor=request.user,
         article=view.article,
         route=request.path,
@@ -96,7 +98,7 @@ def preview(request, token: str):
     view = access.preview_view(link)
     # Asset links go through this link's own asset door, so they work for a reader without an account.
     body_html = ASSET_LINK.sub(rf"\g<attr>/preview/{token}/assets/", view.revision.body_html)
-    _record_private_view(request, view, preview_link=link)
+    _record_private_view(request, view, action=AuditEvent.Action.PREVIEW_USE, preview_link=link)
     response = _render_article(request, view, body_html=body_html)
     response.embargo_no_referrer = True
     return response
