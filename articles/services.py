@@ -517,9 +517,9 @@ def article_schedule(
         )
     if unpublish_at is not None and unpublish_at <= publish_at:
         raise ValidationError("The embargo end must be after the publication time.")
-    changes = {"publish_at": publish_at}
-    if unpublish_at is not None:
-        changes["unpublish_at"] = unpublish_at
+    # A schedule sets the whole window: an embargo end left over from an earlier publication must
+    # not carry over, or the article would silently never be published.
+    changes = {"publish_at": publish_at, "unpublish_at": unpublish_at}
     return _transition(actor=actor, article=article, action="schedule", now=now, **changes)
 
 

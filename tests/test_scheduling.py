@@ -211,3 +211,14 @@ def test_times_are_stored_in_utc():
     stored = Article.objects.get(pk=article.pk).publish_at
     assert stored == datetime(2099, 7, 1, 7, 0, tzinfo=UTC)
     assert stored.utcoffset() == timedelta(0)
+
+
+def test_rescheduling_after_an_embargo_ended_starts_a_new_window(with_embargo_end):
+    """An old embargo end never carries over into a new schedule (it would block publication)."""
+    services.publish_due_articles(now=with_embargo_end.unpublish_at)
+    services.article_return_to_draft(actor=None, article=with_embargo_end)
+    again = timezone.now() + timedelta(days=3)
+    services.article_schedule(actor=None, article=with_embargo_end, publish_at=again)
+    assert Article.objects.get(pk=with_embargo_end.pk).unpublish_at is None
+    published, _ = services.publish_due_articles(now=again)
+    assert [article.slug for article in published] == ["short-lived"]
