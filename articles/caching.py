@@ -62,6 +62,8 @@ def mark_private(response, *, no_referrer: bool = False):
     """Never stored, never indexed. The default for every response that is not marked public."""
     response.embargo_public = False
     response["Cache-Control"] = PRIVATE_CACHE_CONTROL
+    # Whether a view looked at the session must not show: every private response varies on it.
+    patch_vary_headers(response, ["Cookie"])
     response["X-Robots-Tag"] = ROBOTS_PRIVATE
     for header in ("ETag", "Last-Modified", "Expires"):
         if header in response:

@@ -7,6 +7,9 @@ so a misconfigured web server, CDN or bucket policy has no public path to expose
 import secrets
 
 from django.core.files.storage import FileSystemStorage, storages
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.utils.functional import LazyObject, empty
 
 
 class PrivateFileSystemStorage(FileSystemStorage):
@@ -24,9 +27,29 @@ class PrivateFileSystemStorage(FileSystemStorage):
         )
 
 
+class _AssetStorage(LazyObject):
+    """``STORAGES["assets"]``, looked up when first used and again whenever the setting changes.
+
+    A FileField evaluates its storage once, at import; this indirection lets tests and the
+    exposure audit point assets at another storage without re-importing the models.
+    """
+
+    def _setup(self):
+        self._wrapped = storages["assets"]
+
+
+private_assets = _AssetStorage()
+
+
+@receiver(setting_changed)
+def _reset_asset_storage(*, setting, **kwargs):
+    if setting == "STORAGES":
+        private_assets._wrapped = empty
+
+
 def asset_storage():
     """The configured private storage for assets (``STORAGES["assets"]``)."""
-    return storages["assets"]
+    return private_assets
 
 
 def new_storage_key(instance, filename: str) -> str:

@@ -1,0 +1,385 @@
+"""The leak matrix: every door, every article state, every kind of person.
+
+A denial must be indistinguishable from an object that never existed: same status, same body, same
+headers. ``COVERED_ROUTES`` names the doors tested here; ``test_every_route_is_covered`` walks the URL
+resolver so a new door cannot be added without a row in a leak test.
+"""
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+from guardian.shortcuts import assign_perm
+from guardian.utils import get_anonymous_user
+from PIL import Image
+
+from articles import services
+from articles.models import Article, Asset, Status
+
+STATES = ["draft", "in_review", "scheduled", "published", "withdrawn", "embargo_ended"]
+PEOPLE = ["anonymous", "no_grant", "early_access", "revoked", "author", "editor", "superuser"]
+SEES_UNPUBLISHED = {"early_access", "author", "editor", "superuser"}
+ROUTES = ["article", "article_draft", "asset_get", "asset_head", "asset_range"]
+SECRET_TITLE = "Quiet Harbour Protocol"
+
+COVERED_ROUTES = {
+    "home",
+    "article",
+    "article-draft",
+    "asset",
+    "preview",
+    "preview-asset",
+    "account",
+    "healthz",
+    "login",
+    "logout",
+    "password_change",
+    "password_change_done",
+}
+# Doors tested elsewhere, each with the module that owns its leak tests.
+COVERED_ELSEWHERE = {"admin": "tests/test_admin*.py: every admin view 404s for objects not visible"}
+
+
+def png_upload(color: str = "red") -> io.BytesIO:
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), color).save(buffer, format="PNG")
+    buffer.size = buffer.tell()
+    buffer.seek(0)
+    return buffer
+
+
+@pytest.fixture
+def roles(db):
+    return {group.name: group for group in Group.objects.all()}
+
+
+@pytest.fixture
+def people(db, roles):
+    def user(name, **kwargs):
+        return User.objects.create_user(name, password="correct horse battery", **kwargs)
+
+    author = user("author", is_staff=True)
+    author.groups.add(roles["Authors"])
+    editor = user("editor", is_staff=True)
+    editor.groups.add(roles["Editors"])
+    early = user("early")
+    early.groups.add(roles["Early access"])
+    return {
+        "anonymous": None,
+        "no_grant": user("outsider"),
+        "early_access": early,
+        "revoked": user("former"),
+        "author": author,
+        "editor": editor,
+        "superuser": User.objects.create_superuser("root", password="correct horse battery"),
+    }
+
+
+def make_article(state: str, people, roles, *, slug: str = "quiet-harbour") -> Article:
+    """An article in ``state`` with one PNG in its latest revision, shared with early access."""
+    article = services.article_create(
+        actor=people["author"],
+        slug=slug,
+        title=SECRET_TITLE,
+        summary="Summary of the harbour protocol.",
+        body="The harbour protocol body. ![Chart](chart.png)",
+        files=[("chart.png", png_upload())],
+    )
+    services.access_grant(actor=None, article=article, perm="view", group=roles["Early access"])
+    services.access_grant(actor=None, article=article, perm="view", user=people["revoked"])
+    services.access_revoke(actor=None, article=article, perm="view", user=people["revoked"])
+    now = timezone.now()
+    if state == "in_review":
+        services.article_submit(actor=None, article=article)
+    elif state == "scheduled":
+        services.article_schedule(actor=None, article=article, publish_at=now + timedelta(hours=1))
+    elif state in ("published", "withdrawn", "embargo_ended"):
+        services.article_publish(actor=None, article=article)
+    if state == "withdrawn":
+        services.article_withdraw(actor=None, article=article)
+    if state == "embargo_ended":
+        Article.objects.filter(pk=article.pk).update(unpublish_at=now - timedelta(seconds=1))
+    article.refresh_from_db()
+    return article
+
+
+def client_for(client, person):
+    if person is not None:
+        client.force_login(person)
+    return client
+
+
+def request(client, route: str, article_slug: str, asset: Asset | None, *, missing: bool = False):
+    """Request ``route`` for the article/asset, or (``missing``) for one that never existed."""
+    slug = "never-existed" if missing else article_slug
+    token = "A" * 32 if missing else asset.token
+    asset_path = f"/assets/{token}/chart.png"
+    if route == "article":
+        return client.get(f"/articles/{slug}/")
+    if route == "article_draft":
+        return client.get(f"/articles/{slug}/draft/")
+    if route == "asset_get":
+        return client.get(asset_path)
+    if route == "asset_head":
+        return client.head(asset_path)
+    if route == "asset_range":
+        return client.get(asset_path, headers={"range": "bytes=0-10"})
+    raise AssertionError(route)
+
+
+def content_of(response) -> bytes:
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+def assert_same_as_missing(response, reference) -> None:
+    assert response.status_code == reference.status_code == 404
+    assert content_of(response) == content_of(reference)
+    assert dict(response.headers) == dict(reference.headers)
+
+
+def expected_visible(state: str, person: str, route: str) -> bool:
+    if person in SEES_UNPUBLISHED:
+        return True
+    # The working-draft door is for grant holders only, even on a published article.
+    return state == "published" and route != "article_draft"
+
+
+@pytest.mark.parametrize("route", ROUTES)
+@pytest.mark.parametrize("state", STATES)
+@pytest.mark.parametrize("person", PEOPLE)
+def test_matrix(client, people, roles, route, state, person):
+    article = make_article(state, people, roles)
+    asset = article.assets.get()
+    client = client_for(client, people[person])
+    response = request(client, route, article.slug, asset)
+
+    if not expected_visible(state, person, route):
+        assert_same_as_missing(response, request(client, route, article.slug, asset, missing=True))
+        return
+
+    assert response.status_code == 200
+    assert response["X-Content-Type-Options"] == "nosniff"
+    body = content_of(response)
+    if route.startswith("asset"):
+        assert response["Content-Type"] == "image/png"
+        assert response["Accept-Ranges"] == "none"
+        if route == "asset_head":
+            assert body == b""
+        else:
+            assert body == asset.file.open("rb").read()
+    else:
+        assert SECRET_TITLE.encode() in body
+    is_public = state == "published" and route != "article_draft"
+    if is_public and person == "anonymous":
+        assert "public" in response["Cache-Control"]
+    else:
+        assert response["Cache-Control"] == "private, no-store, max-age=0"
+        assert response["X-Robots-Tag"] == "noindex, nofollow"
+        assert "ETag" not in response and "Last-Modified" not in response
+    if not is_public and not route.startswith("asset"):
+        assert b"Not public" in body
+
+
+VARIANTS = [
+    "/articles/{slug}",  # no trailing slash: APPEND_SLASH redirects both alike
+    "/articles/{upper}/",
+    "/articles/{encoded}/",
+    "/articles/{slug}/?preview=1",
+    "/articles/{slug}/?format=json",
+    "/articles/{slug}/draft/?preview=1",
+    "/articles/{pk}/",
+    "/articles/{slug}/draft",
+]
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("person", ["anonymous", "no_grant", "revoked"])
+def test_url_variants_of_a_draft_look_like_a_missing_article(
+    client, people, roles, variant, person
+):
+    draft = make_article("draft", people, roles)
+    client = client_for(client, people[person])
+    encoded = "".join(f"%{ord(ch):02X}" for ch in draft.slug)
+
+    def url(slug, pk):
+        return variant.format(slug=slug, upper=slug.upper(), encoded=encoded, pk=pk)
+
+    response = client.get(url(draft.slug, draft.pk))
+    reference = client.get(url("never-existed", 987654))
+    assert response.status_code == reference.status_code
+    assert content_of(response) == content_of(reference)
+    assert SECRET_TITLE.encode() not in content_of(response)
+    if response.status_code in (301, 302):
+        # The redirect names the URL asked for, so compare it with the asked-for URL swapped.
+        assert response["Location"].replace(draft.slug, "X") == reference["Location"].replace(
+            "never-existed", "X"
+        )
+
+
+@pytest.mark.parametrize("method", ["post", "options", "put", "delete", "patch"])
+@pytest.mark.parametrize("path", ["/articles/{slug}/", "/assets/{token}/chart.png"])
+def test_other_methods_do_not_tell_a_draft_from_nothing(client, people, roles, method, path):
+    draft = make_article("draft", people, roles)
+    token = draft.assets.get().token
+    response = getattr(client, method)(path.format(slug=draft.slug, token=token))
+    reference = getattr(client, method)(path.format(slug="never-existed", token="A" * 32))
+    assert response.status_code == reference.status_code == 405
+    assert response.content == reference.content
+    assert dict(response.headers) == dict(reference.headers)
+
+
+def test_asset_url_with_another_name_is_the_missing_404(client, people, roles):
+    published = make_article("published", people, roles)
+    token = published.assets.get().token
+    assert client.get(f"/assets/{token}/chart.png").status_code == 200
+    response = client.get(f"/assets/{token}/other.png")
+    assert_same_as_missing(response, client.get(f"/assets/{'A' * 32}/other.png"))
+
+
+def test_grant_to_guardians_anonymous_user_does_not_publish(client, people, roles):
+    draft = make_article("draft", people, roles)
+    assign_perm("view_article", get_anonymous_user(), draft)
+    assign_perm("articles.view_article", get_anonymous_user())
+    assert client.get(f"/articles/{draft.slug}/").status_code == 404
+    assert client.get(draft.assets.get().get_absolute_url()).status_code == 404
+    assert not Article.objects.visible_to(get_anonymous_user()).exists()
+
+
+def test_services_refuse_to_grant_the_anonymous_user(people, roles):
+    draft = make_article("draft", people, roles)
+    with pytest.raises(Exception, match="only publishing makes an article public"):
+        services.access_grant(actor=None, article=draft, perm="view", user=get_anonymous_user())
+
+
+def test_revoking_takes_effect_on_the_next_request(client, people, roles):
+    draft = make_article("draft", people, roles)
+    reader = people["no_grant"]
+    services.access_grant(actor=None, article=draft, perm="view", user=reader)
+    client.force_login(reader)
+    assert client.get(f"/articles/{draft.slug}/").status_code == 200
+    assert client.get(draft.assets.get().get_absolute_url()).status_code == 200
+    services.access_revoke(actor=None, article=draft, perm="view", user=reader)
+    assert client.get(f"/articles/{draft.slug}/").status_code == 404
+    assert client.get(draft.assets.get().get_absolute_url()).status_code == 404
+
+
+def test_inactive_grant_holder_sees_nothing(client, people, roles):
+    draft = make_article("draft", people, roles)
+    early = people["early_access"]
+    client.force_login(early)
+    User.objects.filter(pk=early.pk).update(is_active=False)
+    assert client.get(f"/articles/{draft.slug}/").status_code == 404
+
+
+def test_withdrawal_purges_the_page_cache(
+    client, people, roles, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        article = make_article("published", people, roles)
+    asset_url = article.assets.get().get_absolute_url()
+    for url in ("/", f"/articles/{article.slug}/"):
+        assert SECRET_TITLE.encode() in client.get(url).content
+        assert SECRET_TITLE.encode() in client.get(url).content  # second read from the cache
+    assert client.get(asset_url).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        services.article_withdraw(actor=None, article=article)
+    assert SECRET_TITLE.encode() not in client.get("/").content
+    assert client.get(f"/articles/{article.slug}/").status_code == 404
+    assert client.get(asset_url).status_code == 404
+
+
+def test_a_page_rendered_during_a_withdrawal_is_not_served_after_it(
+    client, people, roles, django_capture_on_commit_callbacks, monkeypatch
+):
+    """A request that raced the withdrawal stores its page under the generation it started with."""
+    from articles import middleware
+
+    with django_capture_on_commit_callbacks(execute=True):
+        article = make_article("published", people, roles)
+    started_under = middleware.public_generation()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.article_withdraw(actor=None, article=article)
+    # Simulate a request that read the generation before the purge but finished after it.
+    monkeypatch.setattr(middleware, "public_generation", lambda: started_under)
+    Article.objects.filter(pk=article.pk).update(status=Status.PUBLISHED)
+    client.get(f"/articles/{article.slug}/")
+    Article.objects.filter(pk=article.pk).update(status=Status.WITHDRAWN)
+    monkeypatch.undo()
+    assert client.get(f"/articles/{article.slug}/").status_code == 404
+
+
+def test_a_draft_seen_by_an_editor_is_never_cached_for_others(client, people, roles):
+    draft = make_article("draft", people, roles)
+    editor_client = client_for(type(client)(), people["editor"])
+    assert editor_client.get(f"/articles/{draft.slug}/").status_code == 200
+    assert editor_client.get(draft.assets.get().get_absolute_url()).status_code == 200
+    # An anonymous client without cookies is exactly who the page cache serves.
+    assert client.get(f"/articles/{draft.slug}/").status_code == 404
+    assert client.get(draft.assets.get().get_absolute_url()).status_code == 404
+
+
+def test_public_pages_seen_by_a_signed_in_reader_are_private(client, people, roles):
+    article = make_article("published", people, roles)
+    client.force_login(people["no_grant"])
+    response = client.get(f"/articles/{article.slug}/")
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "private, no-store, max-age=0"
+
+
+@pytest.mark.parametrize(
+    "url", ["/accounts/login/", "/accounts/password_change/", "/account/", "/healthz"]
+)
+@pytest.mark.parametrize("person", ["anonymous", "no_grant", "revoked"])
+def test_account_pages_reveal_no_unpublished_work(client, people, roles, url, person):
+    make_article("draft", people, roles)
+    client = client_for(client, people[person])
+    response = client.get(url, follow=True)
+    assert response.status_code == 200
+    assert SECRET_TITLE.encode() not in response.content
+
+
+def test_account_page_lists_the_drafts_granted_to_a_reader(client, people, roles):
+    make_article("draft", people, roles)
+    client.force_login(people["early_access"])
+    assert SECRET_TITLE.encode() in client.get("/account/").content
+
+
+def test_logout_works_by_post_only(client, people):
+    client.force_login(people["no_grant"])
+    assert client.get("/accounts/logout/").status_code == 405
+    assert client.post("/accounts/logout/").status_code == 302
+    assert client.get("/account/").status_code == 302
+
+
+def test_password_change_done_needs_login(client):
+    assert client.get("/accounts/password_change/done/").status_code == 302
+
+
+def test_healthz_reveals_nothing(client, people, roles):
+    make_article("draft", people, roles)
+    assert client.get("/healthz").content == b"ok"
+
+
+def _named_routes(patterns, namespace=""):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from _named_routes(pattern.url_patterns, inner)
+        elif isinstance(pattern, URLPattern):
+            yield f"{namespace}{pattern.name or pattern.pattern}"
+
+
+def test_every_route_is_covered():
+    """A new URL is a new door: it must have leak tests before it can exist."""
+    from tests import test_discovery_leaks
+
+    covered = COVERED_ROUTES | test_discovery_leaks.COVERED_ROUTES
+    uncovered = [
+        name
+        for name in _named_routes(get_resolver().url_patterns)
+        if name not in covered and name.split(":")[0] not in COVERED_ELSEWHERE
+    ]
+    assert uncovered == [], f"Routes without leak tests: {uncovered}"
