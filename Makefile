@@ -54,9 +54,17 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# The whole suite on the embedded defaults, then again on PostgreSQL and Redis where they answer
+# (TEST_DATABASE_URL / TEST_REDIS_URL override where to find them).
 test: export EMBARGO_ENVIRONMENT = test
 test: $(STAMP) lint
 	$(VENV)/bin/pytest
+	@if services=$$($(VPY) tests/reachable_services.py); then \
+		echo "== The same suite with $$services =="; \
+		env $$services $(VENV)/bin/pytest -p no:cacheprovider; \
+	else \
+		echo "SKIPPED: the PostgreSQL/Redis run (neither server answers; see above)"; \
+	fi
 
 clean:
 	rm -rf $(VENV) var/static .pytest_cache .ruff_cache

@@ -30,7 +30,8 @@ from urllib.parse import urlencode, urljoin, urlsplit
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.core import checks as django_checks
-from django.db import connections
+from django.core.signals import request_finished
+from django.db import close_old_connections, connections
 from django.test import Client
 from django.urls import NoReverseMatch, reverse
 
@@ -371,7 +372,13 @@ class InProcessFetcher:
         try:
             body = b"".join(response.streaming_content) if response.streaming else response.content
         finally:
-            response.close()
+            # Closing fires request_finished, whose close_old_connections would drop the caller's
+            # connection (and its transaction); the test client guards its own closes the same way.
+            request_finished.disconnect(close_old_connections)
+            try:
+                response.close()
+            finally:
+                request_finished.connect(close_old_connections)
         return Response(response.status_code, body, {k.lower(): v for k, v in response.items()})
 
 

@@ -182,8 +182,10 @@ STORAGES = {
     "assets": _asset_storage,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
-MEDIA_ROOT = ASSET_ROOT
-MEDIA_URL = None
+# Nothing is ever written to the default storage; MEDIA_* point at an unused place so that no
+# static(MEDIA_URL, document_root=MEDIA_ROOT) line copied from a tutorial can expose the assets.
+MEDIA_ROOT = VAR_DIR / "unused-media"
+MEDIA_URL = "/unused-media/"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -322,35 +322,23 @@ def test_unsafe_settings_are_errors_that_say_how_to_fix_them(overrides, message)
 # --- over HTTP -----------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def live_site(request, settings, tmp_path):
-    """pytest-django's live server, started with a MEDIA_URL it can work with.
-
-    Django's live server wraps the site in a media handler built from MEDIA_URL when it starts;
-    Embargo's MEDIA_URL is None (assets have no URL), which breaks every request of that handler.
-    """
-    settings.MEDIA_URL = "/live-server-media/"
-    settings.MEDIA_ROOT = tmp_path / "no-media"
-    return request.getfixturevalue("live_server")
-
-
 @pytest.mark.django_db(transaction=True)
-def test_base_url_mode_is_clean_against_a_live_server(live_site):
+def test_base_url_mode_is_clean_against_a_live_server(live_server):
     load_demo()
-    code, report = audit("--base-url", live_site.url)
+    code, report = audit("--base-url", live_server.url)
     assert code == 0, errors(report)
     assert report["objects_checked"] == 3
 
 
 @pytest.mark.django_db(transaction=True)
 def test_base_url_mode_finds_files_a_live_server_hands_out(
-    live_site, settings, asset_storage_in_tmp
+    live_server, settings, asset_storage_in_tmp
 ):
     load_demo()
     sys.modules.pop("tests.misconfigured.urls_media", None)
     settings.MEDIA_ROOT = asset_storage_in_tmp
     with misconfigured("media_route"):
-        code, report = audit("--base-url", live_site.url)
+        code, report = audit("--base-url", live_server.url)
     sys.modules.pop("tests.misconfigured.urls_media", None)
     assert code == 1
     assert len([f for f in leaks(report) if f["vector"] == "storage served at /media/"]) == 2
