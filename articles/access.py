@@ -119,8 +119,9 @@ def preview_link_for(token: str) -> PreviewLink:
 def preview_view(link: PreviewLink) -> ArticleView:
     """What a share-link holder sees: the working draft, always bannered, never cacheable."""
     article = link.article
+    # Still refused once publish_scheduled has withdrawn it: the embargo end is final for a link.
     if (
-        article.status == Status.PUBLISHED
+        article.status in (Status.PUBLISHED, Status.WITHDRAWN)
         and article.unpublish_at
         and article.unpublish_at <= (timezone.now())
     ):

@@ -16,7 +16,7 @@ from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
+from django.db.models import Case, Exists, F, OuterRef, Q, When
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -149,18 +149,34 @@ class ArticleAdmin(HiddenIsMissingMixin, admin.ModelAdmin):
     form = ArticleForm
     list_display = ["title", "slug", "status", "public", "published_at", "updated_at"]
     list_filter = ["status"]
-    search_fields = ["slug", "latest_revision__title"]
+    # Not latest_revision__title: that would search (and sort by) the unpublished working draft of a
+    # public article for staff who may only read its live revision.
+    search_fields = ["slug", "shown_title"]
     actions = None
     save_as = False
 
     # --- what the user may see and do: the rule's answers, never a re-statement --------------------
 
     def get_queryset(self, request):
+        reads_draft = Exists(Article.objects.granted_to(request.user).filter(pk=OuterRef("pk")))
         return (
             Article.objects.visible_to(request.user)
             .with_public_flag()
+            .annotate(
+                shown_title=Case(
+                    When(reads_draft, then=F("latest_revision__title")),
+                    default=F("live_revision__title"),
+                )
+            )
             .select_related("latest_revision")
         )
+
+    def get_object(self, request, object_id, from_field=None):
+        article = super().get_object(request, object_id, from_field)
+        # Every article page shows the working draft, so a public article is no exception.
+        if not access.may_read_unpublished(request.user, article):
+            raise access.deny()
+        return article
 
     def has_module_permission(self, request):
         # Every staff member may open the list; it holds only what the rule lets them see.
@@ -186,9 +202,10 @@ class ArticleAdmin(HiddenIsMissingMixin, admin.ModelAdmin):
 
     # --- list columns and read-only display -------------------------------------------------------
 
-    @admin.display(description="Title", ordering="latest_revision__title")
+    @admin.display(description="Title", ordering="shown_title")
     def title(self, obj: Article) -> str:
-        return obj.latest_revision.title if obj.latest_revision else "—"
+        # The working draft's title for those who may read it, else the live one.
+        return obj.shown_title or "—"
 
     @admin.display(description="Public", boolean=True, ordering="is_public")
     def public(self, obj: Article) -> bool:
