@@ -104,6 +104,10 @@ def _check_image(file, label: str, expected_format: str) -> None:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(file) as image:
                 actual_format = image.format
+                width, height = image.size
+                # Opening reads only the header; refuse before anything decodes the pixels.
+                if width * height > settings.EMBARGO_MAX_IMAGE_PIXELS:
+                    raise Image.DecompressionBombError(f"{width}x{height}")
                 image.verify()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ValidationError(
