@@ -444,6 +444,9 @@ def _transition(
             locked.live_revision_id = locked.latest_revision_id
             if locked.status != Status.PUBLISHED or locked.published_at is None:
                 locked.published_at = now
+        if target == Status.DRAFT and locked.unpublish_at and locked.unpublish_at <= now:
+            # A passed embargo end has done its work; keeping it would block every later publish.
+            locked.unpublish_at = None
         locked.status = target
         locked.version += 1
         locked.updated_at = now

@@ -222,3 +222,15 @@ def test_rescheduling_after_an_embargo_ended_starts_a_new_window(with_embargo_en
     assert Article.objects.get(pk=with_embargo_end.pk).unpublish_at is None
     published, _ = services.publish_due_articles(now=again)
     assert [article.slug for article in published] == ["short-lived"]
+
+
+def test_an_article_whose_embargo_ended_can_be_published_again_after_return_to_draft():
+    article = make_article("short-lived", status=Status.PUBLISHED)
+    Article.objects.filter(pk=article.pk).update(unpublish_at=timezone.now() - SECOND)
+    services.publish_due_articles()
+    with pytest.raises(Exception, match="cannot be published from that state"):
+        services.article_publish(actor=None, article=article)
+    services.article_return_to_draft(actor=None, article=article)
+    assert Article.objects.get(pk=article.pk).unpublish_at is None
+    services.article_publish(actor=None, article=article)
+    assert Article.objects.published().filter(pk=article.pk).exists()
