@@ -45,14 +45,19 @@ def make_article(
     body: str = "Body text.",
     files: tuple = (),
     actor=None,
+    **fields,
 ) -> Article:
-    """An article in ``status``, reached through the services (the shell publishes and schedules)."""
+    """An article in ``status``, reached through the services (the shell publishes and schedules).
+
+    ``fields`` go to ``article_create`` as they are (``summary``, ``tags`` …).
+    """
     article = services.article_create(
         actor=actor,
         slug=slug,
         title=title or slug.replace("-", " ").capitalize(),
         body=body,
         files=[(upload.name, upload) for upload in files],
+        **fields,
     )
     if status == Status.IN_REVIEW:
         services.article_submit(actor=None, article=article)

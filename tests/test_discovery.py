@@ -1,6 +1,5 @@
 """Feeds, sitemap, robots.txt, tag pages and page metadata: published live revisions only."""
 
-import io
 import json
 import re
 from datetime import timedelta
@@ -9,10 +8,10 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
-from PIL import Image
 
 from articles import services
 from articles.models import Article, Asset, Revision, Status, Tag
+from tests.factories import make_article, png_bytes
 
 BASE_URL = "https://news.example"
 SHARED_TAG = "Newsroom"
@@ -23,29 +22,13 @@ def base_url(settings):
     settings.EMBARGO_BASE_URL = BASE_URL
 
 
-def png(name: str, colour: str = "red") -> tuple[str, SimpleUploadedFile]:
-    buffer = io.BytesIO()
-    Image.new("RGB", (4, 4), colour).save(buffer, format="PNG")
-    return name, SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
+def png(name: str, colour: str = "red") -> SimpleUploadedFile:
+    return png_bytes(name, colour)
 
 
-def write(slug: str, state: str, *, title: str, tags=(SHARED_TAG,), files=(), **fields) -> Article:
-    """An article in ``state``, built through the services as the trusted shell."""
-    article = services.article_create(
-        actor=None, slug=slug, title=title, tags=list(tags), files=list(files), **fields
-    )
-    if state == Status.IN_REVIEW:
-        services.article_submit(actor=None, article=article)
-    elif state == Status.SCHEDULED:
-        services.article_schedule(
-            actor=None, article=article, publish_at=timezone.now() + timedelta(days=1)
-        )
-    elif state in (Status.PUBLISHED, Status.WITHDRAWN):
-        services.article_publish(actor=None, article=article)
-        if state == Status.WITHDRAWN:
-            services.article_withdraw(actor=None, article=article)
-    article.refresh_from_db()
-    return article
+def write(slug: str, state: str, *, title: str, tags=(SHARED_TAG,), **fields) -> Article:
+    """An article in ``state`` carrying the shared tag unless told otherwise."""
+    return make_article(slug, status=state, title=title, tags=list(tags), **fields)
 
 
 @pytest.fixture
@@ -233,7 +216,7 @@ def pictured(db) -> Article:
         actor=None,
         article=article,
         title="Pictured edit",
-        files=[png("private-chart.png", "blue")],
+        files=[("private-chart.png", png("private-chart.png", "blue"))],
     )
     return article
 
@@ -262,7 +245,9 @@ def test_og_image_names_the_public_asset_and_never_the_private_one(client, pictu
 
 def test_og_image_is_absent_when_the_only_image_is_unpublished(client, db):
     article = write("plain", Status.PUBLISHED, title="Plain")
-    services.article_update(actor=None, article=article, title="Plain", files=[png("later.png")])
+    services.article_update(
+        actor=None, article=article, title="Plain", files=[("later.png", png("later.png"))]
+    )
     text = client.get("/articles/plain/").content.decode()
     assert meta(text, "og:image") == []
     assert meta(text, "twitter:card") == ["summary"]

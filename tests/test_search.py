@@ -9,25 +9,14 @@ from django.utils import timezone
 from articles import services
 from articles.models import Article, Revision, Status
 from articles.search import MAX_QUERY_LENGTH, MAX_TERMS, START, STOP, safe_snippet
+from tests.factories import make_article
 
 NOWHERE = "zzyzxnowhere"
 
 
 def write(slug: str, state: str = Status.PUBLISHED, **fields) -> Article:
-    """An article in ``state``, built through the services as the trusted shell."""
-    article = services.article_create(actor=None, slug=slug, **fields)
-    if state == Status.IN_REVIEW:
-        services.article_submit(actor=None, article=article)
-    elif state == Status.SCHEDULED:
-        services.article_schedule(
-            actor=None, article=article, publish_at=timezone.now() + timedelta(days=1)
-        )
-    elif state in (Status.PUBLISHED, Status.WITHDRAWN):
-        services.article_publish(actor=None, article=article)
-        if state == Status.WITHDRAWN:
-            services.article_withdraw(actor=None, article=article)
-    article.refresh_from_db()
-    return article
+    """An article in ``state`` (published unless told otherwise)."""
+    return make_article(slug, status=state, **fields)
 
 
 def search(client, query: str, **params):
