@@ -16,7 +16,7 @@ from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Case, Exists, F, OuterRef, Q, When
+from django.db.models import Case, DateTimeField, Exists, F, OuterRef, Q, Value, When
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -147,7 +147,7 @@ def _first_message(error: ValidationError | PermissionDenied) -> str:
 @admin.register(Article)
 class ArticleAdmin(HiddenIsMissingMixin, admin.ModelAdmin):
     form = ArticleForm
-    list_display = ["title", "slug", "status", "public", "published_at", "updated_at"]
+    list_display = ["title", "slug", "status", "public", "published_at", "updated"]
     list_filter = ["status"]
     # Not latest_revision__title: that would search (and sort by) the unpublished working draft of a
     # public article for staff who may only read its live revision.
@@ -166,10 +166,20 @@ class ArticleAdmin(HiddenIsMissingMixin, admin.ModelAdmin):
                 shown_title=Case(
                     When(reads_draft, then=F("latest_revision__title")),
                     default=F("live_revision__title"),
-                )
+                ),
+                # updated_at moves with unpublished edits: shown only to those who may read them.
+                shown_updated_at=Case(
+                    When(reads_draft, then=F("updated_at")),
+                    default=Value(None, output_field=DateTimeField()),
+                ),
             )
             .select_related("latest_revision")
         )
+
+    def lookup_allowed(self, lookup, value, request):
+        # Only the offered filter: ?version__gt=, ?updated_at__gt= or ?latest_revision= would tell a
+        # reader of a public article's live revision that an unpublished edit exists.
+        return lookup.split("__")[0] == "status" and super().lookup_allowed(lookup, value, request)
 
     def get_object(self, request, object_id, from_field=None):
         article = super().get_object(request, object_id, from_field)
@@ -206,6 +216,10 @@ class ArticleAdmin(HiddenIsMissingMixin, admin.ModelAdmin):
     def title(self, obj: Article) -> str:
         # The working draft's title for those who may read it, else the live one.
         return obj.shown_title or "—"
+
+    @admin.display(description="Updated", ordering="shown_updated_at")
+    def updated(self, obj: Article):
+        return obj.shown_updated_at
 
     @admin.display(description="Public", boolean=True, ordering="is_public")
     def public(self, obj: Article) -> bool:

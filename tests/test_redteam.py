@@ -75,6 +75,27 @@ def test_admin_autocomplete_does_not_search_the_working_draft(outsider, live_wit
     assert found.json()["results"] == []
 
 
+@pytest.mark.parametrize("lookup", ["version__gt", "updated_at__gt", "latest_revision"])
+def test_admin_filters_cannot_tell_which_public_article_has_a_draft(
+    outsider, live_with_draft, lookup
+):
+    """Lookups the list does not offer would single out the article with an unpublished edit."""
+    quiet = make_article("quiet-news", status="published", title="Quiet news")
+    value = {
+        "version__gt": quiet.version,
+        "updated_at__gt": quiet.updated_at.isoformat(),
+        "latest_revision": live_with_draft.latest_revision_id,
+    }[lookup]
+    response = outsider.get(admin_url("changelist"), {lookup: value})
+    assert response.status_code == 400
+
+
+def test_admin_list_hides_when_a_public_article_was_last_edited(outsider, live_with_draft):
+    changelist = outsider.get(admin_url("changelist"))
+    (row,) = changelist.context["cl"].result_list
+    assert row.shown_updated_at is None
+
+
 @pytest.mark.parametrize("page", ["change", "revisions", "history"])
 def test_admin_pages_of_a_public_article_need_a_grant(outsider, live_with_draft, page):
     """Each of these shows the working draft: for a reader of the live revision it is the 404."""
