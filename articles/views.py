@@ -59,14 +59,24 @@ def _render_article(request, view: access.ArticleView, *, body_html: str | None 
     )
 
 
+def _audit_route(request, preview_token: str | None = None) -> str:
+    """The path for the audit trail. A share token is a credential: its readers may not hold it."""
+    return request.path.replace(preview_token, "…") if preview_token else request.path
+
+
 def _record_private_view(
-    request, view: access.ArticleView, *, action: str = AuditEvent.Action.VIEW, **kwargs
+    request,
+    view: access.ArticleView,
+    *,
+    action: str = AuditEvent.Action.VIEW,
+    preview_token: str | None = None,
+    **kwargs,
 ) -> None:
     audit_record(
         action=action,
         actor=request.user,
         article=view.article,
-        route=request.path,
+        route=_audit_route(request, preview_token),
         detail={"revision": view.revision.number},
         **kwargs,
     )
@@ -98,13 +108,21 @@ def preview(request, token: str):
     view = access.preview_view(link)
     # Asset links go through this link's own asset door, so they work for a reader without an account.
     body_html = ASSET_LINK.sub(rf"\g<attr>/preview/{token}/assets/", view.revision.body_html)
-    _record_private_view(request, view, action=AuditEvent.Action.PREVIEW_USE, preview_link=link)
+    _record_private_view(
+        request,
+        view,
+        action=AuditEvent.Action.PREVIEW_USE,
+        preview_link=link,
+        preview_token=token,
+    )
     response = _render_article(request, view, body_html=body_html)
     response.embargo_no_referrer = True
     return response
 
 
-def _asset_response(request, asset, *, is_public: bool, preview_link=None):
+def _asset_response(
+    request, asset, *, is_public: bool, preview_link=None, preview_token: str | None = None
+):
     if not is_public:
         audit_record(
             action=AuditEvent.Action.ASSET_VIEW,
@@ -112,7 +130,7 @@ def _asset_response(request, asset, *, is_public: bool, preview_link=None):
             preview_link=preview_link,
             article=asset.article,
             asset=asset,
-            route=request.path,
+            route=_audit_route(request, preview_token),
         )
     response = FileResponse(
         asset.file.open("rb"),
@@ -142,7 +160,9 @@ def asset_download(request, token: str, name: str):
 def preview_asset(request, preview_token: str, token: str, name: str):
     link = access.preview_link_for(preview_token)
     asset, is_public = access.asset_for(request.user, token, name, preview_link=link)
-    return _asset_response(request, asset, is_public=is_public, preview_link=link)
+    return _asset_response(
+        request, asset, is_public=is_public, preview_link=link, preview_token=preview_token
+    )
 
 
 @login_required

@@ -187,3 +187,23 @@ def test_withdrawal_from_another_process_stops_the_cached_page(
         services.article_withdraw(actor=None, article=article)
     monkeypatch.undo()
     assert client.get(article.get_absolute_url()).status_code == 404
+
+
+# --- share-link tokens in the audit trail ------------------------------------------------------------
+
+
+def test_audit_trail_does_not_hand_out_share_link_tokens(client, live_with_draft):
+    """A watcher of the audit trail without a grant must not find a working share URL in it."""
+    _, token = services.preview_link_issue(actor=None, article=live_with_draft, label="Legal")
+    asset = services.asset_attach(
+        actor=None, article=live_with_draft, name="chart.png", content=png_bytes("chart.png")
+    )
+    Client().get(reverse("preview", args=[token]))
+    Client().get(reverse("preview-asset", args=[token, asset.token, asset.download_name]))
+    watcher = staff("watcher")
+    watcher.user_permissions.add(*Permission.objects.filter(codename="view_auditevent"))
+    client.force_login(watcher)
+    trail = client.get(reverse("admin:articles_auditevent_changelist")).content.decode()
+    assert AuditEvent.objects.filter(action__in=["preview_use", "asset_view"]).count() == 2
+    assert token not in trail
+    assert not AuditEvent.objects.filter(route__contains=token).exists()
