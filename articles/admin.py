@@ -555,7 +555,9 @@ class AuditEventAdmin(HiddenIsMissingMixin, admin.ModelAdmin):
         if request.user.is_superuser:
             # Also the events of deleted articles, whose slugs nobody else may read.
             return events
-        return events.filter(article__in=Article.objects.visible_to(request.user))
+        # The trail of a public article still names its working draft's files and share links,
+        # so it is for those who may read the unpublished article, not for every reader.
+        return events.filter(article__in=Article.objects.granted_to(request.user))
 
     def has_add_permission(self, request):
         return False

@@ -1,37 +1,35 @@
 """HTTP caching by visibility: public responses are cacheable and purgeable, everything else is not.
 
 The page cache keys every entry by a *generation* read when the request started. Publishing or
-withdrawing anything bumps the generation, so every cached public page is dropped at once, and a page
-rendered by a request that raced a withdrawal is stored under the old generation, where nobody reads it.
+withdrawing anything bumps the generation (a database row, so every process sees the bump), which
+drops every cached public page at once; a page rendered by a request that raced a withdrawal is
+stored under the old generation, where nobody reads it.
 """
 
-import secrets
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import cache
-from django.db.models import Min
+from django.db.models import F, Min
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
-GENERATION_KEY = "embargo:public-generation"
 PRIVATE_CACHE_CONTROL = "private, no-store, max-age=0"
 ROBOTS_PRIVATE = "noindex, nofollow"
 
 
-def public_generation() -> str:
-    generation = cache.get(GENERATION_KEY)
-    if generation is None:
-        generation = secrets.token_hex(8)
-        # add() so two first requests agree on one generation.
-        cache.add(GENERATION_KEY, generation, timeout=None)
-        generation = cache.get(GENERATION_KEY, generation)
-    return generation
+def public_generation() -> int:
+    """The current page-cache generation: one primary-key read."""
+    from articles.models import PageCacheGeneration
+
+    return PageCacheGeneration.objects.filter(pk=1).values_list("value", flat=True).first() or 0
 
 
 def purge_public_pages() -> None:
     """Forget every cached public page (called after a commit that changed what is public)."""
-    cache.set(GENERATION_KEY, secrets.token_hex(8), timeout=None)
+    from articles.models import PageCacheGeneration
+
+    if not PageCacheGeneration.objects.filter(pk=1).update(value=F("value") + 1):
+        PageCacheGeneration.objects.get_or_create(pk=1, defaults={"value": 1})
 
 
 def public_max_age(now=None) -> int:

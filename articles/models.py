@@ -249,6 +249,19 @@ class AuditEvent(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.get_action_display()}"
 
 
+class PageCacheGeneration(models.Model):
+    """A counter bumped whenever what is public changes; the page cache keys every entry by it.
+
+    It lives in the database rather than the cache so that a purge from any process (a management
+    command, another server) reaches every process, whatever cache backend each one uses.
+    """
+
+    value = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
 class ArticleUserObjectPermission(UserObjectPermissionBase):
     content_object = models.ForeignKey(Article, on_delete=models.CASCADE)
 

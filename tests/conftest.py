@@ -2,6 +2,17 @@
 
 import pytest
 from django.core.cache import cache
+from django.core.management import call_command
+from django.test.utils import override_settings
+
+
+@pytest.fixture(scope="session", autouse=True)
+def collected_static(tmp_path_factory, django_test_environment):
+    """Pages link hashed static names, as in production: collect them once, somewhere temporary."""
+    root = tmp_path_factory.mktemp("static-root")
+    with override_settings(STATIC_ROOT=root):
+        call_command("collectstatic", interactive=False, verbosity=0)
+        yield root
 
 
 @pytest.fixture(autouse=True)

@@ -565,12 +565,17 @@ def test_audit_event_of_hidden_article_is_404(client, event):
     assert client.get(url).status_code == 404
 
 
-def test_audit_admin_hides_events_of_hidden_articles(client, event, published):
+def test_audit_admin_shows_only_events_of_articles_granted_to_the_viewer(client, event, published):
+    """Public is not enough: a public article's trail names its unpublished draft's files."""
     services.audit_record(action=AuditEvent.Action.PUBLISH, actor=None, article=published)
     viewer = staff("watcher")
     viewer.user_permissions.add(*Permission.objects.filter(codename="view_auditevent"))
-    page = login(client, viewer).get(reverse("admin:articles_auditevent_changelist"))
+    changelist = reverse("admin:articles_auditevent_changelist")
+    page = login(client, viewer).get(changelist)
     assert page.status_code == 200
+    assert b"old-news" not in page.content
+    services.access_grant(actor=None, article=published, perm="view", user=viewer)
+    page = client.get(changelist)
     assert b"old-news" in page.content
     assert b"secret-merger" not in page.content
 

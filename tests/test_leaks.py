@@ -354,7 +354,7 @@ def test_logout_works_by_post_only(client, people):
     assert client.get("/account/").status_code == 302
 
 
-def test_password_change_done_needs_login(client):
+def test_password_change_done_needs_login(client, db):
     assert client.get("/accounts/password_change/done/").status_code == 302
 
 

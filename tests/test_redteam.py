@@ -13,7 +13,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from articles import caching, services
+from articles import services
 from articles.access import PREVIEW_SALT
 from articles.models import Article, AuditEvent
 from tests.factories import make_article, make_user, png_bytes
@@ -140,12 +140,6 @@ def test_share_link_stays_dead_after_publish_scheduled_withdraws_the_article(cli
 # --- audit admin -----------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="The audit admin shows every event of a public article to any holder of "
-    "view_auditevent: the names of files attached only to its unpublished working draft and the "
-    "labels of its share links. Fixing it changes what test_admin.py expects a watcher to see.",
-)
 def test_audit_admin_hides_unpublished_details_of_public_articles(
     client, live_with_draft, django_capture_on_commit_callbacks
 ):
@@ -169,20 +163,14 @@ def test_audit_admin_hides_unpublished_details_of_public_articles(
 # --- the page cache across processes ---------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Without REDIS_URL (the default) the page cache and its purge generation live in each "
-    "process's memory: `manage.py withdraw` purges only its own process, and a running server keeps "
-    "serving the withdrawn page to anonymous readers for up to EMBARGO_PUBLIC_MAX_AGE (reproduced "
-    "with runserver + curl). W001 is a deploy-only warning about several server processes.",
-)
 def test_withdrawal_from_another_process_stops_the_cached_page(
     client, monkeypatch, django_capture_on_commit_callbacks
 ):
     article = make_article("old-news", status="published", title="Old news")
     assert client.get(article.get_absolute_url()).status_code == 200  # now in the page cache
-    # The withdraw command runs in its own process: with a local-memory cache, its own cache.
-    monkeypatch.setattr(caching, "cache", LocMemCache("command-process", {}))
+    # The withdraw command runs in its own process, with its own local-memory cache: the purge
+    # must reach this process through the database, never through this process's cache.
+    monkeypatch.setattr("django.core.cache.cache", LocMemCache("command-process", {}))
     with django_capture_on_commit_callbacks(execute=True):
         services.article_withdraw(actor=None, article=article)
     monkeypatch.undo()
