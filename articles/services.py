@@ -46,6 +46,7 @@ PERMISSIONS = {
     "publish": "publish_article",
     "share": "share_article",
 }
+TAG_MAX_LENGTH = Tag._meta.get_field("name").max_length
 CREATOR_PERMISSIONS = ("view_article", "change_article", "share_article")
 
 
@@ -173,12 +174,16 @@ def _tags_from_names(names: Iterable[str]) -> list[Tag]:
         name = str(name).strip()
         if not name:
             continue
+        if len(name) > TAG_MAX_LENGTH:
+            raise ValidationError(
+                {"tags": f"“{name[:20]}…” is longer than {TAG_MAX_LENGTH} characters."}
+            )
         slug = slugify(name)
         try:
             validate_slug(slug)
         except ValidationError:
             raise ValidationError({"tags": f"“{name}” cannot be used as a tag."}) from None
-        tag, _ = Tag.objects.get_or_create(slug=slug, defaults={"name": name[:50]})
+        tag, _ = Tag.objects.get_or_create(slug=slug, defaults={"name": name})
         tags.append(tag)
     return tags
 

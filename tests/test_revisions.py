@@ -229,3 +229,10 @@ def test_revert_from_a_stale_form_is_refused(live):
             actor=None, article=live, revision=live.live_revision, expected_version=opened_at
         )
     assert live.revisions.count() == 2
+
+
+def test_an_over_long_tag_is_refused_with_a_message_not_a_crash():
+    long_tag = "x" * 51
+    with pytest.raises(ValidationError, match="longer than 50 characters"):
+        make_article("tagged", tags=[long_tag])
+    assert not Article.objects.filter(slug="tagged").exists()
