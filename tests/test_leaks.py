@@ -383,3 +383,29 @@ def test_every_route_is_covered():
         if name not in covered and name.split(":")[0] not in COVERED_ELSEWHERE
     ]
     assert uncovered == [], f"Routes without leak tests: {uncovered}"
+
+
+def test_repeated_failed_logins_lock_out_even_the_right_password(client, people, settings):
+    """Brute force: after the failure limit, the right password is refused too, with a message."""
+    attempts = [
+        client.post("/accounts/login/", {"username": "outsider", "password": "guess"}).status_code
+        for _ in range(settings.AXES_FAILURE_LIMIT)
+    ]
+    assert attempts[0] == 200  # an ordinary failure first: the form again, with its error
+    locked = client.post(
+        "/accounts/login/", {"username": "outsider", "password": "correct horse battery"}
+    )
+    assert locked.status_code == 429
+    assert b"Too many sign-in attempts" in locked.content
+    assert "_auth_user_id" not in client.session
+
+
+def test_logging_in_issues_a_new_session_key(client, people):
+    """Session fixation: a session key planted before login is not the one after it."""
+    client.get("/accounts/login/")
+    client.cookies["sessionid"] = "planted-session-key"
+    response = client.post(
+        "/accounts/login/", {"username": "outsider", "password": "correct horse battery"}
+    )
+    assert response.status_code == 302
+    assert client.cookies["sessionid"].value != "planted-session-key"
