@@ -15,6 +15,7 @@ from datetime import datetime
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core import signing
+from django.db.models import Q
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -183,69 +184,106 @@ class Audience:
     public_since: datetime | None
     holders: tuple[Holder, ...]
     preview_links: tuple[PreviewLink, ...]
+    # Grants on this article held by deactivated accounts: no access now, back on reactivation.
+    dormant: tuple[Holder, ...] = ()
 
     @property
-    def viewers(self) -> tuple[Holder, ...]:
-        """The holders who may read the article unpublished (view permission or superuser)."""
-        return tuple(h for h in self.holders if h.scope == "superuser" or "view" in h.perms)
+    def why_not_public(self) -> str:
+        """Why the public cannot read it, e.g. "draft", "embargo ended", "scheduled for …"."""
+        return not_public_banner(self.article).removeprefix("Not public — ")
+
+    @property
+    def on_article(self) -> tuple[Holder, ...]:
+        """The holders granted permissions on this article alone."""
+        return tuple(h for h in self.holders if h.scope == "article")
+
+    @property
+    def global_holders(self) -> tuple[Holder, ...]:
+        """The holders whose permissions cover every article."""
+        return tuple(h for h in self.holders if h.scope == "global")
+
+    @property
+    def superusers(self) -> tuple[Holder, ...]:
+        """The active superusers, who may do anything to any article."""
+        return tuple(h for h in self.holders if h.scope == "superuser")
 
 
 ARTICLE_PERMS = ("view_article", "change_article", "publish_article", "share_article")
 
 
 def who_can_see(article: Article) -> Audience:
-    """The users, groups and live share links with access to ``article``, globally or on it."""
+    """The users, groups and live share links with access to ``article``, globally or on it.
+
+    A fixed number of queries however many people hold grants; guardian's anonymous user is never
+    listed, and inactive users only among ``dormant`` (their grants on this article).
+    """
     User = get_user_model()
-    real_users = {"is_active": True}
     anonymous = guardian_settings.ANONYMOUS_USER_NAME
     collected: dict[tuple[str, str, str], set[str]] = {}
+    dormant: dict[tuple[str, str, str], set[str]] = {}
 
-    def add(kind: str, name: str, scope: str, codename: str) -> None:
-        collected.setdefault((kind, name, scope), set()).add(codename)
+    def add(kind: str, name: str, scope: str, codename: str, *, active: bool = True) -> None:
+        (collected if active else dormant).setdefault((kind, name, scope), set()).add(codename)
 
-    for row in ArticleUserObjectPermission.objects.filter(
-        content_object=article, permission__codename__in=ARTICLE_PERMS, user__is_active=True
-    ).values_list("user__username", "permission__codename"):
-        if row[0] != anonymous:
-            add("user", row[0], "article", row[1])
-    for name, codename in ArticleGroupObjectPermission.objects.filter(
+    for name, is_active, codename in (
+        ArticleUserObjectPermission.objects.filter(
+            content_object=article, permission__codename__in=ARTICLE_PERMS
+        )
+        .exclude(user__username=anonymous)
+        .values_list("user__username", "user__is_active", "permission__codename")
+    ):
+        add("user", name, "article", codename, active=is_active)
+    object_groups = ArticleGroupObjectPermission.objects.filter(
         content_object=article, permission__codename__in=ARTICLE_PERMS
-    ).values_list("group__name", "permission__codename"):
+    )
+    for name, codename in object_groups.values_list("group__name", "permission__codename"):
         add("group", name, "article", codename)
     global_perms = Permission.objects.filter(
         content_type__app_label="articles", codename__in=ARTICLE_PERMS
     )
-    for name, codename in User.user_permissions.through.objects.filter(
-        permission__in=global_perms, user__is_active=True
-    ).values_list("user__username", "permission__codename"):
-        if name != anonymous:
-            add("user", name, "global", codename)
-    for name, codename in Group.permissions.through.objects.filter(
-        permission__in=global_perms
-    ).values_list("group__name", "permission__codename"):
+    for name, codename in (
+        User.user_permissions.through.objects.filter(
+            permission__in=global_perms, user__is_active=True
+        )
+        .exclude(user__username=anonymous)
+        .values_list("user__username", "permission__codename")
+    ):
+        add("user", name, "global", codename)
+    global_groups = Group.permissions.through.objects.filter(permission__in=global_perms)
+    for name, codename in global_groups.values_list("group__name", "permission__codename"):
         add("group", name, "global", codename)
-    for name in User.objects.filter(is_superuser=True, **real_users).values_list(
-        "username", flat=True
+    for name in (
+        User.objects.filter(is_superuser=True, is_active=True)
+        .exclude(username=anonymous)
+        .values_list("username", flat=True)
     ):
         collected[("user", name, "superuser")] = set(ARTICLE_PERMS)
 
-    group_names = {name for kind, name, _ in collected if kind == "group"}
+    # Subqueries rather than the names collected above: one query however many groups hold grants.
     members: dict[str, list[str]] = {}
-    for group, username in User.groups.through.objects.filter(
-        group__name__in=group_names, user__is_active=True
-    ).values_list("group__name", "user__username"):
+    for group, username in (
+        User.groups.through.objects.filter(
+            Q(group__in=object_groups.values("group")) | Q(group__in=global_groups.values("group")),
+            user__is_active=True,
+        )
+        .exclude(user__username=anonymous)
+        .values_list("group__name", "user__username")
+        .distinct()
+    ):
         members.setdefault(group, []).append(username)
 
-    holders = tuple(
-        Holder(
-            kind=kind,
-            name=name,
-            perms=tuple(c.removesuffix("_article") for c in ARTICLE_PERMS if c in codenames),
-            scope=scope,
-            members=tuple(sorted(members.get(name, []))) if kind == "group" else (),
+    def holders(found: dict[tuple[str, str, str], set[str]]) -> tuple[Holder, ...]:
+        return tuple(
+            Holder(
+                kind=kind,
+                name=name,
+                perms=tuple(c.removesuffix("_article") for c in ARTICLE_PERMS if c in codenames),
+                scope=scope,
+                members=tuple(sorted(members.get(name, []))) if kind == "group" else (),
+            )
+            for (kind, name, scope), codenames in sorted(found.items())
         )
-        for (kind, name, scope), codenames in sorted(collected.items())
-    )
+
     flagged = Article.objects.with_public_flag().get(pk=article.pk)
     now = timezone.now()
     links = tuple(
@@ -258,6 +296,7 @@ def who_can_see(article: Article) -> Audience:
         article=article,
         is_public=flagged.is_public,
         public_since=flagged.published_at if flagged.is_public else None,
-        holders=holders,
+        holders=holders(collected),
         preview_links=links,
+        dormant=holders(dormant),
     )

@@ -7,16 +7,13 @@ An article the user may not view is the same 404 as one that never existed, on e
 """
 
 import difflib
-from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Case, DateTimeField, Exists, F, OuterRef, Q, Value, When
+from django.db.models import Case, DateTimeField, Exists, F, OuterRef, Value, When
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -34,13 +31,10 @@ from articles.forms import (
 )
 from articles.models import (
     Article,
-    ArticleGroupObjectPermission,
-    ArticleUserObjectPermission,
     Asset,
     AuditEvent,
     Revision,
 )
-from articles.querysets import VIEW_CODENAME
 
 TRANSITIONS = {
     # action: (button label, service)
@@ -50,7 +44,6 @@ TRANSITIONS = {
     "withdraw": ("Withdraw", services.article_withdraw),
     "return_to_draft": ("Return to draft", services.article_return_to_draft),
 }
-SHORT_PERMISSION = {codename: short for short, codename in services.PERMISSIONS.items()}
 
 
 class HiddenIsMissingMixin:
@@ -61,58 +54,6 @@ class HiddenIsMissingMixin:
         if obj is None:
             raise access.deny()
         return obj
-
-
-@dataclass
-class AccessSummary:
-    """Who can see one article, for the Access panel."""
-
-    is_public: bool
-    published_at: object
-    user_grants: dict = field(default_factory=dict)
-    group_grants: dict = field(default_factory=dict)
-    global_users: list = field(default_factory=list)
-    global_groups: list = field(default_factory=list)
-    superuser_count: int = 0
-    live_links: list = field(default_factory=list)
-
-
-def access_summary(article: Article) -> AccessSummary:
-    """Object grants per person and group, global ``view_article`` holders, and live share links."""
-    summary = AccessSummary(is_public=article.is_public, published_at=article.published_at)
-    for grant in (
-        ArticleUserObjectPermission.objects.filter(content_object=article)
-        .select_related("user", "permission")
-        .order_by("user__username", "permission__codename")
-    ):
-        summary.user_grants.setdefault(grant.user, []).append(
-            SHORT_PERMISSION.get(grant.permission.codename, grant.permission.codename)
-        )
-    for grant in (
-        ArticleGroupObjectPermission.objects.filter(content_object=article)
-        .select_related("group", "permission")
-        .order_by("group__name", "permission__codename")
-    ):
-        summary.group_grants.setdefault(grant.group, []).append(
-            SHORT_PERMISSION.get(grant.permission.codename, grant.permission.codename)
-        )
-    # Who holds the model-level permission: the same fact querysets.granted_article_ids_q reads.
-    view = Permission.objects.filter(
-        codename=VIEW_CODENAME, content_type__app_label="articles"
-    ).first()
-    users = get_user_model().objects.filter(is_active=True)
-    summary.global_users = list(
-        users.filter(Q(user_permissions=view) | Q(groups__permissions=view))
-        .exclude(is_superuser=True)
-        .distinct()
-        .order_by("username")
-    )
-    summary.global_groups = list(Group.objects.filter(permissions=view).order_by("name"))
-    summary.superuser_count = users.filter(is_superuser=True).count()
-    summary.live_links = list(
-        article.preview_links.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
-    )
-    return summary
 
 
 def revision_diff(old: Revision, new: Revision) -> list[tuple[str, str]]:
@@ -371,7 +312,7 @@ class ArticleAdmin(HiddenIsMissingMixin, admin.ModelAdmin):
             article,
             f"Access to “{article.slug}”",
             form=form,
-            summary=access_summary(article),
+            audience=access.who_can_see(article),
             share_url=self._url("share", article),
         )
 

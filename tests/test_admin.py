@@ -1,6 +1,7 @@
 """The editors' admin: object-level 404s, listings through the rule, and writes through the services."""
 
 import io
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group, Permission, User
@@ -8,6 +9,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
+from guardian.shortcuts import assign_perm
+from guardian.utils import get_anonymous_user
 from PIL import Image
 
 from articles import services
@@ -316,6 +320,59 @@ def test_access_panel_lists_grants_and_public_state(client, author, draft):
     assert "early" in page
     assert "Editors" in page
     assert "No: draft" in page
+
+
+def test_access_panel_says_since_when_a_public_article_is_public(client, published):
+    admin_user = staff("root", superuser=True)
+    page = login(client, admin_user).get(admin_url("access", published.pk)).content.decode()
+    assert "Yes: anyone can read the live revision, public since" in page
+    assert str(published.published_at.year) in page
+
+
+def test_access_panel_says_when_a_scheduled_article_goes_public(client, author, draft):
+    services.article_schedule(
+        actor=None, article=draft, publish_at=timezone.now() + timedelta(days=2)
+    )
+    page = login(client, author).get(admin_url("access", draft.pk)).content.decode()
+    assert "No: scheduled for " in page
+
+
+def test_access_panel_offers_a_revoke_button_per_granted_permission(client, author, draft):
+    reader = staff("early")
+    services.access_grant(actor=None, article=draft, perm="view", user=reader)
+    services.access_grant(actor=None, article=draft, perm="change", user=reader)
+    page = login(client, author).get(admin_url("access", draft.pk)).content.decode()
+    assert page.count('name="username" value="early"') == 2
+    assert "Revoke view" in page and "Revoke change" in page
+
+
+def test_access_panel_lists_a_deactivated_grantee_to_revoke(client, author, draft):
+    gone = staff("gone")
+    services.access_grant(actor=None, article=draft, perm="view", user=gone)
+    User.objects.filter(pk=gone.pk).update(is_active=False)
+    page = login(client, author).get(admin_url("access", draft.pk)).content.decode()
+    assert "user gone <em>(deactivated" in page
+    assert 'name="username" value="gone"' in page
+
+
+def test_access_panel_lists_global_groups_with_members_and_counts_superusers(client, author, draft):
+    staff("eve", "Editors")
+    staff("root", superuser=True)
+    page = login(client, author).get(admin_url("access", draft.pk)).content.decode()
+    assert "members: eve" in page
+    assert "Superusers (every right on every article): 1." in page
+
+
+def test_access_panel_never_lists_the_anonymous_user(client, author, draft):
+    assign_perm("view_article", get_anonymous_user(), draft)
+    page = login(client, author).get(admin_url("access", draft.pk)).content.decode()
+    assert get_anonymous_user().get_username() not in page
+
+
+def test_access_panel_lists_live_share_links(client, author, draft):
+    services.preview_link_issue(actor=None, article=draft, label="Legal review")
+    page = login(client, author).get(admin_url("access", draft.pk)).content.decode()
+    assert "“Legal review”" in page
 
 
 def test_access_panel_needs_share_permission(client, editor, draft):

@@ -12,7 +12,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, connections
 from django.utils import timezone
-from guardian.shortcuts import get_group_perms, get_user_perms
+from guardian.shortcuts import assign_perm, get_group_perms, get_user_perms
+from guardian.utils import get_anonymous_user
 
 from articles import access, services
 from articles.models import Article, AuditEvent, PreviewLink, Status
@@ -156,6 +157,40 @@ def test_who_can_see_leaves_out_expired_and_revoked_links(draft):
         article=draft, label="Expired", expires_at=timezone.now() - timedelta(seconds=1)
     )
     assert access.who_can_see(draft).preview_links == ()
+
+
+def test_who_can_see_never_lists_the_anonymous_user(draft):
+    anonymous = get_anonymous_user()
+    assign_perm("view_article", anonymous, draft)
+    anonymous.groups.add(Group.objects.get(name="Editors"))
+    out = run("who_can_see", "a-draft")
+    assert anonymous.get_username() not in out
+
+
+def test_who_can_see_json_lists_deactivated_grantees_apart(draft, reader):
+    services.access_grant(actor=None, article=draft, perm="view", user=reader)
+    reader.__class__.objects.filter(pk=reader.pk).update(is_active=False)
+    data = json.loads(run("who_can_see", "a-draft", "--json"))
+    assert "reader" not in [h["name"] for h in data["holders"]]
+    assert data["dormant"] == [
+        {"kind": "user", "name": "reader", "perms": ["view"], "scope": "article"}
+    ]
+
+
+@pytest.mark.parametrize("people", [1, 6])
+def test_who_can_see_runs_the_same_queries_however_many_hold_grants(
+    draft, people, django_assert_num_queries
+):
+    for n in range(people):
+        user = make_user(f"user{n}", groups=("Editors",), perms=("view_article",))
+        group = Group.objects.create(name=f"group{n}")
+        services.access_grant(actor=None, article=draft, perm="view", user=user)
+        services.access_grant(actor=None, article=draft, perm="change", group=group)
+        services.preview_link_issue(actor=None, article=draft, label=f"link {n}")
+        user.__class__.objects.filter(pk=user.pk).update(is_superuser=n % 2 == 0)
+    with django_assert_num_queries(8):
+        audience = access.who_can_see(draft)
+    assert len(audience.on_article) == 2 * people
 
 
 def test_who_can_see_unknown_slug():

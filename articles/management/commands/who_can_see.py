@@ -5,8 +5,19 @@ from django.core.management.base import BaseCommand
 from django.urls import reverse
 from django.utils import timezone
 
-from articles.access import Audience, who_can_see
+from articles.access import Audience, Holder, who_can_see
 from articles.management.commands._shared import article_named
+
+
+def holder_as_dict(holder: Holder) -> dict:
+    """One holder as plain JSON-ready data."""
+    return {
+        "kind": holder.kind,
+        "name": holder.name,
+        "perms": list(holder.perms),
+        "scope": holder.scope,
+        **({"members": list(holder.members)} if holder.kind == "group" else {}),
+    }
 
 
 def audience_as_dict(audience: Audience) -> dict:
@@ -16,16 +27,8 @@ def audience_as_dict(audience: Audience) -> dict:
         "status": audience.article.status,
         "public": audience.is_public,
         "public_since": audience.public_since.isoformat() if audience.public_since else None,
-        "holders": [
-            {
-                "kind": holder.kind,
-                "name": holder.name,
-                "perms": list(holder.perms),
-                "scope": holder.scope,
-                **({"members": list(holder.members)} if holder.kind == "group" else {}),
-            }
-            for holder in audience.holders
-        ],
+        "holders": [holder_as_dict(holder) for holder in audience.holders],
+        "dormant": [holder_as_dict(holder) for holder in audience.dormant],
         "preview_links": [
             {
                 "id": link.pk,
@@ -74,6 +77,10 @@ class Command(BaseCommand):
             )
         if not audience.holders:
             self.stdout.write("  none")
+        if audience.dormant:
+            self.stdout.write("Grants held by deactivated accounts (back if reactivated):")
+            for holder in audience.dormant:
+                self.stdout.write(f"  user {holder.name}: {', '.join(holder.perms)}")
         self.stdout.write("Live share links:")
         for link in audience.preview_links:
             expires = timezone.localtime(link.expires_at).isoformat(timespec="minutes")
