@@ -39,6 +39,7 @@ $(STAMP): pyproject.toml | $(VPY)
 install: $(STAMP)
 
 run: export EMBARGO_ENVIRONMENT ?= development
+run: export EMBARGO_BASE_URL ?= http://127.0.0.1:$(PORT)
 run: $(STAMP)
 	$(MANAGE) migrate --no-input
 	$(MANAGE) load_demo

@@ -28,9 +28,12 @@ def _story(name: str) -> frontmatter.Post:
     return frontmatter.load(DEMO_DIR / name)
 
 
-def _user(username: str, *, groups: list[str], staff: bool, first_name: str, created: list[str]):
+def _user(
+    username: str, *, groups: list[str], staff: bool, name: tuple[str, str], created: list[str]
+):
     user, was_created = get_user_model().objects.get_or_create(
-        username=username, defaults={"is_staff": staff, "first_name": first_name}
+        username=username,
+        defaults={"is_staff": staff, "first_name": name[0], "last_name": name[1]},
     )
     if was_created:
         if settings.ENVIRONMENT == "development":
@@ -83,14 +86,14 @@ def load_demo() -> DemoResult:
             "editor",
             groups=["Editors", "Publishers"],
             staff=True,
-            first_name="Demo",
+            name=("Newsroom", "Editor"),
             created=created,
         )
         reader = _user(
             "early-reader",
             groups=["Early access"],
             staff=False,
-            first_name="Early",
+            name=("Early", "Reader"),
             created=created,
         )
         story = _story("the-mythos-leak.md")
