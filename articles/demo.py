@@ -77,6 +77,11 @@ def briefing_pdf() -> io.BytesIO:
     return buffer
 
 
+def _share_with_desk(article: Article, editor) -> None:
+    """The demo editor stands in for the story's desk: it shares previews and manages access."""
+    services.access_grant(actor=None, article=article, perm="share", user=editor)
+
+
 def load_demo() -> DemoResult:
     """Create the demo content once; running it again changes nothing."""
     created: list[str] = []
@@ -107,6 +112,7 @@ def load_demo() -> DemoResult:
                 body=story.content,
                 tags=story["tags"],
             )
+            _share_with_desk(article, editor)
             services.article_publish(actor=None, article=article)
             created.append(f"published article {article.slug}")
         follow_up = _story("mythos-follow-up.md")
@@ -127,5 +133,7 @@ def load_demo() -> DemoResult:
             early_access = Group.objects.get(name="Early access")
             services.access_grant(actor=None, article=article, perm="view", group=early_access)
             services.access_grant(actor=None, article=article, perm="view", user=reader)
+            _share_with_desk(article, editor)
+
             created.append(f"embargoed draft {article.slug}")
     return DemoResult(created=created)

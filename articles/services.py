@@ -77,8 +77,17 @@ def allowed_actions(*, actor, article: Article) -> list[str]:
     return [
         action
         for action, (sources, _target, permission) in TRANSITIONS.items()
-        if article.status in sources and has_article_permission(actor, permission, article)
+        if article.status in sources
+        and has_article_permission(actor, permission, article)
+        and not (action == "publish" and _nothing_new_to_publish(article))
     ]
+
+
+def _nothing_new_to_publish(article: Article) -> bool:
+    return (
+        article.status == Status.PUBLISHED
+        and article.latest_revision_id == article.live_revision_id
+    )
 
 
 def has_article_permission(actor, codename: str, article: Article | None = None) -> bool:
@@ -446,6 +455,12 @@ def _transition(
                 )
             if locked.latest_revision_id is None:
                 raise ValidationError(f"“{locked.slug}” has no content to publish.")
+            if _nothing_new_to_publish(locked):
+                raise ValidationError(
+                    f"“{locked.slug}” is already published and its working draft is the live "
+                    "revision: there is nothing new to publish.",
+                    code="nothing_to_publish",
+                )
             locked.live_revision_id = locked.latest_revision_id
             if locked.status != Status.PUBLISHED or locked.published_at is None:
                 locked.published_at = now

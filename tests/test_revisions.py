@@ -236,3 +236,15 @@ def test_an_over_long_tag_is_refused_with_a_message_not_a_crash():
     with pytest.raises(ValidationError, match="longer than 50 characters"):
         make_article("tagged", tags=[long_tag])
     assert not Article.objects.filter(slug="tagged").exists()
+
+
+def test_publish_is_offered_again_only_once_there_is_an_unpublished_edit():
+    article = make_article("steady", status=Status.PUBLISHED)
+    assert "publish" not in services.allowed_actions(actor=None, article=article)
+    with pytest.raises(ValidationError, match="nothing new to publish"):
+        services.article_publish(actor=None, article=article)
+    services.article_update(actor=None, article=article, title="Corrected")
+    article.refresh_from_db()
+    assert "publish" in services.allowed_actions(actor=None, article=article)
+    services.article_publish(actor=None, article=article)
+    assert Article.objects.get(pk=article.pk).live_revision.title == "Corrected"
