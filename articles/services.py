@@ -370,6 +370,21 @@ def article_update(
     return revision
 
 
+def _copy_to_working_draft(*, article: Article, actor, source: Revision, assets) -> Revision:
+    """A new working revision with ``source``'s words and tags and the given assets."""
+    article.latest_revision = _create_revision(
+        article=article,
+        actor=actor,
+        title=source.title,
+        summary=source.summary,
+        body=source.body,
+        tags=_tag_names(source),
+        assets=assets,
+    )
+    article.save(update_fields=["latest_revision"])
+    return article.latest_revision
+
+
 def asset_attach(*, actor, article: Article, name: str, content) -> Asset:
     """Attach one file to the working draft (a new revision); it stays private until published."""
     _require(actor, "change_article", article, "attach files to")
@@ -377,16 +392,9 @@ def asset_attach(*, actor, article: Article, name: str, content) -> Asset:
         _claim_version(article, None)
         (asset,) = _store_files(article=article, actor=actor, files=[(name, content)])
         latest = article.latest_revision
-        article.latest_revision = _create_revision(
-            article=article,
-            actor=actor,
-            title=latest.title,
-            summary=latest.summary,
-            body=latest.body,
-            tags=_tag_names(latest),
-            assets=[*latest.assets.all(), asset],
+        _copy_to_working_draft(
+            article=article, actor=actor, source=latest, assets=[*latest.assets.all(), asset]
         )
-        article.save(update_fields=["latest_revision"])
         _audit_on_commit(
             action=AuditEvent.Action.ASSET_ATTACH,
             actor=actor,
@@ -406,17 +414,9 @@ def article_revert(
     _require(actor, "change_article", article, "revert")
     with transaction.atomic():
         _claim_version(article, expected_version)
-        new = _create_revision(
-            article=article,
-            actor=actor,
-            title=revision.title,
-            summary=revision.summary,
-            body=revision.body,
-            tags=_tag_names(revision),
-            assets=list(revision.assets.all()),
+        new = _copy_to_working_draft(
+            article=article, actor=actor, source=revision, assets=list(revision.assets.all())
         )
-        article.latest_revision = new
-        article.save(update_fields=["latest_revision"])
         _audit_on_commit(
             action=AuditEvent.Action.REVERT,
             actor=actor,
