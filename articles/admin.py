@@ -7,7 +7,7 @@ An article the user may not view is the same 404 as one that never existed, on e
 """
 
 import difflib
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib import admin, messages
@@ -17,7 +17,8 @@ from django.db.models import Case, DateTimeField, Exists, F, OuterRef, Value, Wh
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.html import format_html
 
 from articles import access, services
 from articles.forms import (
@@ -79,6 +80,19 @@ def revision_diff(old: Revision, new: Revision) -> list[tuple[str, str]]:
     return lines
 
 
+def _short_time(moment: datetime | None) -> str | None:
+    """A compact local time for list columns, the full one on hover; None shows the admin's dash."""
+    if moment is None:
+        return None
+    local = timezone.localtime(moment)
+    return format_html(
+        '<time datetime="{}" title="{}">{}</time>',
+        local.isoformat(),
+        formats.localize(local),
+        formats.date_format(local, "j M Y H:i"),
+    )
+
+
 def _first_message(error: ValidationError | PermissionDenied) -> str:
     if isinstance(error, PermissionDenied):
         return str(error) or "You do not have permission to do that."
@@ -88,7 +102,8 @@ def _first_message(error: ValidationError | PermissionDenied) -> str:
 @admin.register(Article)
 class ArticleAdmin(HiddenIsMissingMixin, admin.ModelAdmin):
     form = ArticleForm
-    list_display = ["title", "slug", "status", "public", "published_at", "updated"]
+    # The slug sits under the title and dates are short, so the list fits a laptop screen unscrolled.
+    list_display = ["headline", "status", "public", "published", "updated"]
     list_filter = ["status"]
     # Not latest_revision__title: that would search (and sort by) the unpublished working draft of a
     # public article for staff who may only read its live revision.
@@ -158,9 +173,17 @@ class ArticleAdmin(HiddenIsMissingMixin, admin.ModelAdmin):
         # The working draft's title for those who may read it, else the live one.
         return obj.shown_title or "—"
 
+    @admin.display(description="Title", ordering="shown_title")
+    def headline(self, obj: Article) -> str:
+        return format_html('{}<span class="slug">{}</span>', self.title(obj), obj.slug)
+
+    @admin.display(description="Published", ordering="published_at")
+    def published(self, obj: Article) -> str | None:
+        return _short_time(obj.published_at)
+
     @admin.display(description="Updated", ordering="shown_updated_at")
-    def updated(self, obj: Article):
-        return obj.shown_updated_at
+    def updated(self, obj: Article) -> str | None:
+        return _short_time(obj.shown_updated_at)
 
     @admin.display(description="Public", boolean=True, ordering="is_public")
     def public(self, obj: Article) -> bool:
@@ -444,6 +467,7 @@ class ArticleAdmin(HiddenIsMissingMixin, admin.ModelAdmin):
             f"Share links for “{article.slug}”",
             form=form,
             links=links,
+            has_live_link=any(state == "live" for _link, state in links),
             new_url=new_url,
         )
 

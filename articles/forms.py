@@ -64,16 +64,24 @@ class ArticleForm(forms.ModelForm):
     # Service error keys that belong to a differently named field here.
     SERVICE_FIELDS = {"assets": "uploads"}
 
-    title = forms.CharField(max_length=200)
+    title = forms.CharField(
+        max_length=200, widget=forms.TextInput(attrs={"class": "vLargeTextField"})
+    )
     summary = forms.CharField(
-        max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3})
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "class": "vLargeTextField"}),
     )
     body = forms.CharField(
         required=False,
-        widget=forms.Textarea(attrs={"rows": 20}),
+        widget=forms.Textarea(attrs={"rows": 30, "class": "vLargeTextField"}),
         help_text="Markdown. Refer to an attached file by its name, e.g. ![Chart](chart.png).",
     )
-    tags = forms.CharField(required=False, help_text="Comma-separated, e.g. “security, AI”.")
+    tags = forms.CharField(
+        required=False,
+        widget=forms.TextInput(attrs={"class": "vLargeTextField"}),
+        help_text="Comma-separated, e.g. “security, AI”.",
+    )
     keep_assets = AssetChoiceField(
         queryset=Asset.objects.none(),
         required=False,
@@ -198,7 +206,11 @@ def _hours(delta: timedelta) -> int:
 class PreviewLinkForm(forms.Form):
     """Issue a share link: who it is for and for how many hours it works."""
 
-    label = forms.CharField(max_length=200, help_text="Who the link is for, e.g. “Legal review”.")
+    label = forms.CharField(
+        max_length=200,
+        widget=forms.TextInput(attrs={"class": "vTextField"}),
+        help_text="Who the link is for, e.g. “Legal review”.",
+    )
     hours = forms.IntegerField(
         min_value=1,
         label="Expires after (hours)",
