@@ -5,11 +5,14 @@ Every variable is documented in the README's configuration table. A bad value st
 """
 
 import secrets
+import zoneinfo
 from datetime import timedelta
 from pathlib import Path
+from typing import NoReturn
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
-from environs import Env, EnvError
+from environs import Env, EnvError, validate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -18,11 +21,51 @@ env = Env()
 
 
 def _read(kind: str, name: str, *args, **kwargs):
-    """Read one variable, turning a parse error into a start-up error that says what to set."""
+    """Read one variable, turning a parse error into a start-up error that says what to set.
+
+    environs returns a default as given but parses a set variable (``env.url`` gives a ``ParseResult``),
+    so every default below is written as the value it stands for, and ``url`` is never used: a
+    setting has one type whether it came from the environment or from its default.
+    """
     try:
         return getattr(env, kind)(name, *args, **kwargs)
     except EnvError as error:
-        raise ImproperlyConfigured(f"{error}. Fix or unset {name} (see the README).") from error
+        reason = str(error).rstrip(".")
+        raise ImproperlyConfigured(f"{reason}. Fix or unset {name} (see the README).") from error
+
+
+def _refuse(name: str, value: object, why: str) -> NoReturn:
+    raise ImproperlyConfigured(
+        f"{name}={str(value)!r} {why}. Fix or unset {name} (see the README)."
+    )
+
+
+def _read_http_url(name: str, default: str | None) -> str | None:
+    """An absolute http(s) URL without a trailing slash, or ``default`` when unset."""
+    value = _read("str", name, default)
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        _refuse(name, value, "is not an absolute http:// or https:// URL")
+    if parts.query or parts.fragment:
+        _refuse(name, value, "must not have a query string or fragment")
+    return value.rstrip("/")
+
+
+def _read_positive_int(name: str, default: int, *, minimum: int = 1) -> int:
+    value = _read("int", name, default)
+    if value < minimum:
+        _refuse(name, value, f"must be at least {minimum}")
+    return value
+
+
+def _read_duration(name: str, default: timedelta) -> timedelta:
+    """A positive duration such as ``72h`` or ``30d``."""
+    value = _read("timedelta", name, default)
+    if value <= timedelta(0):
+        _refuse(name, value, "must be a positive duration such as 72h or 30d")
+    return value
 
 
 DEBUG = _read("bool", "DJANGO_DEBUG", False)
@@ -34,12 +77,27 @@ if ENVIRONMENT not in {"production", "development", "test"}:
         f"EMBARGO_ENVIRONMENT={ENVIRONMENT!r} is not known: use production, development or test."
     )
 ALLOWED_HOSTS = _read("list", "DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1"])
+if not ALLOWED_HOSTS:
+    _refuse("DJANGO_ALLOWED_HOSTS", "", "is empty, so every request would be refused")
+for _host in ALLOWED_HOSTS:
+    if not _host or "/" in _host or any(c.isspace() for c in _host):
+        _refuse("DJANGO_ALLOWED_HOSTS", _host, "is not a host name (no scheme, path or spaces)")
 CSRF_TRUSTED_ORIGINS = _read("list", "DJANGO_CSRF_TRUSTED_ORIGINS", [])
+for _origin in CSRF_TRUSTED_ORIGINS:
+    if urlsplit(_origin).scheme not in {"http", "https"} or not urlsplit(_origin).netloc:
+        _refuse(
+            "DJANGO_CSRF_TRUSTED_ORIGINS", _origin, "is not an origin such as https://news.example"
+        )
 
 
 def _secret_key() -> str:
     key = _read("str", "DJANGO_SECRET_KEY", "")
     if key:
+        # Django's own deploy check (security.W009) would only warn about a guessable key.
+        if len(key) < 50 or len(set(key)) < 5:
+            raise ImproperlyConfigured(
+                "DJANGO_SECRET_KEY is too short or too simple: use at least 50 random characters."
+            )
         return key
     if ENVIRONMENT == "production":
         raise ImproperlyConfigured(
@@ -118,6 +176,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 REDIS_URL = _read("str", "REDIS_URL", "")
+if REDIS_URL and urlsplit(REDIS_URL).scheme not in {"redis", "rediss", "unix"}:
+    _refuse("REDIS_URL", REDIS_URL, "is not a redis://, rediss:// or unix:// URL")
 if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
@@ -141,7 +201,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 # Login brute force: after 5 failures for one username from one address, that pair waits 15 minutes.
-AXES_FAILURE_LIMIT = _read("int", "EMBARGO_LOGIN_FAILURE_LIMIT", 5)
+AXES_FAILURE_LIMIT = _read_positive_int("EMBARGO_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
@@ -154,6 +214,10 @@ LOGOUT_REDIRECT_URL = "home"
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = _read("str", "EMBARGO_TIME_ZONE", "UTC")
+try:
+    zoneinfo.ZoneInfo(TIME_ZONE)
+except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+    _refuse("EMBARGO_TIME_ZONE", TIME_ZONE, "is not an IANA time zone such as Europe/London")
 USE_I18N = True
 USE_TZ = True
 
@@ -164,6 +228,9 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # Uploaded assets never get a URL of their own: they live in private storage and are streamed by
 # the asset view after the access check. There is deliberately no MEDIA_URL route.
 ASSET_ROOT = Path(_read("str", "EMBARGO_ASSET_ROOT", str(VAR_DIR / "private-assets")))
+if not ASSET_ROOT.is_absolute():
+    # A relative root would follow whatever directory the server happened to start in.
+    _refuse("EMBARGO_ASSET_ROOT", str(ASSET_ROOT), "must be an absolute path")
 EMBARGO_STORAGE = _read("str", "EMBARGO_STORAGE", "local")
 if EMBARGO_STORAGE == "local":
     _asset_storage = {
@@ -174,9 +241,15 @@ elif EMBARGO_STORAGE == "s3":
     _asset_storage = {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
-            "bucket_name": _read("str", "EMBARGO_S3_BUCKET"),
-            "endpoint_url": _read("str", "EMBARGO_S3_ENDPOINT_URL", None),
-            "region_name": _read("str", "EMBARGO_S3_REGION", None),
+            "bucket_name": _read(
+                "str",
+                "EMBARGO_S3_BUCKET",
+                validate=validate.Regexp(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"),
+            ),
+            "endpoint_url": _read_http_url("EMBARGO_S3_ENDPOINT_URL", None),
+            "region_name": _read(
+                "str", "EMBARGO_S3_REGION", None, validate=validate.Regexp(r"^[a-z0-9-]+$")
+            ),
             "default_acl": "private",
             "querystring_auth": True,
             "querystring_expire": 60,
@@ -202,19 +275,25 @@ MEDIA_URL = "/unused-media/"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Embargo's own settings, each read once here with its default.
-EMBARGO_BASE_URL = _read("url", "EMBARGO_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
-# environs parses "72h" from the environment but returns a default as given: defaults are timedeltas.
-EMBARGO_PREVIEW_TTL = _read("timedelta", "EMBARGO_PREVIEW_TTL", timedelta(hours=72))
-EMBARGO_PREVIEW_MAX_TTL = _read("timedelta", "EMBARGO_PREVIEW_MAX_TTL", timedelta(days=30))
-EMBARGO_MAX_UPLOAD_BYTES = _read("int", "EMBARGO_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
-EMBARGO_MAX_IMAGE_PIXELS = _read("int", "EMBARGO_MAX_IMAGE_PIXELS", 40_000_000)
-EMBARGO_PUBLIC_MAX_AGE = _read("int", "EMBARGO_PUBLIC_MAX_AGE", 300)
+EMBARGO_BASE_URL = _read_http_url("EMBARGO_BASE_URL", "http://127.0.0.1:8000")
+EMBARGO_PREVIEW_TTL = _read_duration("EMBARGO_PREVIEW_TTL", timedelta(hours=72))
+EMBARGO_PREVIEW_MAX_TTL = _read_duration("EMBARGO_PREVIEW_MAX_TTL", timedelta(days=30))
+if EMBARGO_PREVIEW_TTL > EMBARGO_PREVIEW_MAX_TTL:
+    _refuse(
+        "EMBARGO_PREVIEW_TTL",
+        str(EMBARGO_PREVIEW_TTL),
+        f"is longer than EMBARGO_PREVIEW_MAX_TTL ({EMBARGO_PREVIEW_MAX_TTL})",
+    )
+EMBARGO_MAX_UPLOAD_BYTES = _read_positive_int("EMBARGO_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
+EMBARGO_MAX_IMAGE_PIXELS = _read_positive_int("EMBARGO_MAX_IMAGE_PIXELS", 40_000_000)
+EMBARGO_PUBLIC_MAX_AGE = _read_positive_int("EMBARGO_PUBLIC_MAX_AGE", 300, minimum=0)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Sessions and CSRF: secure cookies whenever the site is not in development.
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = ENVIRONMENT == "production" and _read("bool", "EMBARGO_HTTPS", True)
+EMBARGO_HTTPS = _read("bool", "EMBARGO_HTTPS", True)
+SESSION_COOKIE_SECURE = ENVIRONMENT == "production" and EMBARGO_HTTPS
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

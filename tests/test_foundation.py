@@ -50,7 +50,9 @@ def test_production_without_a_secret_key_stops_start_up_saying_what_to_set():
 
 
 def test_production_with_a_secret_key_starts():
-    assert start_django(DJANGO_SECRET_KEY="k" * 60).returncode == 0
+    assert (
+        start_django(DJANGO_SECRET_KEY="production-key-" + "0123456789abcdef" * 3).returncode == 0
+    )
 
 
 def test_an_unknown_storage_stops_start_up():
