@@ -56,13 +56,16 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 
 # The whole suite on the embedded defaults, then again on PostgreSQL and Redis where they answer
-# (TEST_DATABASE_URL / TEST_REDIS_URL override where to find them).
+# (TEST_DATABASE_URL / TEST_REDIS_URL override where to find them), one pytest-xdist worker per CPU
+# (TEST_WORKERS=0 runs the suite in this one process).
+TEST_WORKERS ?= auto
+PYTEST := $(VENV)/bin/pytest -n $(TEST_WORKERS)
 test: export EMBARGO_ENVIRONMENT = test
 test: $(STAMP) lint
-	$(VENV)/bin/pytest
+	$(PYTEST)
 	@if services=$$($(VPY) tests/reachable_services.py); then \
 		echo "== The same suite with $$services =="; \
-		env $$services $(VENV)/bin/pytest -p no:cacheprovider; \
+		env $$services $(PYTEST) -p no:cacheprovider; \
 	else \
 		echo "SKIPPED: the PostgreSQL/Redis run (neither server answers; see above)"; \
 	fi

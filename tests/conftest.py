@@ -1,6 +1,9 @@
 """Fixtures shared by every test module."""
 
+from urllib.parse import urlsplit, urlunsplit
+
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.core.management import call_command
 from django.test.utils import override_settings
@@ -13,6 +16,27 @@ def collected_static(tmp_path_factory, django_test_environment):
     with override_settings(STATIC_ROOT=root):
         call_command("collectstatic", interactive=False, verbosity=0)
         yield root
+
+
+@pytest.fixture(scope="session", autouse=True)
+def own_cache_database_per_worker(worker_id, django_test_environment):
+    """Each pytest-xdist worker ("gw0", "gw1" …) gets its own Redis database, counting down.
+
+    Every test clears the cache, and on Redis a clear empties the whole database, so two workers
+    sharing one would wipe each other's pages mid-test. (pytest-django already gives each worker its
+    own test database.)
+    """
+    default = django_settings.CACHES["default"]
+    if not worker_id.startswith("gw") or "redis" not in default["BACKEND"].lower():
+        yield
+        return
+    location = urlsplit(default["LOCATION"])
+    database = int(location.path.lstrip("/") or 0) - int(worker_id.removeprefix("gw"))
+    if database < 0:
+        pytest.exit(f"REDIS_URL={default['LOCATION']} leaves no Redis database for {worker_id}")
+    own = urlunsplit(location._replace(path=f"/{database}"))
+    with override_settings(CACHES={"default": {**default, "LOCATION": own}}):
+        yield
 
 
 @pytest.fixture(autouse=True)
