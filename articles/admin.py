@@ -21,6 +21,7 @@ from django.utils import formats, timezone
 from django.utils.html import format_html
 
 from articles import access, services
+from articles.datetimes import machine_datetime
 from articles.forms import (
     AccessForm,
     ArticleForm,
@@ -87,7 +88,7 @@ def _short_time(moment: datetime | None) -> str | None:
     local = timezone.localtime(moment)
     return format_html(
         '<time datetime="{}" title="{}">{}</time>',
-        local.isoformat(),
+        machine_datetime(moment),
         formats.localize(local),
         formats.date_format(local, "j M Y H:i"),
     )

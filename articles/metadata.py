@@ -14,6 +14,7 @@ from django.utils.html import format_html, strip_tags
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
+from articles.datetimes import machine_datetime
 from articles.models import Article, Asset, Revision
 
 SITE_NAME = "Embargo"
@@ -91,8 +92,8 @@ def article_metadata(
         "description": description,
         "url": url,
         "mainEntityOfPage": url,
-        "datePublished": article.published_at.isoformat(),
-        "dateModified": public_last_modified(article).isoformat(),
+        "datePublished": machine_datetime(article.published_at),
+        "dateModified": machine_datetime(public_last_modified(article)),
         "author": {"@type": "Person", "name": article.author_name},
         "publisher": {"@type": "Organization", "name": SITE_NAME},
     }

@@ -126,10 +126,10 @@ def test_raw_html_in_markdown_is_shown_as_text_not_markup():
 
 def test_tables_and_heading_anchors_render():
     html = render_markdown(
-        "## At a glance\n\n| Area | Reported |\n|---|---|\n| Model | Mythos |"
+        "## Timeline\n\n| When | What was reported |\n|---|---|\n| 27 March | Drafts found |"
     ).html
-    assert '<h2 id="at-a-glance">' in html
-    assert "<table>" in html and "<td>Mythos</td>" in html
+    assert '<h2 id="timeline">' in html
+    assert "<table>" in html and "<td>27 March</td>" in html
 
 
 def test_a_reference_to_a_file_that_is_not_attached_names_it():

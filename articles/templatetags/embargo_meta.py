@@ -1,10 +1,13 @@
-"""Template tags for discovery: a public article's page metadata, and pagination links."""
+"""Template tags for discovery: a public article's page metadata, pagination links, date-times."""
 
 from django import template
 
+from articles.datetimes import machine_datetime
 from articles.metadata import article_metadata
 
 register = template.Library()
+# ``{{ moment|machine_datetime }}`` for ``<time datetime>`` and ``content`` attributes.
+register.filter("machine_datetime", machine_datetime)
 
 
 @register.inclusion_tag("articles/_meta.html", takes_context=True)
