@@ -192,7 +192,8 @@ def _asset_paths(path: Path, meta: dict) -> list[Path]:
 def parse_article_file(path: Path) -> ArticleFile:
     """Read and check one ``.md`` file; raise ImportFailure naming the field at fault."""
     try:
-        post = frontmatter.loads(path.read_text(encoding="utf-8"))
+        # utf-8-sig: a byte-order mark (Windows editors write one) is not part of the front matter.
+        post = frontmatter.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError) as error:
         raise _fail(path, "file", f"cannot be read: {error}") from None
     except yaml.YAMLError as error:

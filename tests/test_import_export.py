@@ -243,6 +243,14 @@ def test_bad_file_is_reported_as_file_field_message(
     assert not Article.objects.exists()
 
 
+def test_a_file_starting_with_a_byte_order_mark_is_imported(tmp_path):
+    """Windows editors save UTF-8 with a BOM; it is not part of the front matter's first line."""
+    (tmp_path / "bom.md").write_bytes("\ufeff".encode() + article_md("with-bom").encode())
+    out, _ = run_import(tmp_path)
+    assert "created with-bom" in out
+    assert Article.objects.get(slug="with-bom").latest_revision.title == "Title of with-bom"
+
+
 def test_import_reports_the_metadata_it_stripped_and_keeps_the_file_on_reimport(tmp_path):
     (tmp_path / "photo.jpg").write_bytes(tagged_image("JPEG"))
     write(tmp_path, "story.md", article_md("story", extra="assets: [photo.jpg]\n"))
