@@ -102,7 +102,7 @@ class ArticleForm(forms.ModelForm):
 
     actor = None
     # The assets this save stored, so the admin can say what was stripped from each.
-    stored_assets: list[Asset] = []
+    stored_assets: tuple[Asset, ...] = ()
 
     class Meta:
         model = Article
@@ -148,7 +148,7 @@ class ArticleForm(forms.ModelForm):
                 tags=split_tags(data["tags"]),
                 files=files,
             )
-            self.stored_assets = list(self.instance.latest_revision.assets.all())
+            self.stored_assets = tuple(self.instance.latest_revision.assets.all())
             return
         revision = services.article_update(
             actor=self.actor,
@@ -162,7 +162,7 @@ class ArticleForm(forms.ModelForm):
             expected_version=data["loaded_version"],
         )
         kept = [asset.pk for asset in data["keep_assets"]]
-        self.stored_assets = list(revision.assets.exclude(pk__in=kept))
+        self.stored_assets = tuple(revision.assets.exclude(pk__in=kept))
 
 
 class AccessForm(forms.Form):

@@ -16,6 +16,7 @@ from django.urls import reverse
 from guardian.shortcuts import assign_perm
 from PIL import ExifTags, Image, PngImagePlugin
 from pypdf import PdfReader, PdfWriter
+from pypdf.generic import NameObject, StreamObject
 
 from articles import services
 from articles.checks import asset_root
@@ -375,6 +376,22 @@ def test_pdf_info_dictionary_and_xmp_are_stripped(db):
         "XMP metadata",
     ]
     assert (asset.size, asset.sha256) == (len(content), hashlib.sha256(content).hexdigest())
+
+
+def test_xmp_on_a_page_is_stripped_and_leaves_no_orphan_object(db):
+    """Metadata streams hang off pages and images too; a detached one must not stay in the file."""
+    writer = PdfWriter()
+    page = writer.add_blank_page(width=72, height=72)
+    xmp = StreamObject()
+    xmp.set_data(b"<x:xmpmeta><rdf:Description creator='secret-xmp'/></x:xmpmeta>")
+    page[NameObject("/Metadata")] = writer._add_object(xmp)  # pypdf has no public way for a page
+    writer.metadata = None
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    asset = attach("memo.pdf", buffer.getvalue())
+    assert asset.removed_metadata == ["XMP metadata"]
+    assert b"secret-xmp" not in stored_bytes(asset)
+    assert len(PdfReader(io.BytesIO(stored_bytes(asset))).pages) == 1
 
 
 @pytest.mark.parametrize(
