@@ -12,7 +12,7 @@ uploaded again (an export and re-import stores the same bytes).
 
 import io
 
-from PIL import ExifTags, Image
+from PIL import ExifTags, Image, JpegImagePlugin
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
@@ -44,6 +44,8 @@ _DRAWING_INFO = {
     "adobe_transform",
     "extension",  # GIF's NETSCAPE2.0 loop block; XMP in GIF arrives as "xmp"
 }
+# Formats whose frames are one animation (an MPO's further frames are separate pictures).
+ANIMATED_FORMATS = ("GIF", "PNG", "WEBP")
 # Kept on the rebuilt frames because the animation needs them.
 _FRAME_INFO = ("transparency", "duration", "loop", "background", "disposal", "blend")
 _INFO_LABELS = {
@@ -150,11 +152,16 @@ def _save_options(image: Image.Image, data: bytes) -> dict:
         kept = Image.Exif()
         kept[_ORIENTATION] = orientation
         options["exif"] = kept.tobytes()
-    if getattr(image, "n_frames", 1) > 1:
+    if image.format in ANIMATED_FORMATS and image.n_frames > 1:
         options["save_all"] = True
-    if image.format == "JPEG":
+    if image.format in ("JPEG", "MPO"):
         # The original quantisation tables and subsampling: the closest re-encoding there is.
-        options.update(quality="keep", subsampling="keep", progressive="progression" in image.info)
+        # (Given explicitly: Pillow's quality="keep" refuses an MPO, which is a JPEG all the same.)
+        options.update(
+            qtables=image.quantization,
+            subsampling=JpegImagePlugin.get_sampling(image),
+            progressive="progression" in image.info,
+        )
     elif image.format == "WEBP":
         options.update(lossless=True) if _webp_is_lossless(data) else options.update(quality=90)
     return options
@@ -170,7 +177,8 @@ def scrub_image(data: bytes) -> tuple[bytes, tuple[str, ...]]:
         # The encoders copy some info keys (comments, XMP) into the output: keep only drawing ones.
         image.info = {key: image.info[key] for key in _FRAME_INFO if key in image.info}
         out = io.BytesIO()
-        image.save(out, format=image.format, **options)
+        # A phone's MPO (a JPEG with extra images: depth map, gain map, preview) keeps its first.
+        image.save(out, format="JPEG" if image.format == "MPO" else image.format, **options)
     return out.getvalue(), removed
 
 

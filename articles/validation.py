@@ -21,7 +21,7 @@ from django.template.defaultfilters import filesizeformat
 from PIL import Image, UnidentifiedImageError
 from pypdf import PdfReader
 
-from articles.scrubbing import scrub_image, scrub_pdf
+from articles.scrubbing import ANIMATED_FORMATS, scrub_image, scrub_pdf
 
 Image.MAX_IMAGE_PIXELS = settings.EMBARGO_MAX_IMAGE_PIXELS
 logger = logging.getLogger(__name__)
@@ -163,7 +163,7 @@ def _check_image(file, label: str, expected_format: str) -> None:
                 width, height = image.size
                 # Opening reads only the header; refuse before anything decodes the pixels.
                 # Every frame of an animation is decoded when it is stripped, so all of them count.
-                frames = getattr(image, "n_frames", 1)
+                frames = image.n_frames if actual_format in ANIMATED_FORMATS else 1
                 if width * height * frames > settings.EMBARGO_MAX_IMAGE_PIXELS:
                     raise Image.DecompressionBombError(f"{frames} x {width}x{height}")
                 image.seek(0)
@@ -180,6 +180,9 @@ def _check_image(file, label: str, expected_format: str) -> None:
             f"{label} is not a valid image: its content could not be read as {expected_format}.",
             code="invalid_image",
         ) from None
+    # A camera's JPEG with extra images (MPF) is an MPO to Pillow; its first image is the photo.
+    if actual_format == "MPO" and expected_format == "JPEG":
+        return
     if actual_format != expected_format:
         raise ValidationError(
             f"{label} is named as {expected_format} but its content is {actual_format}; "

@@ -361,6 +361,17 @@ def test_an_animation_loses_its_comment_but_keeps_its_frames_and_timing(db):
     assert durations == [100, 200, 300]
 
 
+def test_a_camera_jpeg_with_extra_images_keeps_only_the_photo(db):
+    """Phones write MPF (depth map, gain map, preview) into JPEGs; Pillow calls the file MPO."""
+    photo, hidden = Image.new("RGB", (16, 8), "red"), Image.new("RGB", (4, 4), "blue")
+    buffer = io.BytesIO()
+    photo.save(buffer, format="MPO", save_all=True, append_images=[hidden])
+    asset = attach("photo.jpg", buffer.getvalue())
+    assert asset.removed_metadata == ["MPF (extra images)"]
+    with Image.open(io.BytesIO(stored_bytes(asset))) as stored:
+        assert (stored.format, stored.size, getattr(stored, "n_frames", 1)) == ("JPEG", (16, 8), 1)
+
+
 def test_pdf_info_dictionary_and_xmp_are_stripped(db):
     asset = attach("memo.pdf", pdf_with_metadata())
     content = stored_bytes(asset)
