@@ -37,6 +37,7 @@ from articles.models import (
     AuditEvent,
     Revision,
 )
+from articles.scrubbing import removal_message
 
 TRANSITIONS = {
     # action: (button label, service)
@@ -228,7 +229,10 @@ class ArticleAdmin(HiddenIsMissingMixin, admin.ModelAdmin):
         return form.instance
 
     def save_model(self, request, obj, form, change):
-        """Nothing left to save: ``ArticleForm`` wrote through ``article_create``/``article_update``."""
+        """Nothing left to save (``ArticleForm`` wrote through the services): say what was stripped."""
+        for asset in form.stored_assets:
+            if asset.removed_metadata:
+                messages.info(request, removal_message(asset.original_name, asset.removed_metadata))
 
     def save_related(self, request, form, formsets, change):
         """Tags, assets and the revision were written by the same service call."""

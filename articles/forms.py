@@ -92,12 +92,17 @@ class ArticleForm(forms.ModelForm):
     uploads = MultipleFileField(
         required=False,
         label="Attach files",
-        help_text="PNG, JPEG, WebP, GIF or PDF. Files stay private until the draft is published.",
+        help_text=(
+            "PNG, JPEG, WebP, GIF or PDF. Files stay private until the draft is published; "
+            "their metadata (GPS position, camera, software, PDF author …) is removed."
+        ),
     )
     # Not "version": that name is the model's own, non-editable counter.
     loaded_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     actor = None
+    # The assets this save stored, so the admin can say what was stripped from each.
+    stored_assets: tuple[Asset, ...] = ()
 
     class Meta:
         model = Article
@@ -143,8 +148,9 @@ class ArticleForm(forms.ModelForm):
                 tags=split_tags(data["tags"]),
                 files=files,
             )
+            self.stored_assets = tuple(self.instance.latest_revision.assets.all())
             return
-        services.article_update(
+        revision = services.article_update(
             actor=self.actor,
             article=self.instance,
             title=data["title"],
@@ -155,6 +161,8 @@ class ArticleForm(forms.ModelForm):
             keep_assets=data["keep_assets"],
             expected_version=data["loaded_version"],
         )
+        kept = [asset.pk for asset in data["keep_assets"]]
+        self.stored_assets = tuple(revision.assets.exclude(pk__in=kept))
 
 
 class AccessForm(forms.Form):

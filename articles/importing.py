@@ -22,7 +22,6 @@ One ``.md`` file per article::
 Importing goes through the services only, one transaction per file; exporting writes the same format.
 """
 
-import hashlib
 import shutil
 from collections import Counter, deque
 from dataclasses import dataclass, field
@@ -44,9 +43,10 @@ from articles.models import (
     Article,
     ArticleGroupObjectPermission,
     ArticleUserObjectPermission,
+    Asset,
     Status,
 )
-from articles.validation import clean_original_name
+from articles.validation import clean_original_name, inspect_upload
 
 FIELDS = (
     "title",
@@ -105,6 +105,8 @@ class Imported:
     slug: str
     created: bool
     status: str
+    # Each newly stored asset that had metadata stripped: its name and what was removed.
+    stripped: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 def _fail(path: Path, field_name: str, message: str) -> ImportFailure:
@@ -190,7 +192,8 @@ def _asset_paths(path: Path, meta: dict) -> list[Path]:
 def parse_article_file(path: Path) -> ArticleFile:
     """Read and check one ``.md`` file; raise ImportFailure naming the field at fault."""
     try:
-        post = frontmatter.loads(path.read_text(encoding="utf-8"))
+        # utf-8-sig: a byte-order mark (Windows editors write one) is not part of the front matter.
+        post = frontmatter.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError) as error:
         raise _fail(path, "file", f"cannot be read: {error}") from None
     except yaml.YAMLError as error:
@@ -318,15 +321,18 @@ def _open_assets(item: ArticleFile) -> list[tuple[str, File]]:
     return [(source.name, File(source.open("rb"), name=str(source))) for source in item.assets]
 
 
-def _sha256(upload: File) -> str:
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    return digest.hexdigest()
+def _stored_sha256(name: str, upload: File) -> str | None:
+    """The sha256 ``upload`` would be stored with (metadata stripped); None if it would be refused."""
+    try:
+        return inspect_upload(upload, name).sha256
+    except ValidationError:
+        return None  # the service refuses it with the reason, under "assets"
 
 
-def _create_or_update(item: ArticleFile, files: list[tuple[str, File]]) -> tuple[Article, bool]:
+def _create_or_update(
+    item: ArticleFile, files: list[tuple[str, File]]
+) -> tuple[Article, bool, list[Asset]]:
+    """The article, whether it was created, and the assets stored for it by this import."""
     article = Article.objects.select_related("latest_revision").filter(slug=item.slug).first()
     author = _user(item.path, "author", item.author) if item.author else None
     if article is None:
@@ -340,17 +346,17 @@ def _create_or_update(item: ArticleFile, files: list[tuple[str, File]]) -> tuple
             tags=item.tags,
             files=files,
         )
-        return article, True
-    # A file whose name and bytes are unchanged is kept, not stored a second time.
+        return article, True, list(article.latest_revision.assets.all())
+    # A file whose name and (stripped) bytes are unchanged is kept, not stored a second time.
     current = {(a.original_name, a.sha256): a for a in article.latest_revision.assets.all()}
     keep, new = [], []
     for name, upload in files:
-        existing = current.get((clean_original_name(name), _sha256(upload)))
+        existing = current.get((clean_original_name(name), _stored_sha256(name, upload)))
         if existing is not None:
             keep.append(existing)
         else:
             new.append((name, upload))
-    services.article_update(
+    revision = services.article_update(
         actor=None,
         article=article,
         title=item.title,
@@ -360,14 +366,14 @@ def _create_or_update(item: ArticleFile, files: list[tuple[str, File]]) -> tuple
         files=new,
         keep_assets=keep,
     )
-    return article, False
+    return article, False, list(revision.assets.exclude(pk__in=[a.pk for a in keep]))
 
 
 def _save(item: ArticleFile) -> Imported:
     """Create or update one article from ``item`` (inside the caller's transaction)."""
     files = _open_assets(item)
     try:
-        article, created = _create_or_update(item, files)
+        article, created, stored = _create_or_update(item, files)
     except ValidationError as error:
         raise _validation_failure(item.path, error, "body") from None
     finally:
@@ -386,7 +392,17 @@ def _save(item: ArticleFile) -> Imported:
         except ValidationError as error:
             raise _validation_failure(item.path, error, "grants") from None
     article.refresh_from_db()
-    return Imported(path=item.path, slug=article.slug, created=created, status=article.status)
+    return Imported(
+        path=item.path,
+        slug=article.slug,
+        created=created,
+        status=article.status,
+        stripped=tuple(
+            (asset.original_name, tuple(asset.removed_metadata))
+            for asset in stored
+            if asset.removed_metadata
+        ),
+    )
 
 
 class _DryRun(Exception):

@@ -149,6 +149,12 @@ class Asset(models.Model):
     content_type = models.CharField(max_length=100)
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)
+    removed_metadata = models.JSONField(
+        default=list,
+        blank=True,
+        editable=False,
+        help_text="What was stripped from the file at upload (field names, never their values).",
+    )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files import File
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
@@ -251,23 +251,24 @@ def _store_files(*, article: Article, actor, files: Iterable[tuple[str, object]]
     checked = []
     for name, content in files:
         try:
-            checked.append((inspect_upload(content, name), content))
+            checked.append(inspect_upload(content, name))
         except ValidationError as error:
             errors.extend(error.messages)
     if errors:
         raise ValidationError({"assets": errors})
     stored = _stored_files.get()
-    for facts, content in checked:
+    for facts in checked:
         asset = Asset(
             article=article,
             original_name=facts.original_name,
             content_type=facts.content_type,
             size=facts.size,
             sha256=facts.sha256,
+            removed_metadata=list(facts.removed_metadata),
             uploaded_by=actor,
         )
-        content.seek(0)
-        asset.file.save(facts.original_name, File(content), save=False)
+        # The stripped content, never the upload as it came: that is what size and sha256 describe.
+        asset.file.save(facts.original_name, ContentFile(facts.content), save=False)
         if stored is not None:
             stored.append(asset.file.name)
         asset.save()
@@ -400,7 +401,11 @@ def asset_attach(*, actor, article: Article, name: str, content) -> Asset:
             actor=actor,
             article=article,
             asset=asset,
-            detail={"name": asset.original_name, "sha256": asset.sha256},
+            detail={
+                "name": asset.original_name,
+                "sha256": asset.sha256,
+                **({"removed_metadata": asset.removed_metadata} if asset.removed_metadata else {}),
+            },
         )
     return asset
 

@@ -1,12 +1,14 @@
 """Small helpers that build test data through the services, so tests start from real states."""
 
 import io
+import random
 from datetime import timedelta
 
 from django.contrib.auth.models import Group, Permission, User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
-from PIL import Image
+from PIL import ExifTags, Image, ImageCms
+from pypdf import PdfWriter
 
 from articles import services
 from articles.models import Article, Status
@@ -32,9 +34,49 @@ def png_bytes(name: str = "hero.png", colour: str = "red") -> SimpleUploadedFile
 
 
 def pdf_bytes(name: str = "card.pdf") -> SimpleUploadedFile:
-    """A tiny upload that passes the PDF signature check."""
-    body = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-    return SimpleUploadedFile(name, body, content_type="application/pdf")
+    """A real one-page PDF without metadata (pypdf's own Producer entry removed), so it is stored as is."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=72, height=72)
+    writer.metadata = None
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="application/pdf")
+
+
+SRGB_PROFILE = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
+def camera_exif() -> Image.Exif:
+    """EXIF as a phone writes it: where (GPS), with what (Make, Model), how (Software), which way up."""
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "Canon"
+    exif[ExifTags.Base.Model] = "EOS R5"
+    exif[ExifTags.Base.Software] = "SecretEditor 2.1"
+    exif[ExifTags.Base.Orientation] = 6  # rotate 90° clockwise to display
+    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+    gps[ExifTags.GPS.GPSLatitudeRef] = "N"
+    gps[ExifTags.GPS.GPSLatitude] = (52.0, 22.0, 12.5)
+    gps[ExifTags.GPS.GPSLongitudeRef] = "E"
+    gps[ExifTags.GPS.GPSLongitude] = (4.0, 53.0, 30.1)
+    return exif
+
+
+def tagged_image(image_format: str, **extra) -> bytes:
+    """A 16x8 photo-like (noisy) image with camera EXIF, an sRGB profile and XMP, as a phone saves it.
+
+    Noise, not a flat colour: re-encoding a flat JPEG happens to give the same bytes, a photo never.
+    """
+    noise = random.Random(16).randbytes(16 * 8 * 3)
+    buffer = io.BytesIO()
+    Image.frombytes("RGB", (16, 8), noise).save(
+        buffer,
+        format=image_format,
+        exif=camera_exif(),
+        icc_profile=SRGB_PROFILE,
+        xmp=b"<x:xmpmeta><rdf:Description creator='secret-xmp'/></x:xmpmeta>",
+        **extra,
+    )
+    return buffer.getvalue()
 
 
 def make_article(

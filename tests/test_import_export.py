@@ -13,7 +13,7 @@ from guardian.shortcuts import get_group_perms, get_user_perms
 
 from articles import services
 from articles.models import Article, Asset, Status
-from tests.factories import make_user, pdf_bytes, png_bytes
+from tests.factories import make_user, pdf_bytes, png_bytes, tagged_image
 
 pytestmark = pytest.mark.django_db
 
@@ -241,6 +241,28 @@ def test_bad_file_is_reported_as_file_field_message(
     assert f"bad.md: {field}: " in err
     assert message in err
     assert not Article.objects.exists()
+
+
+def test_a_file_starting_with_a_byte_order_mark_is_imported(tmp_path):
+    """Windows editors save UTF-8 with a BOM; it is not part of the front matter's first line."""
+    (tmp_path / "bom.md").write_bytes("\ufeff".encode() + article_md("with-bom").encode())
+    out, _ = run_import(tmp_path)
+    assert "created with-bom" in out
+    assert Article.objects.get(slug="with-bom").latest_revision.title == "Title of with-bom"
+
+
+def test_import_reports_the_metadata_it_stripped_and_keeps_the_file_on_reimport(tmp_path):
+    (tmp_path / "photo.jpg").write_bytes(tagged_image("JPEG"))
+    write(tmp_path, "story.md", article_md("story", extra="assets: [photo.jpg]\n"))
+    out, _ = run_import(tmp_path)
+    assert (
+        "story.md: “photo.jpg”: removed GPS position, Make, Model, Software, XMP metadata "
+        "before storing it (nothing else changed)."
+    ) in out
+    write(tmp_path, "story.md", article_md("story", extra="assets: [photo.jpg]\n", body="New."))
+    again, _ = run_import(tmp_path)
+    assert "removed" not in again  # the same file, already stored stripped: kept, not stored again
+    assert Asset.objects.filter(article__slug="story").count() == 1
 
 
 def test_asset_refused_by_validation_is_reported(tmp_path):

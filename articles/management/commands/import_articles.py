@@ -9,6 +9,7 @@ from articles.importing import (
     parse_article_file,
 )
 from articles.management.commands._shared import progress
+from articles.scrubbing import removal_message
 
 
 class Command(BaseCommand):
@@ -17,7 +18,8 @@ class Command(BaseCommand):
     Example: python manage.py import_articles newsroom/export/ --dry-run
     Each file is imported in its own transaction: a bad file is reported as ``file: field: message``
     and leaves nothing behind, the others are imported, and the exit code is 1 if any file failed.
-    Re-importing a slug adds a new revision to the existing article.
+    Re-importing a slug adds a new revision to the existing article. Metadata (EXIF GPS, camera,
+    software; PDF author, creator …) is stripped from the assets, and each stripped file is listed.
     """
 
     help = "Import Markdown articles with YAML front matter (and their assets) from DIR."
@@ -58,6 +60,8 @@ class Command(BaseCommand):
             updated += not result.created
             verb = "created" if result.created else "updated"
             self.stdout.write(f"{item.path.name}: {verb} {result.slug} ({result.status})")
+            for name, removed in result.stripped:
+                self.stdout.write(f"{item.path.name}: {removal_message(name, removed)}")
         for failure in sorted(failures, key=lambda f: f.path):
             self.stderr.write(f"{failure.path.name}: {failure.field}: {failure.message}")
         prefix = "Dry run, nothing saved: " if dry_run else ""
