@@ -34,6 +34,7 @@ from articles.models import (
     Article,
     Asset,
     AuditEvent,
+    PreviewLink,
     Revision,
 )
 
@@ -274,6 +275,7 @@ class ArticleAdmin(HiddenIsMissingMixin, admin.ModelAdmin):
             view(self.share_view, "share", "share/"),
             view(self.share_revoke_view, "share_revoke", "share/<int:link_id>/revoke/"),
             view(self.share_revoke_all_view, "share_revoke_all", "share/revoke-all/"),
+            view(self.share_update_view, "share_update", "share/<int:link_id>/update/"),
             *super().get_urls(),
         ]
 
@@ -457,8 +459,10 @@ class ArticleAdmin(HiddenIsMissingMixin, admin.ModelAdmin):
                 form = PreviewLinkForm()
         now = timezone.now()
         links = [
-            (link, "revoked" if link.revoked_at else "live" if link.is_live(now) else "expired")
-            for link in article.preview_links.select_related("created_by")
+            (link, "live" if link.is_live else "revoked" if link.revoked_at else "ended")
+            for link in PreviewLink.objects.with_state(now=now)
+            .filter(article=article)
+            .select_related("created_by", "revision")
         ]
         return self._render(
             request,
@@ -486,6 +490,27 @@ class ArticleAdmin(HiddenIsMissingMixin, admin.ModelAdmin):
             return self._back_to_change(request, article, error)
         messages.success(request, f"The link for “{link.label}” no longer works.")
         return HttpResponseRedirect(self._url("share", article))
+
+    def share_update_view(self, request, object_id: str, link_id: int):
+        """Make one live share link show the current draft (POST), back on the Access page."""
+        article = self.get_object(request, unquote(object_id))
+        link = article.preview_links.filter(pk=link_id).first()
+        if link is None:
+            raise access.deny()
+        self._require_share(request, article)
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        try:
+            link = services.preview_link_update(actor=request.user, link=link)
+        except (ValidationError, PermissionDenied) as error:
+            messages.error(request, _first_message(error))
+        else:
+            messages.success(
+                request,
+                f"The link for “{link.label}” now shows the current draft "
+                f"(revision {link.revision.number}).",
+            )
+        return HttpResponseRedirect(self._url("access", article))
 
     def share_revoke_all_view(self, request, object_id: str):
         """Revoke every share link of the article (POST)."""
