@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from articles.querysets import ArticleQuerySet, AssetQuerySet, PreviewLinkQuerySet
+from articles.querysets import ArticleQuerySet, AssetQuerySet, PreviewLinkQuerySet, TagQuerySet
 from articles.storage import asset_storage, new_storage_key
 
 validate_slug = RegexValidator(
@@ -51,6 +51,8 @@ class Tag(models.Model):
 
     name = models.CharField(max_length=50, unique=True)
     slug = models.CharField(max_length=60, db_index=True, validators=[validate_slug])
+
+    objects = TagQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

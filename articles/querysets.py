@@ -162,3 +162,17 @@ class PreviewLinkQuerySet(models.QuerySet):
     def live(self, now=None):
         """The links that work right now."""
         return self.with_state(now=now).filter(is_live=True)
+
+
+class TagQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Spellings ``user`` can see on some article: a public live revision, or any revision of an
+        article granted to them. A spelling used only where they cannot look is not theirs to learn.
+        """
+        from articles.models import Article, Revision
+
+        on_public = Article.objects.published().filter(live_revision__tags=OuterRef("pk"))
+        on_granted = Revision.objects.filter(
+            tags=OuterRef("pk"), article__in=Article.objects.granted_to(user)
+        )
+        return self.filter(Q(Exists(on_public)) | Q(Exists(on_granted)))

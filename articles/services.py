@@ -16,7 +16,7 @@ from django.contrib.auth.models import Group
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 from django.utils.text import slugify
@@ -179,8 +179,10 @@ def _purge_on_commit() -> None:
 # --- articles and revisions -----------------------------------------------------------------------
 
 
-def _tags_from_names(names: Iterable[str]) -> list[Tag]:
-    tags = []
+def _tags_from_names(names: Iterable[str], *, actor) -> list[Tag]:
+    """The tags for a revision, one per slug, each spelt as typed unless ``actor`` can see an article
+    that already spells it otherwise (then that spelling, so visible tag pages stay tidy)."""
+    tags: dict[str, Tag] = {}
     for name in names:
         name = str(name).strip()
         if not name:
@@ -194,9 +196,17 @@ def _tags_from_names(names: Iterable[str]) -> list[Tag]:
             validate_slug(slug)
         except ValidationError:
             raise ValidationError({"tags": f"“{name}” cannot be used as a tag."}) from None
-        tag, _ = Tag.objects.get_or_create(slug=slug, defaults={"name": name})
-        tags.append(tag)
-    return tags
+        if slug in tags:
+            continue
+        spellings = Tag.objects.filter(slug=slug)
+        if actor is not None:
+            spellings = spellings.visible_to(actor)
+        tag = spellings.order_by("pk").first()
+        if tag is None:
+            # Same name, same row: a hidden article's tag spelt exactly as typed tells nothing new.
+            tag, _ = Tag.objects.get_or_create(name=name, defaults={"slug": slug})
+        tags[slug] = tag
+    return list(tags.values())
 
 
 def _tag_names(revision: Revision | None) -> list[str]:
@@ -241,7 +251,7 @@ def _create_revision(
     )
     revision.full_clean(exclude=["article", "created_by"])
     revision.save()
-    revision.tags.set(_tags_from_names(tags))
+    revision.tags.set(_tags_from_names(tags, actor=actor))
     revision.assets.set(assets)
     return revision
 
@@ -277,6 +287,25 @@ def _store_files(*, article: Article, actor, files: Iterable[tuple[str, object]]
     return assets
 
 
+SLUG_UNAVAILABLE = "This slug is not available; choose another."
+
+
+def _slug_unavailable() -> ValidationError:
+    return ValidationError({"slug": SLUG_UNAVAILABLE}, code="slug_unavailable")
+
+
+def _refuse_taken_slug(*, actor, slug: str, existing: Article) -> None:
+    """Refuse a taken slug in the same words whoever owns it, and record the attempt.
+
+    "Already exists" would tell an author which hidden slugs exist. The event is on the existing
+    article, so its own people see the attempt and the one who tried does not.
+    """
+    _audit_on_commit(
+        action=AuditEvent.Action.SLUG_REFUSED, actor=actor, article=existing, detail={"slug": slug}
+    )
+    raise _slug_unavailable()
+
+
 def article_create(
     *,
     actor,
@@ -290,10 +319,19 @@ def article_create(
 ) -> Article:
     """Create a private draft with its first revision; its creator may view, change and share it."""
     _require(actor, "add_article", None, "create articles")
+    article = Article(slug=slug.strip(), author=author or actor)
+    # Not the model's "Article with this Slug already exists.": see _refuse_taken_slug.
+    article.full_clean(exclude=["live_revision", "latest_revision"], validate_unique=False)
+    existing = Article.objects.filter(slug=article.slug).first()
+    if existing is not None:
+        _refuse_taken_slug(actor=actor, slug=article.slug, existing=existing)
     with discard_files_on_failure(), transaction.atomic():
-        article = Article(slug=slug.strip(), author=author or actor)
-        article.full_clean(exclude=["live_revision", "latest_revision"])
-        article.save()
+        try:
+            with transaction.atomic():
+                article.save()
+        except IntegrityError:
+            # Taken between the check and the insert: the same answer as above.
+            raise _slug_unavailable() from None
         assets = _store_files(article=article, actor=actor, files=files)
         revision = _create_revision(
             article=article,
