@@ -580,3 +580,16 @@ def test_the_preview_link_command_names_an_unknown_link(draft):
 
     with pytest.raises(CommandError, match="--update: “secret-draft” has no share link #999"):
         call_command("preview_link", draft.slug, "--update", "999")
+
+
+def test_the_access_page_lists_ended_links_with_the_reason_and_not_as_live(
+    client, author, draft, collaborator, collaborators_link
+):
+    collaborator.is_active = False
+    collaborator.save()
+    User.objects.filter(pk=author.pk).update(is_staff=True)
+    client.force_login(author)
+    page = client.get(f"/admin/articles/article/{draft.pk}/access/").content.decode()
+    live, ended = page.split("Ended before they expired")
+    assert "Outside counsel" not in live
+    assert "“Outside counsel” by cole: its creator&#x27;s account is deactivated" in ended
