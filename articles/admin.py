@@ -459,7 +459,7 @@ class ArticleAdmin(HiddenIsMissingMixin, admin.ModelAdmin):
                 form = PreviewLinkForm()
         now = timezone.now()
         links = [
-            (link, "live" if link.is_live else "revoked" if link.revoked_at else "ended")
+            (link, self._link_state(link, now))
             for link in PreviewLink.objects.with_state(now=now)
             .filter(article=article)
             .select_related("created_by", "revision")
@@ -474,6 +474,15 @@ class ArticleAdmin(HiddenIsMissingMixin, admin.ModelAdmin):
             has_live_link=any(state == "live" for _link, state in links),
             new_url=new_url,
         )
+
+    @staticmethod
+    def _link_state(link: PreviewLink, now: datetime) -> str:
+        """live, revoked, expired, or ended (its creator lost access; the Access page says how)."""
+        if link.is_live:
+            return "live"
+        if link.revoked_at is not None:
+            return "revoked"
+        return "expired" if link.expires_at <= now else "ended"
 
     def share_revoke_view(self, request, object_id: str, link_id: int):
         """Revoke one share link (POST)."""

@@ -593,3 +593,18 @@ def test_the_access_page_lists_ended_links_with_the_reason_and_not_as_live(
     live, ended = page.split("Ended before they expired")
     assert "Outside counsel" not in live
     assert "“Outside counsel” by cole: its creator&#x27;s account is deactivated" in ended
+
+
+def test_the_share_page_tells_an_ended_link_from_an_expired_one(
+    client, author, draft, collaborator, collaborators_link, monkeypatch
+):
+    services.preview_link_issue(actor=author, article=draft, label="Short", ttl=timedelta(hours=1))
+    collaborator.is_active = False
+    collaborator.save()
+    User.objects.filter(pk=author.pk).update(is_staff=True)
+    client.force_login(author)
+    later = timezone.now() + timedelta(hours=2)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    page = client.get(f"/admin/articles/article/{draft.pk}/share/").content.decode()
+    rows = dict(re.findall(r"<td>(Short|Outside counsel)</td>.*?state-(\w+)", page, re.S))
+    assert rows == {"Short": "expired", "Outside counsel": "ended"}
