@@ -2,8 +2,8 @@
 
 | the article is …                         | outsider / no grant | grant holder / superuser | share link |
 |------------------------------------------|---------------------|--------------------------|------------|
-| draft, in review, scheduled, withdrawn   | 404                 | latest revision + banner | latest     |
-| published                                | live revision       | live; working draft at /draft/ | latest |
+| draft, in review, scheduled, withdrawn   | 404                 | latest revision + banner | its revision |
+| published                                | live revision       | live; working draft at /draft/ | its revision |
 | published, embargo end passed            | 404                 | as withdrawn             | 404        |
 
 Denials raise the one 404 built by ``deny()``, so a hidden object and a missing one look the same.
@@ -102,23 +102,37 @@ def article_view(user, slug: str, *, working_draft: bool = False) -> ArticleView
 
 
 def preview_link_for(token: str) -> PreviewLink:
-    """The live preview link a share token names, or the 404 (tampered, expired, revoked …)."""
+    """The working share link a token names, or the 404 (tampered, expired, revoked, or its creator
+    deactivated or without ``share`` or ``view`` on the article any more)."""
     try:
         key = signing.Signer(salt=PREVIEW_SALT).unsign(token)
     except signing.BadSignature:
-        raise deny() from None
-    link = (
-        PreviewLink.objects.select_related("article", "article__latest_revision")
-        .filter(key=key)
-        .first()
-    )
-    if link is None or not link.is_live():
+        # Still one lookup (of a key no link has), so a spoilt token costs what a dead link costs.
+        key = ""
+    link = PreviewLink.objects.live().select_related("article", "revision").filter(key=key).first()
+    if link is None:
         raise deny()
     return link
 
 
+def _when(moment: datetime) -> str:
+    return timezone.localtime(moment).strftime("%d %b %Y %H:%M %Z")
+
+
+def preview_banner(link: PreviewLink) -> str:
+    """Which version a share link shows: its revision, and whether that is live, current or older."""
+    article, revision = link.article, link.revision
+    version = f"revision {revision.number} of {_when(revision.created_at)}"
+    if article.status == Status.PUBLISHED and revision.pk == article.live_revision_id:
+        return f"Preview link — {version}, the live version"
+    if revision.pk == article.latest_revision_id:
+        state = not_public_banner(article, working_draft_of_live=article.status == Status.PUBLISHED)
+        return f"{state} — {version}, the current draft"
+    return f"Not public — {version}, an older version than the current draft"
+
+
 def preview_view(link: PreviewLink) -> ArticleView:
-    """What a share-link holder sees: the working draft, always bannered, never cacheable."""
+    """What a share-link holder sees: the revision the link shares, always bannered, never cacheable."""
     article = link.article
     # Still refused once publish_scheduled has withdrawn it: the embargo end is final for a link.
     if (
@@ -127,33 +141,25 @@ def preview_view(link: PreviewLink) -> ArticleView:
         and article.unpublish_at <= (timezone.now())
     ):
         raise deny()
-    is_live_draft = article.status == Status.PUBLISHED
-    banner = not_public_banner(
-        article,
-        working_draft_of_live=is_live_draft
-        and article.latest_revision_id != article.live_revision_id,
-    )
-    if is_live_draft and article.latest_revision_id == article.live_revision_id:
-        banner = "Preview link — this revision is also live"
-    return ArticleView(article, article.latest_revision, is_public=False, banner=banner)
+    return ArticleView(article, link.revision, is_public=False, banner=preview_banner(link))
 
 
 def asset_for(user, token: str, name: str, *, preview_link: PreviewLink | None = None):
     """The asset at ``/assets/<token>/<name>`` and whether it is public, or raise the 404.
 
     Public: it belongs to the live revision of a public article. Otherwise only a grant holder on its
-    article, or a share link to its article (for assets of the working draft), may have it.
+    article, or a share link to its article (for assets of the revision it shares), may have it.
     Through a share link the answer is always "not public": the URL carries the token.
     """
     asset = Asset.objects.with_public_flag().select_related("article").filter(token=token).first()
     if asset is None or asset.download_name != name:
         raise deny()
     if preview_link is not None:
-        # Scoped before "is it public?": a link reaches its own article's working draft and nothing
-        # else, and nothing at all once its page is refused (e.g. the embargo ended).
+        # Scoped before "is it public?": a link reaches the files of the revision it shares and
+        # nothing else, and nothing at all once its page is refused (e.g. the embargo ended).
         preview_view(preview_link)
         if preview_link.article_id == asset.article_id and (
-            preview_link.article.latest_revision.assets.filter(pk=asset.pk).exists()
+            preview_link.revision.assets.filter(pk=asset.pk).exists()
         ):
             return asset, False
         raise deny()
@@ -175,6 +181,32 @@ class Holder:
     members: tuple[str, ...] = ()
 
 
+def link_end_reason(link: PreviewLink, now: datetime | None = None) -> str | None:
+    """Why a link (annotated by ``PreviewLinkQuerySet.with_state``) no longer works; None if it does."""
+    now = now or timezone.now()
+    if link.revoked_at is not None:
+        return link.revoked_reason or "revoked"
+    if link.expires_at <= now:
+        return "expired"
+    if not link.creator_active:
+        if link.created_by_id is None:
+            return "its creator's account was deleted"
+        return "its creator's account is deactivated"
+    if not link.creator_may_view:
+        return "its creator no longer holds view on this article"
+    if not link.creator_may_share:
+        return "its creator no longer holds share on this article"
+    return None
+
+
+@dataclass(frozen=True)
+class EndedLink:
+    """A share link that would not have expired yet but no longer works, and why."""
+
+    link: PreviewLink
+    reason: str
+
+
 @dataclass(frozen=True)
 class Audience:
     """Everyone who may see an article besides the public, and whether the public may."""
@@ -186,6 +218,8 @@ class Audience:
     preview_links: tuple[PreviewLink, ...]
     # Grants on this article held by deactivated accounts: no access now, back on reactivation.
     dormant: tuple[Holder, ...] = ()
+    # Links revoked, or whose creator lost access, before they would have expired.
+    ended_links: tuple[EndedLink, ...] = ()
 
     @property
     def why_not_public(self) -> str:
@@ -212,7 +246,7 @@ ARTICLE_PERMS = ("view_article", "change_article", "publish_article", "share_art
 
 
 def who_can_see(article: Article) -> Audience:
-    """The users, groups and live share links with access to ``article``, globally or on it.
+    """The users, groups and working share links with access to ``article``, globally or on it.
 
     A fixed number of queries however many people hold grants; guardian's anonymous user is never
     listed, and inactive users only among ``dormant`` (their grants on this article).
@@ -286,17 +320,24 @@ def who_can_see(article: Article) -> Audience:
 
     flagged = Article.objects.with_public_flag().get(pk=article.pk)
     now = timezone.now()
-    links = tuple(
-        link
-        for link in article.preview_links.filter(revoked_at__isnull=True, expires_at__gt=now)
-        .select_related("created_by")
-        .order_by("expires_at")
+    unexpired = (
+        PreviewLink.objects.with_state(now=now)
+        .filter(article=article, expires_at__gt=now)
+        .select_related("created_by", "revision")
+        .order_by("expires_at", "pk")
     )
+    links, ended = [], []
+    for link in unexpired:
+        if link.is_live:
+            links.append(link)
+        else:
+            ended.append(EndedLink(link, link_end_reason(link, now) or "no longer works"))
     return Audience(
         article=article,
         is_public=flagged.is_public,
         public_since=flagged.published_at if flagged.is_public else None,
         holders=holders(collected),
-        preview_links=links,
+        preview_links=tuple(links),
         dormant=holders(dormant),
+        ended_links=tuple(ended),
     )

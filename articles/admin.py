@@ -35,6 +35,7 @@ from articles.models import (
     Article,
     Asset,
     AuditEvent,
+    PreviewLink,
     Revision,
 )
 from articles.scrubbing import removal_message
@@ -279,6 +280,7 @@ class ArticleAdmin(HiddenIsMissingMixin, admin.ModelAdmin):
             view(self.share_view, "share", "share/"),
             view(self.share_revoke_view, "share_revoke", "share/<int:link_id>/revoke/"),
             view(self.share_revoke_all_view, "share_revoke_all", "share/revoke-all/"),
+            view(self.share_update_view, "share_update", "share/<int:link_id>/update/"),
             *super().get_urls(),
         ]
 
@@ -462,8 +464,10 @@ class ArticleAdmin(HiddenIsMissingMixin, admin.ModelAdmin):
                 form = PreviewLinkForm()
         now = timezone.now()
         links = [
-            (link, "revoked" if link.revoked_at else "live" if link.is_live(now) else "expired")
-            for link in article.preview_links.select_related("created_by")
+            (link, self._link_state(link, now))
+            for link in PreviewLink.objects.with_state(now=now)
+            .filter(article=article)
+            .select_related("created_by", "revision")
         ]
         return self._render(
             request,
@@ -475,6 +479,15 @@ class ArticleAdmin(HiddenIsMissingMixin, admin.ModelAdmin):
             has_live_link=any(state == "live" for _link, state in links),
             new_url=new_url,
         )
+
+    @staticmethod
+    def _link_state(link: PreviewLink, now: datetime) -> str:
+        """live, revoked, expired, or ended (its creator lost access; the Access page says how)."""
+        if link.is_live:
+            return "live"
+        if link.revoked_at is not None:
+            return "revoked"
+        return "expired" if link.expires_at <= now else "ended"
 
     def share_revoke_view(self, request, object_id: str, link_id: int):
         """Revoke one share link (POST)."""
@@ -491,6 +504,27 @@ class ArticleAdmin(HiddenIsMissingMixin, admin.ModelAdmin):
             return self._back_to_change(request, article, error)
         messages.success(request, f"The link for “{link.label}” no longer works.")
         return HttpResponseRedirect(self._url("share", article))
+
+    def share_update_view(self, request, object_id: str, link_id: int):
+        """Make one live share link show the current draft (POST), back on the Access page."""
+        article = self.get_object(request, unquote(object_id))
+        link = article.preview_links.filter(pk=link_id).first()
+        if link is None:
+            raise access.deny()
+        self._require_share(request, article)
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        try:
+            link = services.preview_link_update(actor=request.user, link=link)
+        except (ValidationError, PermissionDenied) as error:
+            messages.error(request, _first_message(error))
+        else:
+            messages.success(
+                request,
+                f"The link for “{link.label}” now shows the current draft "
+                f"(revision {link.revision.number}).",
+            )
+        return HttpResponseRedirect(self._url("access", article))
 
     def share_revoke_all_view(self, request, object_id: str):
         """Revoke every share link of the article (POST)."""

@@ -24,33 +24,41 @@ ROBOTS_DISALLOW = ("/admin/", "/accounts/", "/account/", "/preview/", "/search/"
 
 
 def public_tags() -> QuerySet:
-    """Tags on the live revision of at least one public article."""
+    """Tag spellings on the live revision of at least one public article."""
     return Tag.objects.filter(
         Exists(Article.objects.published().filter(live_revision__tags=OuterRef("pk")))
     )
 
 
 def public_tags_with_counts() -> QuerySet:
-    """``public_tags()`` annotated with ``article_count``: public articles only, drafts never."""
+    """One public spelling per tag slug (the oldest), with ``article_count``: public articles only.
+
+    Spellings of one slug are one tag page: authors who cannot see each other's drafts may spell a
+    tag differently (``services._tags_from_names``).
+    """
+    first_spelling = public_tags().filter(slug=OuterRef("slug")).order_by("pk").values("pk")[:1]
     counts = (
         Article.objects.published()
-        .filter(live_revision__tags=OuterRef("pk"))
+        .filter(live_revision__tags__slug=OuterRef("slug"))
         .order_by()
-        .values("live_revision__tags")
+        .values("live_revision__tags__slug")
         .annotate(n=Count("pk"))
         .values("n")
     )
-    return public_tags().annotate(
-        article_count=Coalesce(Subquery(counts, output_field=IntegerField()), 0)
+    return (
+        public_tags()
+        .filter(pk=Subquery(first_spelling))
+        .annotate(article_count=Coalesce(Subquery(counts, output_field=IntegerField()), 0))
     )
 
 
 @require_safe
 def tag_detail(request, slug: str):
-    tag = public_tags().filter(slug=slug).first()
+    tag = public_tags().filter(slug=slug).order_by("pk").first()
     if tag is None:
         raise access.deny()
-    page = paginate(request, public_listing().filter(live_revision__tags=tag))
+    # Every spelling of the slug; a revision carries at most one tag per slug, so no duplicates.
+    page = paginate(request, public_listing().filter(live_revision__tags__slug=slug))
     return mark_public(
         request, render(request, "articles/tag.html", {"tag": tag, "page_obj": page})
     )

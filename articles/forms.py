@@ -126,6 +126,9 @@ class ArticleForm(forms.ModelForm):
             self.initial.setdefault("tags", ", ".join(tag.name for tag in latest.tags.all()))
             self.initial.setdefault("keep_assets", [asset.pk for asset in latest.assets.all()])
 
+    def validate_unique(self):
+        """Left to ``article_create``: a taken slug gets one neutral message whoever owns it."""
+
     def _post_clean(self):
         # After the model's own checks (slug format and uniqueness), so the service is the last word.
         super()._post_clean()

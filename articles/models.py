@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from articles.querysets import ArticleQuerySet, AssetQuerySet
+from articles.querysets import ArticleQuerySet, AssetQuerySet, PreviewLinkQuerySet, TagQuerySet
 from articles.storage import asset_storage, new_storage_key
 
 validate_slug = RegexValidator(
@@ -43,8 +43,16 @@ class Status(models.TextChoices):
 
 
 class Tag(models.Model):
+    """One spelling of a tag. Spellings that share a slug are one tag page (``/tags/<slug>/``).
+
+    The slug is not unique so that an author who cannot see an article using "ZQReview tag" keeps
+    the "ZQReview Tag" they typed instead of learning the hidden article's spelling.
+    """
+
     name = models.CharField(max_length=50, unique=True)
-    slug = models.CharField(max_length=60, unique=True, validators=[validate_slug])
+    slug = models.CharField(max_length=60, db_index=True, validators=[validate_slug])
+
+    objects = TagQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -183,9 +191,15 @@ class Asset(models.Model):
 
 
 class PreviewLink(models.Model):
-    """A revocable, expiring share link to one article's working draft for someone without an account."""
+    """A revocable, expiring share link to one revision of an article, for someone without an account.
+
+    Whether it works is the rule's answer (``PreviewLinkQuerySet.live``): not revoked, not expired,
+    and its creator still active and holding ``share`` and ``view`` on the article.
+    """
 
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="preview_links")
+    # The revision current when the link was issued (or last updated): later drafts are not shared.
+    revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="preview_links")
     key = models.CharField(max_length=32, unique=True, default=new_preview_key, editable=False)
     label = models.CharField(max_length=200, help_text="Who the link is for, e.g. “Legal review”.")
     created_by = models.ForeignKey(
@@ -194,16 +208,19 @@ class PreviewLink(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Why it was revoked, in words, e.g. "revoked by ada" or "its creator lost the view permission".
+    revoked_reason = models.CharField(max_length=200, blank=True, editable=False)
+    # Issued by the trusted shell (``actor=None``): no person whose access it depends on. Without this
+    # flag a link whose creator's account was deleted (created_by set to NULL) would look the same.
+    issued_by_shell = models.BooleanField(default=False, editable=False)
+
+    objects = PreviewLinkQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"{self.label} ({self.article.slug})"
-
-    def is_live(self, now=None) -> bool:
-        now = now or timezone.now()
-        return self.revoked_at is None and self.expires_at > now
 
 
 class AuditEvent(models.Model):
@@ -224,6 +241,8 @@ class AuditEvent(models.Model):
         PREVIEW_ISSUE = "preview_issue", "Issued a preview link"
         PREVIEW_REVOKE = "preview_revoke", "Revoked a preview link"
         PREVIEW_USE = "preview_use", "Opened a preview link"
+        PREVIEW_UPDATE = "preview_update", "Moved a preview link to the current draft"
+        SLUG_REFUSED = "slug_refused", "Tried a slug that is not available"
         VIEW = "view", "Viewed a non-public article"
         ASSET_VIEW = "asset_view", "Downloaded a non-public asset"
 

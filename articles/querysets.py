@@ -12,6 +12,7 @@ from django.utils import timezone
 from guardian.conf import settings as guardian_settings
 
 VIEW_CODENAME = "view_article"
+SHARE_CODENAME = "share_article"
 
 
 def public_article_q(prefix: str = "", now=None) -> Q:
@@ -101,3 +102,77 @@ class AssetQuerySet(models.QuerySet):
                 output_field=BooleanField(),
             )
         )
+
+
+def holds_article_permission_q(codename: str, *, user: str, article: str) -> Q:
+    """Does the user at field ``user`` hold ``codename`` on the article at field ``article``?
+
+    The same answer as ``services.has_article_permission`` (superuser, global by user or group, or on
+    the object by user or group), as SQL on another model's rows, so a share link's creator can be
+    checked in the query that finds the link. Activity is checked by the caller.
+    """
+    from articles.models import ArticleGroupObjectPermission, ArticleUserObjectPermission
+
+    perm = {"permission__codename": codename, "permission__content_type__app_label": "articles"}
+    globally = Permission.objects.filter(
+        codename=codename, content_type__app_label="articles", content_type__model="article"
+    ).filter(Q(user=OuterRef(user)) | Q(group__user=OuterRef(user)))
+    by_user = ArticleUserObjectPermission.objects.filter(
+        user=OuterRef(user), content_object=OuterRef(article), **perm
+    )
+    by_group = ArticleGroupObjectPermission.objects.filter(
+        group__user=OuterRef(user), content_object=OuterRef(article), **perm
+    )
+    return (
+        Q(**{f"{user}__is_superuser": True})
+        | Q(Exists(globally))
+        | Q(Exists(by_user))
+        | Q(Exists(by_group))
+    )
+
+
+def _flag(q: Q) -> ExpressionWrapper:
+    return ExpressionWrapper(q, output_field=BooleanField())
+
+
+class PreviewLinkQuerySet(models.QuerySet):
+    def with_state(self, now=None):
+        """Annotate each link with the facts that decide whether it works, and ``is_live``.
+
+        A link works while it is neither revoked nor expired and its creator (unless the shell issued
+        it) is active and still holds both ``share_article`` and ``view_article`` on its article.
+        """
+        now = now or timezone.now()
+        shell = Q(issued_by_shell=True)
+        creator_active = shell | Q(created_by__is_active=True)
+        may_view = shell | holds_article_permission_q(
+            VIEW_CODENAME, user="created_by", article="article"
+        )
+        may_share = shell | holds_article_permission_q(
+            SHARE_CODENAME, user="created_by", article="article"
+        )
+        unexpired = Q(revoked_at__isnull=True, expires_at__gt=now)
+        return self.annotate(
+            creator_active=_flag(creator_active),
+            creator_may_view=_flag(may_view),
+            creator_may_share=_flag(may_share),
+            is_live=_flag(unexpired & creator_active & may_view & may_share),
+        )
+
+    def live(self, now=None):
+        """The links that work right now."""
+        return self.with_state(now=now).filter(is_live=True)
+
+
+class TagQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Spellings ``user`` can see on some article: a public live revision, or any revision of an
+        article granted to them. A spelling used only where they cannot look is not theirs to learn.
+        """
+        from articles.models import Article, Revision
+
+        on_public = Article.objects.published().filter(live_revision__tags=OuterRef("pk"))
+        on_granted = Revision.objects.filter(
+            tags=OuterRef("pk"), article__in=Article.objects.granted_to(user)
+        )
+        return self.filter(Q(Exists(on_public)) | Q(Exists(on_granted)))

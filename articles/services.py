@@ -16,7 +16,7 @@ from django.contrib.auth.models import Group
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 from django.utils.text import slugify
@@ -48,6 +48,8 @@ PERMISSIONS = {
 }
 TAG_MAX_LENGTH = Tag._meta.get_field("name").max_length
 CREATOR_PERMISSIONS = ("view_article", "change_article", "share_article")
+# A share link works only while its creator holds both (``PreviewLinkQuerySet.live``).
+LINK_CREATOR_PERMISSIONS = ("view_article", "share_article")
 
 
 class EditConflict(ValidationError):
@@ -177,8 +179,10 @@ def _purge_on_commit() -> None:
 # --- articles and revisions -----------------------------------------------------------------------
 
 
-def _tags_from_names(names: Iterable[str]) -> list[Tag]:
-    tags = []
+def _tags_from_names(names: Iterable[str], *, actor) -> list[Tag]:
+    """The tags for a revision, one per slug, each spelt as typed unless ``actor`` can see an article
+    that already spells it otherwise (then that spelling, so visible tag pages stay tidy)."""
+    tags: dict[str, Tag] = {}
     for name in names:
         name = str(name).strip()
         if not name:
@@ -192,9 +196,17 @@ def _tags_from_names(names: Iterable[str]) -> list[Tag]:
             validate_slug(slug)
         except ValidationError:
             raise ValidationError({"tags": f"“{name}” cannot be used as a tag."}) from None
-        tag, _ = Tag.objects.get_or_create(slug=slug, defaults={"name": name})
-        tags.append(tag)
-    return tags
+        if slug in tags:
+            continue
+        spellings = Tag.objects.filter(slug=slug)
+        if actor is not None:
+            spellings = spellings.visible_to(actor)
+        tag = spellings.order_by("pk").first()
+        if tag is None:
+            # Same name, same row: a hidden article's tag spelt exactly as typed tells nothing new.
+            tag, _ = Tag.objects.get_or_create(name=name, defaults={"slug": slug})
+        tags[slug] = tag
+    return list(tags.values())
 
 
 def _tag_names(revision: Revision | None) -> list[str]:
@@ -239,7 +251,7 @@ def _create_revision(
     )
     revision.full_clean(exclude=["article", "created_by"])
     revision.save()
-    revision.tags.set(_tags_from_names(tags))
+    revision.tags.set(_tags_from_names(tags, actor=actor))
     revision.assets.set(assets)
     return revision
 
@@ -276,6 +288,25 @@ def _store_files(*, article: Article, actor, files: Iterable[tuple[str, object]]
     return assets
 
 
+SLUG_UNAVAILABLE = "This slug is not available; choose another."
+
+
+def _slug_unavailable() -> ValidationError:
+    return ValidationError({"slug": SLUG_UNAVAILABLE}, code="slug_unavailable")
+
+
+def _refuse_taken_slug(*, actor, slug: str, existing: Article) -> None:
+    """Refuse a taken slug in the same words whoever owns it, and record the attempt.
+
+    "Already exists" would tell an author which hidden slugs exist. The event is on the existing
+    article, so its own people see the attempt and the one who tried does not.
+    """
+    _audit_on_commit(
+        action=AuditEvent.Action.SLUG_REFUSED, actor=actor, article=existing, detail={"slug": slug}
+    )
+    raise _slug_unavailable()
+
+
 def article_create(
     *,
     actor,
@@ -289,10 +320,19 @@ def article_create(
 ) -> Article:
     """Create a private draft with its first revision; its creator may view, change and share it."""
     _require(actor, "add_article", None, "create articles")
+    article = Article(slug=slug.strip(), author=author or actor)
+    # Not the model's "Article with this Slug already exists.": see _refuse_taken_slug.
+    article.full_clean(exclude=["live_revision", "latest_revision"], validate_unique=False)
+    existing = Article.objects.filter(slug=article.slug).first()
+    if existing is not None:
+        _refuse_taken_slug(actor=actor, slug=article.slug, existing=existing)
     with discard_files_on_failure(), transaction.atomic():
-        article = Article(slug=slug.strip(), author=author or actor)
-        article.full_clean(exclude=["live_revision", "latest_revision"])
-        article.save()
+        try:
+            with transaction.atomic():
+                article.save()
+        except IntegrityError:
+            # Taken between the check and the insert: the same answer as above.
+            raise _slug_unavailable() from None
         assets = _store_files(article=article, actor=actor, files=files)
         revision = _create_revision(
             article=article,
@@ -637,7 +677,11 @@ def access_grant(*, actor, article: Article, perm: str, user=None, group: Group 
 
 
 def access_revoke(*, actor, article: Article, perm: str, user=None, group: Group | None = None):
-    """Take one permission on one article away; it takes effect on the next request."""
+    """Take one permission on one article away; it takes effect on the next request.
+
+    Taking ``view`` or ``share`` also ends, durably, the share links of this article issued by the
+    people who thereby lose it (the user, or the group's members without it from elsewhere).
+    """
     codename = _resolve_permission(perm)
     target = _grant_target(user, group)
     _require(actor, "share_article", article, "manage access to")
@@ -649,6 +693,11 @@ def access_revoke(*, actor, article: Article, perm: str, user=None, group: Group
             article=article,
             detail={"perm": perm, "user" if user else "group": str(target)},
         )
+        if codename in LINK_CREATOR_PERMISSIONS:
+            creators = [user] if user is not None else group.user_set.all()
+            preview_links_end_where_creator_lost_access(
+                actor=actor, article=article, creators=creators
+            )
 
 
 # --- preview links --------------------------------------------------------------------------------
@@ -659,11 +708,20 @@ def preview_token(link: PreviewLink) -> str:
     return signing.Signer(salt=PREVIEW_SALT).sign(link.key)
 
 
+def _require_sharer(actor, article: Article, doing: str) -> None:
+    """Sharing needs ``share`` and ``view``: a link works only while its creator holds both."""
+    _require(actor, "share_article", article, doing)
+    _require(actor, "view_article", article, doing)
+
+
 def preview_link_issue(
     *, actor, article: Article, label: str, ttl: timedelta | None = None
 ) -> tuple[PreviewLink, str]:
-    """Issue an expiring share link to ``article``'s working draft. Returns the link and its token."""
-    _require(actor, "share_article", article, "share")
+    """Issue an expiring share link to ``article``'s current revision. Returns the link and its token.
+
+    The link shares that revision only: later drafts need ``preview_link_update``.
+    """
+    _require_sharer(actor, article, "share")
     ttl = settings.EMBARGO_PREVIEW_TTL if ttl is None else ttl
     if ttl <= timedelta(0):
         raise ValidationError("The link must expire in the future.")
@@ -676,19 +734,72 @@ def preview_link_issue(
     if not label:
         raise ValidationError({"label": "Say who the link is for, e.g. “Legal review”."})
     with transaction.atomic():
+        # The revision current now, not the one on the caller's possibly stale copy.
+        current = Article.objects.select_for_update().get(pk=article.pk).latest_revision
+        if current is None:
+            raise ValidationError(f"“{article.slug}” has no content to share.")
         link = PreviewLink(
-            article=article, label=label, created_by=actor, expires_at=timezone.now() + ttl
+            article=article,
+            revision=current,
+            label=label,
+            created_by=actor,
+            issued_by_shell=actor is None,
+            expires_at=timezone.now() + ttl,
         )
-        link.full_clean(exclude=["article", "created_by"])
+        link.full_clean(exclude=["article", "revision", "created_by"])
         link.save()
         _audit_on_commit(
             action=AuditEvent.Action.PREVIEW_ISSUE,
             actor=actor,
             article=article,
             preview_link=link,
-            detail={"link": link.pk, "label": label, "expires_at": link.expires_at.isoformat()},
+            detail={
+                "link": link.pk,
+                "label": label,
+                "revision": current.number,
+                "expires_at": link.expires_at.isoformat(),
+            },
         )
     return link, preview_token(link)
+
+
+def preview_link_update(*, actor, link: PreviewLink) -> PreviewLink:
+    """Make a live share link show its article's current draft from the next request."""
+    article = link.article
+    _require_sharer(actor, article, "update preview links of")
+    with transaction.atomic():
+        current = Article.objects.select_for_update().get(pk=article.pk).latest_revision
+        locked = PreviewLink.objects.live().select_for_update(of=("self",)).filter(pk=link.pk)
+        locked = locked.first()
+        if locked is None:
+            raise ValidationError(
+                f"The link for “{link.label}” no longer works; issue a new one instead."
+            )
+        if locked.revision_id == current.pk:
+            raise ValidationError(
+                f"The link for “{link.label}” already shows the current draft "
+                f"(revision {current.number})."
+            )
+        previous = locked.revision.number
+        PreviewLink.objects.filter(pk=link.pk).update(revision=current)
+        link.refresh_from_db()
+        _audit_on_commit(
+            action=AuditEvent.Action.PREVIEW_UPDATE,
+            actor=actor,
+            preview_link=link,
+            article=article,
+            detail={
+                "link": link.pk,
+                "label": link.label,
+                "from_revision": previous,
+                "revision": current.number,
+            },
+        )
+    return link
+
+
+def _revoked_by(actor) -> str:
+    return f"revoked by {actor.get_username()}" if actor is not None else "revoked from the shell"
 
 
 def preview_link_revoke(*, actor, link: PreviewLink) -> PreviewLink:
@@ -696,7 +807,7 @@ def preview_link_revoke(*, actor, link: PreviewLink) -> PreviewLink:
     _require(actor, "share_article", link.article, "revoke preview links of")
     with transaction.atomic():
         PreviewLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(
-            revoked_at=timezone.now()
+            revoked_at=timezone.now(), revoked_reason=_revoked_by(actor)
         )
         link.refresh_from_db()
         _audit_on_commit(
@@ -714,7 +825,7 @@ def preview_links_revoke_all(*, actor, article: Article) -> int:
     _require(actor, "share_article", article, "revoke preview links of")
     with transaction.atomic():
         count = article.preview_links.filter(revoked_at__isnull=True).update(
-            revoked_at=timezone.now()
+            revoked_at=timezone.now(), revoked_reason=_revoked_by(actor)
         )
         _audit_on_commit(
             action=AuditEvent.Action.PREVIEW_REVOKE,
@@ -723,3 +834,50 @@ def preview_links_revoke_all(*, actor, article: Article) -> int:
             detail={"all": True, "count": count},
         )
     return count
+
+
+def preview_links_end_where_creator_lost_access(
+    *, actor, article: Article | None = None, creators: Iterable | None = None
+) -> list[PreviewLink]:
+    """Durably end the unrevoked links (of ``article``, by ``creators``) whose creator lost access.
+
+    The access rule already refuses them at serve time; this records it, so a later grant or
+    reactivation does not bring them back. Called inside the change that took the access away
+    (``access_revoke``; a deactivation calls it with ``creators=[user]``). One audit event per article.
+    """
+    links = PreviewLink.objects.with_state().filter(revoked_at__isnull=True, issued_by_shell=False)
+    if article is not None:
+        links = links.filter(article=article)
+    if creators is not None:
+        links = links.filter(created_by__in=creators)
+    now = timezone.now()
+    ended: dict[int, list[PreviewLink]] = {}
+    for link in links.filter(
+        Q(creator_active=False) | Q(creator_may_view=False) | Q(creator_may_share=False)
+    ).select_related("article"):
+        reason = _lost_access_reason(link)
+        PreviewLink.objects.filter(pk=link.pk).update(revoked_at=now, revoked_reason=reason)
+        link.revoked_at, link.revoked_reason = now, reason
+        ended.setdefault(link.article_id, []).append(link)
+    for article_links in ended.values():
+        _audit_on_commit(
+            action=AuditEvent.Action.PREVIEW_REVOKE,
+            actor=actor,
+            article=article_links[0].article,
+            detail={
+                "links": [link.pk for link in article_links],
+                "reasons": {str(link.pk): link.revoked_reason for link in article_links},
+            },
+        )
+    return [link for article_links in ended.values() for link in article_links]
+
+
+def _lost_access_reason(link: PreviewLink) -> str:
+    if not link.creator_active:
+        return "its creator's account was deactivated"
+    lost = [
+        name
+        for name, held in (("view", link.creator_may_view), ("share", link.creator_may_share))
+        if not held
+    ]
+    return f"its creator lost {' and '.join(lost)} on this article"

@@ -105,6 +105,7 @@ HIDDEN_PAGES = [
     ("revert", (1,)),
     ("share", ()),
     ("share_revoke_all", ()),
+    ("share_update", (1,)),
 ]
 
 
@@ -142,6 +143,15 @@ def test_hidden_share_link_revoke_is_404(client, outsider, draft):
     response = client.post(admin_url("share_revoke", draft.pk, link.pk))
     assert response.status_code == 404
     assert PreviewLink.objects.get(pk=link.pk).revoked_at is None
+
+
+def test_hidden_share_link_update_is_404(client, outsider, draft):
+    link, _token = services.preview_link_issue(actor=None, article=draft, label="Legal")
+    services.article_update(actor=None, article=draft, title="Newer")
+    login(client, outsider)
+    response = client.post(admin_url("share_update", draft.pk, link.pk))
+    assert response.status_code == 404
+    assert PreviewLink.objects.get(pk=link.pk).revision.number == 1
 
 
 def view_on_site_url(pk) -> str:

@@ -154,7 +154,11 @@ def test_who_can_see_leaves_out_expired_and_revoked_links(draft):
     link, _ = services.preview_link_issue(actor=None, article=draft, label="Old")
     services.preview_link_revoke(actor=None, link=link)
     PreviewLink.objects.create(
-        article=draft, label="Expired", expires_at=timezone.now() - timedelta(seconds=1)
+        article=draft,
+        revision=draft.latest_revision,
+        issued_by_shell=True,
+        label="Expired",
+        expires_at=timezone.now() - timedelta(seconds=1),
     )
     assert access.who_can_see(draft).preview_links == ()
 

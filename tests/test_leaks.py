@@ -183,6 +183,55 @@ def test_matrix(client, people, roles, route, state, person):
         assert b"Not public" in body
 
 
+LOSSES = ["revoke_view", "revoke_share", "deactivated", "group_grant_removed"]
+
+
+def lose_access(loss: str, person: User, article: Article, desk: Group) -> None:
+    """Take away, in one of the ways a person loses it, the access ``person`` shares ``article`` with."""
+    if loss == "revoke_view":
+        services.access_revoke(actor=None, article=article, perm="view", user=person)
+    elif loss == "revoke_share":
+        services.access_revoke(actor=None, article=article, perm="share", user=person)
+    elif loss == "deactivated":
+        person.is_active = False
+        person.save()
+    else:
+        services.access_revoke(actor=None, article=article, perm="view", group=desk)
+
+
+@pytest.mark.parametrize("door", ["preview", "preview_asset"])
+@pytest.mark.parametrize("loss", LOSSES)
+# Past its embargo end a link is refused already (tests/test_preview_links.py).
+@pytest.mark.parametrize("state", [state for state in STATES if state != "embargo_ended"])
+def test_a_share_link_dies_with_its_creators_access(client, people, roles, state, loss, door):
+    """Every state, every way of losing access: the link is then a token that was never issued."""
+    from django.core import signing
+
+    from articles.access import PREVIEW_SALT
+
+    article = make_article(state, people, roles)
+    desk = Group.objects.create(name="Desk")
+    sharer = User.objects.create_user("sharer")
+    if loss == "group_grant_removed":
+        desk.user_set.add(sharer)
+        services.access_grant(actor=None, article=article, perm="view", group=desk)
+    else:
+        services.access_grant(actor=None, article=article, perm="view", user=sharer)
+    services.access_grant(actor=None, article=article, perm="share", user=sharer)
+    _, token = services.preview_link_issue(actor=sharer, article=article, label="Counsel")
+    never = signing.Signer(salt=PREVIEW_SALT).sign("never-issued")
+    asset = article.assets.get()
+
+    def get(link_token: str):
+        if door == "preview":
+            return client.get(f"/preview/{link_token}/")
+        return client.get(f"/preview/{link_token}/assets/{asset.token}/{asset.download_name}")
+
+    assert get(token).status_code == 200
+    lose_access(loss, sharer, article, desk)
+    assert_same_as_missing(get(token), get(never))
+
+
 VARIANTS = [
     "/articles/{slug}",  # no trailing slash: APPEND_SLASH redirects both alike
     "/articles/{upper}/",

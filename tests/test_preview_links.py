@@ -1,16 +1,22 @@
 """Share links: issued with ``share``, scoped to one article's working draft, expiring, revocable."""
 
+import io
+import json
 import re
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Group, Permission, User
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from articles import services
+from articles import access, services
 from articles.access import PREVIEW_SALT
-from articles.models import Article, Status
+from articles.models import Article, AuditEvent, PreviewLink, Status
 from tests.factories import make_article, make_user, pdf_bytes, png_bytes
 
 pytestmark = pytest.mark.django_db
@@ -87,11 +93,21 @@ def test_sharing_needs_the_share_permission(draft, role):
     assert not draft.preview_links.exists()
 
 
-def test_share_grant_on_one_article_lets_that_person_share_it(draft):
+def test_share_and_view_grants_on_one_article_let_that_person_share_it(draft):
     person = make_user("desk")
     services.access_grant(actor=None, article=draft, perm="share", user=person)
+    services.access_grant(actor=None, article=draft, perm="view", user=person)
     services.preview_link_issue(actor=person, article=draft, label="Desk")
     assert draft.preview_links.count() == 1
+
+
+def test_share_without_view_cannot_issue_a_link(draft):
+    """A link works only while its creator may view the article: one it could never serve is refused."""
+    person = make_user("desk")
+    services.access_grant(actor=None, article=draft, perm="share", user=person)
+    with pytest.raises(PermissionDenied, match="permission to share"):
+        services.preview_link_issue(actor=person, article=draft, label="Desk")
+    assert not draft.preview_links.exists()
 
 
 @pytest.mark.parametrize(
@@ -174,11 +190,13 @@ def test_preview_asset_door_refuses_even_a_public_asset_of_another_article(clien
     assert_same_as_missing(client, response)
 
 
-def test_preview_asset_door_serves_only_the_working_drafts_assets(client, link, draft):
-    """A file dropped from the draft is no longer reachable through the link."""
+def test_a_file_dropped_from_a_later_draft_stays_reachable_in_the_shared_revision(
+    client, link, draft
+):
+    """The link shares the revision it was issued for, with that revision's files."""
     chart = asset(draft, "chart.png")
     services.article_update(actor=None, article=draft, title="Text only", body="", keep_assets=[])
-    assert_same_as_missing(client, client.get(preview_asset_url(link[1], chart)))
+    assert client.get(preview_asset_url(link[1], chart)).status_code == 200
 
 
 def test_a_public_asset_through_the_preview_door_is_still_private(client, author):
@@ -281,3 +299,312 @@ def test_a_link_stops_working_when_the_embargo_ended(client, author, monkeypatch
     monkeypatch.setattr(timezone, "now", lambda: start + timedelta(hours=1))
     assert_same_as_missing(client, client.get(preview_url(token)))
     assert_same_as_missing(client, client.get(preview_asset_url(token, hero)))
+
+
+# --- a link lives only while its creator may share and view the article -------------------------
+
+
+@pytest.fixture
+def collaborator(draft):
+    """Someone granted ``view`` and ``share`` on ``draft`` alone."""
+    person = make_user("cole")
+    for perm in ("view", "share"):
+        services.access_grant(actor=None, article=draft, perm=perm, user=person)
+    return person
+
+
+@pytest.fixture
+def collaborators_link(collaborator, draft):
+    return services.preview_link_issue(actor=collaborator, article=draft, label="Outside counsel")
+
+
+def assert_link_dead(client, token: str, draft) -> None:
+    assert_same_as_missing(client, client.get(preview_url(token)))
+    assert_same_as_missing(client, client.get(preview_asset_url(token, asset(draft, "chart.png"))))
+
+
+def ended_reasons(draft) -> dict[str, str]:
+    audience = access.who_can_see(draft)
+    assert all(link.label != "Outside counsel" for link in audience.preview_links)
+    return {ended.link.label: ended.reason for ended in audience.ended_links}
+
+
+@pytest.mark.parametrize("perm", ["view", "share"])
+def test_revoking_view_or_share_from_the_creator_ends_their_link(
+    client, draft, collaborator, collaborators_link, perm, django_capture_on_commit_callbacks
+):
+    link, token = collaborators_link
+    assert client.get(preview_url(token)).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        services.access_revoke(actor=None, article=draft, perm=perm, user=collaborator)
+    assert_link_dead(client, token, draft)
+    link.refresh_from_db()
+    assert link.revoked_at is not None
+    assert link.revoked_reason == f"its creator lost {perm} on this article"
+    assert ended_reasons(draft) == {"Outside counsel": link.revoked_reason}
+    event = AuditEvent.objects.get(action=AuditEvent.Action.PREVIEW_REVOKE)
+    assert event.article == draft
+    assert event.detail["links"] == [link.pk]
+
+
+def test_a_link_ended_by_a_revoke_stays_ended_when_access_is_granted_again(
+    client, draft, collaborator, collaborators_link
+):
+    _, token = collaborators_link
+    services.access_revoke(actor=None, article=draft, perm="view", user=collaborator)
+    services.access_grant(actor=None, article=draft, perm="view", user=collaborator)
+    assert_link_dead(client, token, draft)
+
+
+def test_revoking_change_leaves_the_link_working(client, draft, collaborator, collaborators_link):
+    services.access_grant(actor=None, article=draft, perm="change", user=collaborator)
+    services.access_revoke(actor=None, article=draft, perm="change", user=collaborator)
+    assert client.get(preview_url(collaborators_link[1])).status_code == 200
+    assert collaborators_link[0].__class__.objects.get().revoked_at is None
+
+
+def test_a_deactivated_creators_link_is_the_missing_404_on_the_next_request(
+    client, draft, collaborator, collaborators_link
+):
+    """Deactivation saved directly (no service) is enough: the rule checks the creator when serving."""
+    _, token = collaborators_link
+    assert client.get(preview_url(token)).status_code == 200
+    collaborator.is_active = False
+    collaborator.save()
+    assert_link_dead(client, token, draft)
+    assert ended_reasons(draft) == {"Outside counsel": "its creator's account is deactivated"}
+    assert "Outside counsel" not in json.dumps(
+        json.loads(run_who_can_see(draft.slug))["preview_links"]
+    )
+
+
+def test_a_deleted_creators_link_is_the_missing_404(
+    client, draft, collaborator, collaborators_link
+):
+    """Deleting the creator empties ``created_by``; that must not turn it into a shell link."""
+    _, token = collaborators_link
+    collaborator.delete()
+    assert_link_dead(client, token, draft)
+
+
+def test_a_creator_who_still_holds_view_globally_keeps_the_link(
+    client, draft, collaborator, collaborators_link
+):
+    """Only people who actually lose access lose their links: a global grant still covers them."""
+    collaborator.user_permissions.add(Permission.objects.get(codename="view_article"))
+    services.access_revoke(actor=None, article=draft, perm="view", user=collaborator)
+    assert client.get(preview_url(collaborators_link[1])).status_code == 200
+    assert PreviewLink.objects.get().revoked_at is None
+
+
+def test_removing_a_group_grant_ends_the_links_of_members_who_lose_it(
+    client, draft, django_capture_on_commit_callbacks
+):
+    desk = Group.objects.create(name="Legal desk")
+    for perm in ("view", "share"):
+        services.access_grant(actor=None, article=draft, perm=perm, group=desk)
+    loses, keeps = make_user("lou"), make_user("kit")
+    desk.user_set.add(loses, keeps)
+    services.access_grant(actor=None, article=draft, perm="view", user=keeps)
+    lost_link, lost_token = services.preview_link_issue(actor=loses, article=draft, label="Lou")
+    kept_link, kept_token = services.preview_link_issue(actor=keeps, article=draft, label="Kit")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.access_revoke(actor=None, article=draft, perm="view", group=desk)
+    assert_link_dead(client, lost_token, draft)
+    assert client.get(preview_url(kept_token)).status_code == 200
+    lost_link.refresh_from_db()
+    kept_link.refresh_from_db()
+    assert lost_link.revoked_at is not None and kept_link.revoked_at is None
+    assert AuditEvent.objects.get(action=AuditEvent.Action.PREVIEW_REVOKE).detail["links"] == [
+        lost_link.pk
+    ]
+    assert [link.label for link in access.who_can_see(draft).preview_links] == ["Kit"]
+
+
+def test_links_issued_from_the_shell_do_not_depend_on_a_person(client, draft):
+    _, token = services.preview_link_issue(actor=None, article=draft, label="Shell")
+    User.objects.update(is_active=False)
+    assert client.get(preview_url(token)).status_code == 200
+
+
+def test_a_dead_link_costs_the_same_queries_as_a_token_never_issued(
+    client, draft, collaborator, collaborators_link
+):
+    """The creator check is part of the one lookup, not an extra query once the link is found."""
+    _, token = collaborators_link
+    never = signing.Signer(salt=PREVIEW_SALT).sign("never-issued")
+
+    def queries(url: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            client.get(url)
+        return len(captured)
+
+    collaborator.is_active = False
+    collaborator.save()
+    dead = queries(preview_url(token))
+    assert dead == queries(preview_url(never)) == queries("/preview/nonsense/")
+
+
+def test_who_can_see_command_says_which_links_ended_and_why(
+    draft, collaborator, collaborators_link
+):
+    services.access_revoke(actor=None, article=draft, perm="share", user=collaborator)
+    out = run_who_can_see(draft.slug, as_json=False)
+    assert "ended before they expired" in out
+    assert "“Outside counsel”: its creator lost share on this article" in out
+    data = json.loads(run_who_can_see(draft.slug))
+    assert data["preview_links"] == []
+    assert data["ended_links"][0]["reason"] == "its creator lost share on this article"
+
+
+def run_who_can_see(slug: str, *, as_json: bool = True) -> str:
+    out = io.StringIO()
+    call_command("who_can_see", slug, *(["--json"] if as_json else []), stdout=out)
+    return out.getvalue()
+
+
+# --- a link shares one revision ---------------------------------------------------------------
+
+
+def test_a_later_draft_is_not_shown_through_an_earlier_link(client, link, draft):
+    services.article_update(actor=None, article=draft, title="Rewritten in secret", body="New.")
+    page = client.get(preview_url(link[1])).content.decode()
+    assert "Secret draft" in page and "Rewritten in secret" not in page
+    assert "revision 1 of" in page
+    assert "an older version than the current draft" in page
+
+
+def test_a_later_drafts_new_file_is_the_missing_404_through_an_earlier_link(client, link, draft):
+    services.asset_attach(
+        actor=None, article=draft, name="later.png", content=png_bytes("later.png")
+    )
+    later = asset(draft, "later.png")
+    assert_same_as_missing(client, client.get(preview_asset_url(link[1], later)))
+
+
+def test_a_link_to_a_published_article_keeps_its_revision_through_edits_publication_and_withdrawal(
+    client, author
+):
+    article = make_article(
+        "live",
+        status=Status.PUBLISHED,
+        title="Live words",
+        files=[png_bytes("hero.png")],
+        actor=author,
+    )
+    _, token = services.preview_link_issue(actor=author, article=article, label="Check")
+    page = client.get(preview_url(token)).content.decode()
+    assert "Live words" in page and ", the live version" in page
+    services.article_update(actor=None, article=article, title="Unpublished edit")
+    services.asset_attach(actor=None, article=article, name="new.png", content=png_bytes("new.png"))
+    new_file = asset(article, "new.png")
+    for change in (None, services.article_publish, services.article_withdraw):
+        if change is not None:
+            change(actor=None, article=article)
+        page = client.get(preview_url(token)).content.decode()
+        assert "Live words" in page and "Unpublished edit" not in page
+        assert_same_as_missing(client, client.get(preview_asset_url(token, new_file)))
+    assert "an older version than the current draft" in page
+
+
+def test_the_banner_names_the_current_draft(client, link):
+    page = client.get(preview_url(link[1])).content.decode()
+    assert "Not public — draft — revision 1 of" in page
+    assert "the current draft" in page
+
+
+def test_updating_a_link_shows_the_current_draft_and_is_audited(
+    client, link, author, draft, django_capture_on_commit_callbacks
+):
+    created, token = link
+    services.asset_attach(
+        actor=None, article=draft, name="later.png", content=png_bytes("later.png")
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.preview_link_update(actor=author, link=created)
+    assert client.get(preview_asset_url(token, asset(draft, "later.png"))).status_code == 200
+    assert "revision 2 of" in client.get(preview_url(token)).content.decode()
+    event = AuditEvent.objects.get(action=AuditEvent.Action.PREVIEW_UPDATE)
+    assert event.actor == author
+    assert (event.detail["from_revision"], event.detail["revision"]) == (1, 2)
+
+
+def test_updating_a_link_needs_the_share_permission(link, draft):
+    services.article_update(actor=None, article=draft, title="Newer")
+    editor = make_user("edie", groups=("Editors",))
+    with pytest.raises(PermissionDenied):
+        services.preview_link_update(actor=editor, link=link[0])
+    link[0].refresh_from_db()
+    assert link[0].revision.number == 1
+
+
+@pytest.mark.parametrize("spoil", ["current", "revoked"])
+def test_updating_refuses_a_link_already_current_or_dead(link, author, draft, spoil):
+    if spoil == "revoked":
+        services.article_update(actor=None, article=draft, title="Newer")
+        services.preview_link_revoke(actor=author, link=link[0])
+        message = "no longer works"
+    else:
+        message = "already shows the current draft"
+    with pytest.raises(ValidationError, match=message):
+        services.preview_link_update(actor=author, link=link[0])
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.PREVIEW_UPDATE).exists()
+
+
+def test_the_access_page_button_updates_a_link(client, link, author, draft):
+    services.article_update(actor=None, article=draft, title="Newer")
+    client.force_login(author)
+    access_url = f"/admin/articles/article/{draft.pk}/access/"
+    User.objects.filter(pk=author.pk).update(is_staff=True)
+    page = client.get(access_url).content.decode()
+    update_url = f"/admin/articles/article/{draft.pk}/share/{link[0].pk}/update/"
+    assert update_url in page and "not the current draft" in page
+    assert client.get(update_url).status_code == 405
+    response = client.post(update_url)
+    assert response.status_code == 302 and response["Location"] == access_url
+    link[0].refresh_from_db()
+    assert link[0].revision_id == Article.objects.get(pk=draft.pk).latest_revision_id
+    assert "(the current draft)" in client.get(access_url).content.decode()
+
+
+def test_the_preview_link_command_updates_a_link(link, draft):
+    services.article_update(actor=None, article=draft, title="Newer")
+    out = io.StringIO()
+    call_command("preview_link", draft.slug, "--update", str(link[0].pk), stdout=out)
+    assert "now shows revision 2" in out.getvalue()
+    assert PreviewLink.objects.get(pk=link[0].pk).revision.number == 2
+
+
+def test_the_preview_link_command_names_an_unknown_link(draft):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="--update: “secret-draft” has no share link #999"):
+        call_command("preview_link", draft.slug, "--update", "999")
+
+
+def test_the_access_page_lists_ended_links_with_the_reason_and_not_as_live(
+    client, author, draft, collaborator, collaborators_link
+):
+    collaborator.is_active = False
+    collaborator.save()
+    User.objects.filter(pk=author.pk).update(is_staff=True)
+    client.force_login(author)
+    page = client.get(f"/admin/articles/article/{draft.pk}/access/").content.decode()
+    live, ended = page.split("Ended before they expired")
+    assert "Outside counsel" not in live
+    assert "“Outside counsel” by cole: its creator&#x27;s account is deactivated" in ended
+
+
+def test_the_share_page_tells_an_ended_link_from_an_expired_one(
+    client, author, draft, collaborator, collaborators_link, monkeypatch
+):
+    services.preview_link_issue(actor=author, article=draft, label="Short", ttl=timedelta(hours=1))
+    collaborator.is_active = False
+    collaborator.save()
+    User.objects.filter(pk=author.pk).update(is_staff=True)
+    client.force_login(author)
+    later = timezone.now() + timedelta(hours=2)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    page = client.get(f"/admin/articles/article/{draft.pk}/share/").content.decode()
+    rows = dict(re.findall(r"<td>(Short|Outside counsel)</td>.*?state-(\w+)", page, re.S))
+    assert rows == {"Short": "expired", "Outside counsel": "ended"}

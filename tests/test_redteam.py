@@ -182,10 +182,10 @@ def test_withdrawal_from_another_process_stops_the_cached_page(
 
 def test_audit_trail_does_not_hand_out_share_link_tokens(client, live_with_draft):
     """A watcher of the audit trail without a grant must not find a working share URL in it."""
-    _, token = services.preview_link_issue(actor=None, article=live_with_draft, label="Legal")
     asset = services.asset_attach(
         actor=None, article=live_with_draft, name="chart.png", content=png_bytes("chart.png")
     )
+    _, token = services.preview_link_issue(actor=None, article=live_with_draft, label="Legal")
     Client().get(reverse("preview", args=[token]))
     Client().get(reverse("preview-asset", args=[token, asset.token, asset.download_name]))
     watcher = staff("watcher")

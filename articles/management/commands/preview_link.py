@@ -13,9 +13,11 @@ from articles.management.commands._shared import (
 
 
 class Command(BaseCommand):
-    """Issue an expiring share link to an article's working draft and print its absolute URL.
+    """Issue an expiring share link to an article's current revision and print its absolute URL.
 
     Example: python manage.py preview_link mythos-follow-up-audit --expires 48h --label "Legal review"
+    A link shows the revision it was issued for; ``--update ID`` moves link ID to the current draft:
+             python manage.py preview_link mythos-follow-up-audit --update 7
     """
 
     help = "Print a new share URL for SLUG (expires after --expires, default EMBARGO_PREVIEW_TTL)."
@@ -24,9 +26,20 @@ class Command(BaseCommand):
         parser.add_argument("slug", metavar="SLUG")
         parser.add_argument("--expires", metavar="DURATION", help="e.g. 30m, 72h, 7d.")
         parser.add_argument("--label", default="Shared from the shell", help="Who it is for.")
+        parser.add_argument(
+            "--update",
+            metavar="ID",
+            type=int,
+            help="Make the existing link ID (see who_can_see) show the current draft instead.",
+        )
 
-    def handle(self, *args, slug: str, expires: str | None, label: str, **options):
+    def handle(
+        self, *args, slug: str, expires: str | None, label: str, update: int | None, **options
+    ):
         article = article_named(slug)
+        if update is not None:
+            self._update(article, update)
+            return
         ttl = parse_duration(expires, "--expires") if expires else None
         try:
             link, token = services.preview_link_issue(
@@ -37,3 +50,16 @@ class Command(BaseCommand):
         self.stdout.write(settings.EMBARGO_BASE_URL + reverse("preview", args=[token]))
         expires_at = timezone.localtime(link.expires_at).isoformat(timespec="minutes")
         self.stderr.write(f"Link #{link.pk} “{link.label}” expires {expires_at}.")
+
+    def _update(self, article, link_id: int) -> None:
+        link = article.preview_links.filter(pk=link_id).first()
+        if link is None:
+            raise CommandError(f"--update: “{article.slug}” has no share link #{link_id}.")
+        try:
+            link = services.preview_link_update(actor=None, link=link)
+        except ValidationError as error:
+            raise CommandError(validation_message(error)) from None
+        self.stdout.write(
+            f"Link #{link.pk} “{link.label}” now shows revision {link.revision.number}, "
+            "the current draft."
+        )

@@ -35,14 +35,30 @@ def audience_as_dict(audience: Audience) -> dict:
                 "label": link.label,
                 "created_by": link.created_by.get_username() if link.created_by else None,
                 "expires_at": link.expires_at.isoformat(),
+                "revision": link.revision.number,
+                "current_draft": link.revision_id == audience.article.latest_revision_id,
             }
             for link in audience.preview_links
+        ],
+        "ended_links": [
+            {
+                "id": ended.link.pk,
+                "label": ended.link.label,
+                "created_by": ended.link.created_by.get_username()
+                if ended.link.created_by
+                else None,
+                "reason": ended.reason,
+            }
+            for ended in audience.ended_links
         ],
     }
 
 
 class Command(BaseCommand):
-    """List who may see an article: users and groups (global or on it), live share links, public.
+    """List who may see an article: users and groups (global or on it), share links, public.
+
+    Share links that no longer work before they would expire (revoked, or their creator lost access)
+    are listed apart, with the reason.
 
     Example: python manage.py who_can_see mythos-follow-up-audit --json
     """
@@ -84,9 +100,16 @@ class Command(BaseCommand):
         self.stdout.write("Live share links:")
         for link in audience.preview_links:
             expires = timezone.localtime(link.expires_at).isoformat(timespec="minutes")
-            self.stdout.write(f"  #{link.pk} “{link.label}” until {expires}")
+            current = " (current draft)" if link.revision_id == article.latest_revision_id else ""
+            self.stdout.write(
+                f"  #{link.pk} “{link.label}” until {expires}: revision {link.revision.number}{current}"
+            )
         if not audience.preview_links:
             self.stdout.write("  none")
+        if audience.ended_links:
+            self.stdout.write("Share links ended before they expired:")
+            for ended in audience.ended_links:
+                self.stdout.write(f"  #{ended.link.pk} “{ended.link.label}”: {ended.reason}")
 
 
 def _dumps(data: dict) -> str:

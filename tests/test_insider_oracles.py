@@ -1,0 +1,153 @@
+"""Staff insiders: an author with a grant on one article learns nothing of the articles hidden from them.
+
+Neither a taken slug ("already exists") nor a tag's spelling may tell them a hidden article exists.
+"""
+
+import re
+import textwrap
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.core.exceptions import ValidationError
+from django.test import Client
+from django.urls import reverse
+
+from articles import services
+from articles.importing import import_article, parse_article_file
+from articles.models import Article, AuditEvent, Tag
+
+pytestmark = pytest.mark.django_db
+
+NEUTRAL = "This slug is not available; choose another."
+
+
+@pytest.fixture
+def insider() -> User:
+    """Staff author with their own article and nothing else."""
+    user = User.objects.create_user("ines", is_staff=True)
+    user.groups.add(Group.objects.get(name="Authors"))
+    services.article_create(actor=user, slug="ines-own", title="Own", tags=["Budget"])
+    return user
+
+
+@pytest.fixture
+def hidden() -> Article:
+    """Someone else's draft, tagged "zqreview-tag"."""
+    return services.article_create(
+        actor=None, slug="zq-hidden-plan", title="Hidden plan", tags=["zqreview-tag"]
+    )
+
+
+def add_form(client: Client, user: User, slug: str, tags: str = ""):
+    client.force_login(user)
+    return client.post(
+        reverse("admin:articles_article_add"),
+        {"slug": slug, "title": "Mine", "body": "", "tags": tags},
+    )
+
+
+def errors(response) -> list[str]:
+    return re.findall(
+        r'<ul class="errorlist[^"]*"[^>]*>(.*?)</ul>', response.content.decode(), re.S
+    )
+
+
+def test_a_hidden_slug_and_a_visible_one_get_the_same_neutral_message(
+    client, insider, hidden, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        on_hidden = add_form(client, insider, "zq-hidden-plan")
+        on_own = add_form(client, insider, "ines-own")
+    assert on_hidden.status_code == on_own.status_code == 200
+    assert errors(on_hidden) == errors(on_own)
+    assert NEUTRAL in on_hidden.content.decode()
+    assert "already exists" not in on_hidden.content.decode()
+    assert Article.objects.count() == 2
+
+
+def test_a_taken_slug_attempt_is_recorded_on_the_existing_article(
+    client, insider, hidden, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        add_form(client, insider, "zq-hidden-plan")
+    event = AuditEvent.objects.get(action=AuditEvent.Action.SLUG_REFUSED)
+    assert (event.actor, event.article, event.detail) == (
+        insider,
+        hidden,
+        {"slug": "zq-hidden-plan"},
+    )
+
+
+def test_the_service_refuses_a_taken_slug_in_the_same_words(
+    insider, hidden, django_capture_on_commit_callbacks
+):
+    """Not only the admin form: every caller of ``article_create`` gets the neutral message."""
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(ValidationError) as refused,
+    ):
+        services.article_create(actor=insider, slug="zq-hidden-plan", title="Mine")
+    assert refused.value.message_dict == {"slug": [NEUTRAL]}
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.SLUG_REFUSED).count() == 1
+
+
+def test_a_new_tag_keeps_the_spelling_its_author_typed_when_the_other_is_hidden(
+    client, insider, hidden
+):
+    response = add_form(client, insider, "ines-second", tags="ZQReview Tag")
+    assert response.status_code == 302
+    mine = Article.objects.get(slug="ines-second").latest_revision
+    assert [tag.name for tag in mine.tags.all()] == ["ZQReview Tag"]
+    page = client.get(reverse("admin:articles_article_change", args=[mine.article_id]))
+    assert "ZQReview Tag" in page.content.decode()
+    assert "zqreview-tag" not in page.content.decode()
+    assert [tag.name for tag in hidden.latest_revision.tags.all()] == ["zqreview-tag"]
+
+
+def test_a_tag_takes_the_spelling_of_an_article_its_author_can_see(insider):
+    published = services.article_create(actor=None, slug="public-one", title="P", tags=["Security"])
+    services.article_publish(actor=None, article=published)
+    article = services.article_create(actor=insider, slug="ines-two", title="T", tags=["security"])
+    own = services.article_create(actor=insider, slug="ines-three", title="T", tags=["budget"])
+    assert [tag.name for tag in article.latest_revision.tags.all()] == ["Security"]
+    assert [tag.name for tag in own.latest_revision.tags.all()] == ["Budget"]
+
+
+def test_two_spellings_of_a_tag_typed_in_one_revision_make_one_tag(insider):
+    article = services.article_create(
+        actor=insider, slug="ines-four", title="T", tags=["Data Centres", "data centres"]
+    )
+    assert [tag.name for tag in article.latest_revision.tags.all()] == ["Data Centres"]
+
+
+def test_one_tag_page_lists_every_spelling_of_its_slug(client, insider, hidden):
+    article = services.article_create(
+        actor=insider, slug="ines-five", title="Five", tags=["ZQReview Tag"]
+    )
+    services.article_publish(actor=None, article=article)
+    services.article_publish(actor=None, article=hidden)
+    page = client.get("/tags/zqreview-tag/").content.decode()
+    assert "Five" in page and "Hidden plan" in page
+    index = client.get("/tags/").content.decode()
+    assert index.count('href="/tags/zqreview-tag/"') == 1
+    assert Tag.objects.filter(slug="zqreview-tag").count() == 2
+
+
+def test_the_import_path_uses_the_same_tag_rule(tmp_path, hidden):
+    """Imports run as the trusted shell, which may see every article: it joins the existing tag."""
+    path = tmp_path / "imported.md"
+    path.write_text(
+        textwrap.dedent(
+            """\
+            ---
+            title: Imported
+            slug: imported-story
+            tags: [ZQReview Tag]
+            ---
+            Words.
+            """
+        )
+    )
+    import_article(parse_article_file(path))
+    revision = Article.objects.get(slug="imported-story").latest_revision
+    assert [tag.name for tag in revision.tags.all()] == ["zqreview-tag"]
