@@ -4,6 +4,7 @@ Every variable is documented in the README's configuration table. A bad value st
 ``ImproperlyConfigured`` naming the variable, rather than running with a guess.
 """
 
+import re
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -71,6 +72,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "guardian",
     "axes",
+    "django_tasks_db",
     "articles",
 ]
 
@@ -202,7 +204,9 @@ MEDIA_URL = "/unused-media/"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Embargo's own settings, each read once here with its default.
-EMBARGO_BASE_URL = _read("url", "EMBARGO_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Stopgap until issue 9's parser lands (take that version on merge): environs returns a ParseResult.
+_base_url = _read("url", "EMBARGO_BASE_URL", "http://127.0.0.1:8000")
+EMBARGO_BASE_URL = (_base_url if isinstance(_base_url, str) else _base_url.geturl()).rstrip("/")
 # environs parses "72h" from the environment but returns a default as given: defaults are timedeltas.
 EMBARGO_PREVIEW_TTL = _read("timedelta", "EMBARGO_PREVIEW_TTL", timedelta(hours=72))
 EMBARGO_PREVIEW_MAX_TTL = _read("timedelta", "EMBARGO_PREVIEW_MAX_TTL", timedelta(days=30))
@@ -214,8 +218,38 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Sessions and CSRF: secure cookies whenever the site is not in development.
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = ENVIRONMENT == "production" and _read("bool", "EMBARGO_HTTPS", True)
+HTTPS = ENVIRONMENT == "production" and _read("bool", "EMBARGO_HTTPS", True)
+SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# --- TLS behind a proxy (issue 13) ---------------------------------------------------------------
+# Over HTTPS, browsers are told to come back only over HTTPS (HSTS) and plain http is redirected.
+# The load balancer's /healthz probe may arrive over plain http, so it is never redirected.
+EMBARGO_HSTS_SECONDS = _read("int", "EMBARGO_HSTS_SECONDS", 31_536_000, validate=lambda n: n >= 0)
+SECURE_HSTS_SECONDS = EMBARGO_HSTS_SECONDS if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = bool(SECURE_HSTS_SECONDS)
+# Preloading is a promise to browsers' built-in lists that is slow to undo: asked for by name only.
+SECURE_HSTS_PRELOAD = bool(SECURE_HSTS_SECONDS) and _read("bool", "EMBARGO_HSTS_PRELOAD", False)
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# The header the TLS-terminating proxy sets to say the request came over HTTPS, e.g.
+# X-Forwarded-Proto. Only name it when such a proxy always sets it: a client could send it too.
+TRUSTED_PROXY_HEADER = _read("str", "EMBARGO_TRUSTED_PROXY_HEADER", "")
+# How many proxies append to X-Forwarded-For in front of the app (nginx alone: 1).
+TRUSTED_PROXY_COUNT = _read("int", "EMBARGO_TRUSTED_PROXY_COUNT", 1, validate=lambda n: n >= 1)
+if TRUSTED_PROXY_HEADER:
+    if not re.fullmatch(r"[A-Za-z0-9-]+", TRUSTED_PROXY_HEADER):
+        raise ImproperlyConfigured(
+            f"EMBARGO_TRUSTED_PROXY_HEADER={TRUSTED_PROXY_HEADER!r} is not an HTTP header name: "
+            "use e.g. X-Forwarded-Proto, or leave it unset when no proxy terminates TLS."
+        )
+    SECURE_PROXY_SSL_HEADER = (
+        "HTTP_" + TRUSTED_PROXY_HEADER.upper().replace("-", "_"),
+        "https",
+    )
+# The sign-in lock-out counts the client's address: behind the proxy, the one the trusted proxies
+# appended to X-Forwarded-For (articles.client_address), never the proxy's own address.
+AXES_CLIENT_IP_CALLABLE = "articles.client_address.client_address"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -230,12 +264,36 @@ SECURE_CSP = {
     "form-action": ["'self'"],
 }
 
+# Security events (articles.security_log) are JSON lines on stderr, one object per event, for a
+# log shipper to forward; everything else is plain text as before.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "at", "levelname": "level", "name": "logger"},
+            "timestamp": False,
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "security": {"class": "logging.StreamHandler", "formatter": "json"},
+    },
+    "loggers": {
+        "embargo.security": {"handlers": ["security"], "level": "INFO", "propagate": False},
+        "embargo.health": {"handlers": ["security"], "level": "WARNING", "propagate": False},
+        # Django would log "Not Found: <path>" for every 404, a draft's slug or a share token in
+        # clear; embargo.security logs each 404 with a keyed hash instead. Errors still show.
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+    },
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
+
+# Background work (scheduled publication and withdrawal) runs on Django's tasks framework, stored
+# in the database and run by `manage.py db_worker` (django-tasks-db).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 if ENVIRONMENT == "test":
     # Password hashing is deliberately slow; the test suite creates hundreds of users.
