@@ -10,7 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
-from environs import Env, EnvError
+from environs import Env, EnvError, validate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -218,25 +218,36 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Sessions and CSRF: secure cookies whenever the site is not in development.
 SESSION_COOKIE_HTTPONLY = True
-HTTPS = ENVIRONMENT == "production" and _read("bool", "EMBARGO_HTTPS", True)
+# Every variable is read (and so checked) in every environment, even where it has no effect.
+HTTPS = _read("bool", "EMBARGO_HTTPS", True) and ENVIRONMENT == "production"
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
 # --- TLS behind a proxy (issue 13) ---------------------------------------------------------------
 # Over HTTPS, browsers are told to come back only over HTTPS (HSTS) and plain http is redirected.
 # The load balancer's /healthz probe may arrive over plain http, so it is never redirected.
-EMBARGO_HSTS_SECONDS = _read("int", "EMBARGO_HSTS_SECONDS", 31_536_000, validate=lambda n: n >= 0)
+EMBARGO_HSTS_SECONDS = _read(
+    "int",
+    "EMBARGO_HSTS_SECONDS",
+    31_536_000,
+    validate=validate.Range(min=0, error="must be 0 or more seconds"),
+)
 SECURE_HSTS_SECONDS = EMBARGO_HSTS_SECONDS if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = bool(SECURE_HSTS_SECONDS)
 # Preloading is a promise to browsers' built-in lists that is slow to undo: asked for by name only.
-SECURE_HSTS_PRELOAD = bool(SECURE_HSTS_SECONDS) and _read("bool", "EMBARGO_HSTS_PRELOAD", False)
+SECURE_HSTS_PRELOAD = _read("bool", "EMBARGO_HSTS_PRELOAD", False) and bool(SECURE_HSTS_SECONDS)
 SECURE_SSL_REDIRECT = HTTPS
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 # The header the TLS-terminating proxy sets to say the request came over HTTPS, e.g.
 # X-Forwarded-Proto. Only name it when such a proxy always sets it: a client could send it too.
 TRUSTED_PROXY_HEADER = _read("str", "EMBARGO_TRUSTED_PROXY_HEADER", "")
 # How many proxies append to X-Forwarded-For in front of the app (nginx alone: 1).
-TRUSTED_PROXY_COUNT = _read("int", "EMBARGO_TRUSTED_PROXY_COUNT", 1, validate=lambda n: n >= 1)
+TRUSTED_PROXY_COUNT = _read(
+    "int",
+    "EMBARGO_TRUSTED_PROXY_COUNT",
+    1,
+    validate=validate.Range(min=1, error="must be 1 or more proxies"),
+)
 if TRUSTED_PROXY_HEADER:
     if not re.fullmatch(r"[A-Za-z0-9-]+", TRUSTED_PROXY_HEADER):
         raise ImproperlyConfigured(
