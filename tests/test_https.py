@@ -98,3 +98,14 @@ def test_behind_the_proxy_https_requests_get_hsts(client, https_site):
     response = client.get("/", headers={"x-forwarded-proto": "https"})
     assert response.status_code == 200
     assert response["Strict-Transport-Security"].startswith("max-age=3600")
+
+
+def test_https_without_a_trusted_proxy_header_is_a_deploy_warning(settings):
+    """Behind a TLS proxy, the redirect would loop: check --deploy says what to set."""
+    from articles.checks import check_https_behind_a_named_proxy
+
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_PROXY_SSL_HEADER = None
+    assert [m.id for m in check_https_behind_a_named_proxy()] == ["embargo.W002"]
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    assert check_https_behind_a_named_proxy() == []
