@@ -25,8 +25,10 @@ class AccessLogWithoutSecrets(Logger):
         atoms["U"] = path
         atoms["q"] = "-"
         atoms["r"] = f"{environ.get('REQUEST_METHOD')} {path} {environ.get('SERVER_PROTOCOL')}"
-        # A Referer is another page's URL, query string and all.
+        # A Referer is another page's URL, query string and all; the WSGI environ atoms ({...}e)
+        # repeat the raw URI, path and query string.
         atoms["f"] = "-"
-        for key in [key for key in atoms if key.endswith("}i") and "referer" in key]:
-            atoms[key] = "-"
+        for key in atoms:
+            if key.endswith("}e") or key == "{referer}i":
+                atoms[key] = "-"
         return atoms
