@@ -17,6 +17,7 @@ RUN useradd --system --uid 10001 --user-group --home-dir /app --no-create-home e
 COPY --from=build /venv /venv
 WORKDIR /app
 COPY manage.py gunicorn.conf.py ./
+COPY deploy/healthcheck.py deploy/healthcheck.py
 COPY cms cms
 COPY articles articles
 COPY templates templates
@@ -29,5 +30,5 @@ RUN DJANGO_SECRET_KEY=build-time-only-never-used-to-sign-anything-$(date +%s%N) 
 USER embargo
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \
-    CMD ["python", "-c", "import urllib.request as u; u.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
+    CMD ["python", "deploy/healthcheck.py"]
 CMD ["gunicorn", "--config", "gunicorn.conf.py", "--bind", "0.0.0.0:8000"]

@@ -6,6 +6,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 venv=${VENV:-.venv}
 port=${PORT:-8000}
+# Log lines appear as they happen, not when a pipe's buffer fills.
+export PYTHONUNBUFFERED=1
 
 "$venv/bin/python" manage.py db_worker --no-startup-delay &
 worker=$!

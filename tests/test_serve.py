@@ -10,6 +10,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -96,6 +97,14 @@ def test_make_serve_serves_the_story_through_gunicorn_and_stops_on_ctrl_c(tree_c
         home_status, _, _ = fetch(f"{base}/")
         story_status, story_headers, story = fetch(f"{base}/articles/the-mythos-leak/")
         health_status, _, health = fetch(f"{base}/healthz")
+        container_probe = subprocess.run(
+            [sys.executable, "deploy/healthcheck.py"],
+            cwd=tree_copy,
+            env={**production_env(), "PORT": str(port), "DJANGO_ALLOWED_HOSTS": "localhost"},
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pgid, signal.SIGINT)  # what Ctrl-C in the terminal sends
@@ -107,12 +116,13 @@ def test_make_serve_serves_the_story_through_gunicorn_and_stops_on_ctrl_c(tree_c
             pytest.fail(f"make serve did not stop on Ctrl-C:\n{output.decode()[-3000:]}")
     log = output.decode()
     assert home_status == 200, log[-3000:]
-    assert story_status == 200
+    assert story_status == 200, log[-3000:]
     assert b"The Mythos leak" in story
     assert story_headers.get("Server") == "gunicorn"  # not runserver
     assert health_status == 200 and b'"status": "ok"' in health
-    assert "Booting worker" in log  # gunicorn, not runserver
-    assert "Starting worker" in log  # the publication worker beside it
+    assert container_probe.returncode == 0, container_probe.stderr
+    assert "Booting worker" in log, log[-3000:]  # gunicorn, not runserver
+    assert "Starting worker" in log, log[-3000:]  # the publication worker beside it
     deadline = time.monotonic() + 30
     while group_alive(pgid) and time.monotonic() < deadline:
         time.sleep(0.2)
