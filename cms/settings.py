@@ -218,12 +218,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Sessions and CSRF: secure cookies whenever the site is not in development.
 SESSION_COOKIE_HTTPONLY = True
-# Every variable is read (and so checked) in every environment, even where it has no effect.
-HTTPS = _read("bool", "EMBARGO_HTTPS", True) and ENVIRONMENT == "production"
-SESSION_COOKIE_SECURE = HTTPS
+SESSION_COOKIE_SECURE = ENVIRONMENT == "production" and _read("bool", "EMBARGO_HTTPS", True)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
 # --- TLS behind a proxy (issue 13) ---------------------------------------------------------------
+# HTTPS is on exactly when the cookies are HTTPS-only: in production, unless EMBARGO_HTTPS=false.
+HTTPS = SESSION_COOKIE_SECURE
 # Over HTTPS, browsers are told to come back only over HTTPS (HSTS) and plain http is redirected.
 # The load balancer's /healthz probe may arrive over plain http, so it is never redirected.
 EMBARGO_HSTS_SECONDS = _read(

@@ -1,12 +1,9 @@
 """Fixtures shared by every test module."""
 
 import pytest
-from django.conf import settings
 from django.core.cache import cache
 from django.core.management import call_command
 from django.test.utils import override_settings
-
-from articles.health import ensure_storage_sentinel
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -18,37 +15,19 @@ def collected_static(tmp_path_factory, django_test_environment):
         yield root
 
 
-def _private_storages(location) -> dict:
-    return {
+@pytest.fixture(autouse=True)
+def asset_storage_in_tmp(tmp_path, settings):
+    """Every test stores assets in its own temporary directory, never under var/."""
+    location = tmp_path / "private-assets"
+    settings.STORAGES = {
         **settings.STORAGES,
         "assets": {
             "BACKEND": "articles.storage.PrivateFileSystemStorage",
             "OPTIONS": {"location": location},
         },
     }
-
-
-@pytest.fixture(scope="session")
-def django_db_modify_db_settings(django_db_modify_db_settings, tmp_path_factory):
-    """Creating the test database migrates, which writes /healthz's storage sentinel: not in var/."""
-    with override_settings(STORAGES=_private_storages(tmp_path_factory.mktemp("migrate-assets"))):
-        yield
-
-
-@pytest.fixture(autouse=True)
-def asset_storage_in_tmp(tmp_path, settings):
-    """Every test stores assets in its own temporary directory, never under var/."""
-    location = tmp_path / "private-assets"
-    settings.STORAGES = _private_storages(location)
     settings.ASSET_ROOT = location
     return location
-
-
-@pytest.fixture
-def storage_sentinel(asset_storage_in_tmp):
-    """The test's private storage as `manage.py migrate` leaves a deployment's: /healthz finds it."""
-    ensure_storage_sentinel()
-    return asset_storage_in_tmp
 
 
 @pytest.fixture(autouse=True)
@@ -57,3 +36,26 @@ def empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings, tmp_path_factory):
+    """Creating the test database migrates, which writes /healthz's storage sentinel: not in var/."""
+    from django.conf import settings as django_settings
+
+    location = tmp_path_factory.mktemp("migrate-assets")
+    assets = {
+        "BACKEND": "articles.storage.PrivateFileSystemStorage",
+        "OPTIONS": {"location": location},
+    }
+    with override_settings(STORAGES={**django_settings.STORAGES, "assets": assets}):
+        yield
+
+
+@pytest.fixture
+def storage_sentinel(asset_storage_in_tmp):
+    """The test's private storage as `manage.py migrate` leaves a deployment's: /healthz finds it."""
+    from articles.health import ensure_storage_sentinel
+
+    ensure_storage_sentinel()
+    return asset_storage_in_tmp
