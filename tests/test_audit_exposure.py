@@ -184,7 +184,7 @@ def test_uploads_under_static_root_are_reported_and_the_files_found(tmp_path):
     }
 
     def manage(*args):
-        return subprocess.run(  # noqa: S603  (our own manage.py, fixed arguments)
+        return subprocess.run(
             [sys.executable, "manage.py", *args],
             cwd=ROOT,
             env=env,

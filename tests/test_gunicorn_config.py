@@ -54,7 +54,7 @@ def workers_with(value: str | None) -> subprocess.CompletedProcess:
     if value is not None:
         env["WEB_CONCURRENCY"] = value
     code = "import runpy; print(runpy.run_path('gunicorn.conf.py')['workers'])"
-    return subprocess.run(  # noqa: S603  (this interpreter, fixed code)
+    return subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=30
     )
 

@@ -27,7 +27,7 @@ def settings_with(**variables: str) -> subprocess.CompletedProcess:
         **PRODUCTION,
         **variables,
     }
-    return subprocess.run(  # noqa: S603  (this interpreter, fixed code)
+    return subprocess.run(
         [sys.executable, "-c", READ], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
 

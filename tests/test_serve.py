@@ -82,8 +82,8 @@ def production_env(**extra: str) -> dict:
 
 def test_make_serve_serves_the_story_through_gunicorn_and_stops_on_ctrl_c(tree_copy):
     port = free_port()
-    process = subprocess.Popen(  # noqa: S603  (our own Makefile, fixed arguments)
-        ["make", "--no-print-directory", "serve", f"PORT={port}", "DEMO=1"],  # noqa: S607
+    process = subprocess.Popen(
+        ["make", "--no-print-directory", "serve", f"PORT={port}", "DEMO=1"],
         cwd=tree_copy,
         env=production_env(),
         stdout=subprocess.PIPE,
@@ -133,7 +133,7 @@ def test_make_serve_without_a_secret_key_says_how_to_make_one(tree_copy):
     env = production_env()
     del env["DJANGO_SECRET_KEY"]
     result = subprocess.run(
-        ["make", "--no-print-directory", "serve"],  # noqa: S607
+        ["make", "--no-print-directory", "serve"],
         cwd=tree_copy,
         env=env,
         capture_output=True,
