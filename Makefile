@@ -19,7 +19,7 @@ PYTHON ?= $(shell \
 		if ok $$p; then echo $$p; exit 0; fi; \
 	done)
 
-.PHONY: install run test lint format clean
+.PHONY: install run serve test lint format clean
 
 $(VPY):
 	@if [ -z "$(PYTHON)" ]; then \
@@ -46,6 +46,33 @@ run: $(STAMP)
 	$(MANAGE) collectstatic --no-input --verbosity 0
 	@echo "Embargo is at http://127.0.0.1:$(PORT)/ (Ctrl-C stops it)"
 	$(MANAGE) runserver 127.0.0.1:$(PORT)
+
+# Production mode on this machine: the embedded defaults (or the variables you give), gunicorn and
+# the publication worker. Plain http on 127.0.0.1, so HTTPS-only behaviour is off unless asked
+# for (behind a TLS proxy: EMBARGO_HTTPS=true EMBARGO_TRUSTED_PROXY_HEADER=X-Forwarded-Proto).
+# DEMO=1 also loads the demo content.
+serve: export EMBARGO_BASE_URL ?= http://127.0.0.1:$(PORT)
+serve: export EMBARGO_HTTPS ?= false
+serve: export PORT := $(PORT)
+serve: $(STAMP)
+	@if [ -z "$$DJANGO_SECRET_KEY" ]; then \
+		echo "make serve runs Embargo in production mode, which needs a secret key that you keep"; \
+		echo "(it signs sessions and share links; a new key signs everyone out and breaks every link)."; \
+		echo "Make one once, keep it somewhere safe, and pass it in:"; \
+		echo ""; \
+		echo "  export DJANGO_SECRET_KEY=\"\$$($(VPY) -c 'import secrets; print(secrets.token_urlsafe(50))')\""; \
+		echo "  make serve            # or: make serve DEMO=1 to load the demo content too"; \
+		echo ""; \
+		echo "Just looking around? 'make run' serves the demo in development mode with no key to keep."; \
+		exit 1; \
+	fi
+	@mkdir -p var  # where the default SQLite database and private assets live
+	$(MANAGE) migrate --no-input
+	$(if $(DEMO),$(MANAGE) load_demo)
+	$(MANAGE) collectstatic --no-input --verbosity 0
+	$(MANAGE) publish_scheduled
+	@echo "Embargo (production mode) is at http://127.0.0.1:$(PORT)/ with the publication worker (Ctrl-C stops both)"
+	@deploy/serve.sh
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

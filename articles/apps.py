@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class ArticlesConfig(AppConfig):
@@ -6,4 +7,13 @@ class ArticlesConfig(AppConfig):
     verbose_name = "Articles"
 
     def ready(self) -> None:
-        from articles import checks  # noqa: F401  (registers the system checks)
+        from articles import checks, security_log  # noqa: F401  (registers checks and log receivers)
+
+        post_migrate.connect(_write_storage_sentinel, sender=self)
+
+
+def _write_storage_sentinel(**kwargs) -> None:
+    """Every deployment runs migrate first: that is when /healthz's storage sentinel is written."""
+    from articles.health import ensure_storage_sentinel
+
+    ensure_storage_sentinel()

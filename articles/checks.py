@@ -137,3 +137,18 @@ def check_shared_cache_in_production(app_configs=None, **kwargs):
             )
         ]
     return []
+
+
+@register(Tags.security, deploy=True)
+def check_https_behind_a_named_proxy(app_configs=None, **kwargs):
+    if settings.SECURE_SSL_REDIRECT and not getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
+        return [
+            Warning(
+                "HTTPS is on but no proxy header is trusted: behind a TLS proxy every request "
+                "reaches Django as plain http and is redirected to https again, forever.",
+                hint="Set EMBARGO_TRUSTED_PROXY_HEADER to the header your proxy sets (e.g. "
+                "X-Forwarded-Proto), or EMBARGO_HTTPS=false where nothing serves HTTPS.",
+                id="embargo.W002",
+            )
+        ]
+    return []

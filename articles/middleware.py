@@ -48,6 +48,8 @@ class PublicPageCacheMiddleware:
     def _may_use_cache(request) -> bool:
         return (
             request.method in ("GET", "HEAD")
+            # The health check must ask the components every time, even with the cache down.
+            and request.path_info != "/healthz"
             and settings.SESSION_COOKIE_NAME not in request.COOKIES
             and "HTTP_AUTHORIZATION" not in request.META
         )

@@ -38,6 +38,7 @@ from articles.models import (
 from articles.querysets import is_real_user
 from articles.rendering import render_markdown
 from articles.storage import asset_storage
+from articles.tasks import publish_due_at
 from articles.validation import inspect_upload
 
 PERMISSIONS = {
@@ -516,6 +517,11 @@ def _transition(
         locked.version += 1
         locked.updated_at = now
         locked.save()
+        # The worker publishes at the publication time and withdraws at the embargo end.
+        if target == Status.SCHEDULED:
+            publish_due_at(locked.publish_at)
+        if target == Status.PUBLISHED and locked.unpublish_at is not None:
+            publish_due_at(locked.unpublish_at)
         if was_public or target == Status.PUBLISHED:
             _purge_on_commit()
         _audit_on_commit(

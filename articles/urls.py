@@ -1,6 +1,6 @@
 from django.urls import path
 
-from articles import discovery, feeds, search, views
+from articles import discovery, feeds, health, search, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -21,5 +21,5 @@ urlpatterns = [
     path("sitemap.xml", discovery.sitemap, name="sitemap"),
     path("robots.txt", discovery.robots_txt, name="robots"),
     path("account/", views.account, name="account"),
-    path("healthz", views.healthz, name="healthz"),
+    path("healthz", health.healthz, name="healthz"),
 ]

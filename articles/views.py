@@ -5,7 +5,7 @@ import re
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import Prefetch
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
@@ -175,8 +175,3 @@ def account(request):
         .order_by("-updated_at")
     )
     return render(request, "articles/account.html", {"visible_drafts": drafts})
-
-
-@require_safe
-def healthz(request):
-    return HttpResponse("ok", content_type="text/plain")

@@ -4,6 +4,7 @@ Every variable is documented in the README's configuration table. A bad value st
 ``ImproperlyConfigured`` naming the variable, rather than running with a guess.
 """
 
+import re
 import secrets
 import zoneinfo
 from datetime import timedelta
@@ -129,6 +130,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "guardian",
     "axes",
+    "django_tasks_db",
     "articles",
 ]
 
@@ -295,6 +297,48 @@ SESSION_COOKIE_HTTPONLY = True
 EMBARGO_HTTPS = _read("bool", "EMBARGO_HTTPS", True)
 SESSION_COOKIE_SECURE = ENVIRONMENT == "production" and EMBARGO_HTTPS
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# --- TLS behind a proxy (issue 13) ---------------------------------------------------------------
+# HTTPS is on exactly when the cookies are HTTPS-only: in production, unless EMBARGO_HTTPS=false.
+HTTPS = SESSION_COOKIE_SECURE
+# Over HTTPS, browsers are told to come back only over HTTPS (HSTS) and plain http is redirected.
+# The load balancer's /healthz probe may arrive over plain http, so it is never redirected.
+EMBARGO_HSTS_SECONDS = _read(
+    "int",
+    "EMBARGO_HSTS_SECONDS",
+    31_536_000,
+    validate=validate.Range(min=0, error="must be 0 or more seconds"),
+)
+SECURE_HSTS_SECONDS = EMBARGO_HSTS_SECONDS if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = bool(SECURE_HSTS_SECONDS)
+# Preloading is a promise to browsers' built-in lists that is slow to undo: asked for by name only.
+EMBARGO_HSTS_PRELOAD = _read("bool", "EMBARGO_HSTS_PRELOAD", False)
+SECURE_HSTS_PRELOAD = EMBARGO_HSTS_PRELOAD and bool(SECURE_HSTS_SECONDS)
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# The header the TLS-terminating proxy sets to say the request came over HTTPS, e.g.
+# X-Forwarded-Proto. Only name it when such a proxy always sets it: a client could send it too.
+TRUSTED_PROXY_HEADER = _read("str", "EMBARGO_TRUSTED_PROXY_HEADER", "")
+# How many proxies append to X-Forwarded-For in front of the app (nginx alone: 1).
+TRUSTED_PROXY_COUNT = _read(
+    "int",
+    "EMBARGO_TRUSTED_PROXY_COUNT",
+    1,
+    validate=validate.Range(min=1, error="must be 1 or more proxies"),
+)
+if TRUSTED_PROXY_HEADER:
+    if not re.fullmatch(r"[A-Za-z0-9-]+", TRUSTED_PROXY_HEADER):
+        raise ImproperlyConfigured(
+            f"EMBARGO_TRUSTED_PROXY_HEADER={TRUSTED_PROXY_HEADER!r} is not an HTTP header name: "
+            "use e.g. X-Forwarded-Proto, or leave it unset when no proxy terminates TLS."
+        )
+    SECURE_PROXY_SSL_HEADER = (
+        "HTTP_" + TRUSTED_PROXY_HEADER.upper().replace("-", "_"),
+        "https",
+    )
+# The sign-in lock-out counts the client's address: behind the proxy, the one the trusted proxies
+# appended to X-Forwarded-For (articles.client_address), never the proxy's own address.
+AXES_CLIENT_IP_CALLABLE = "articles.client_address.client_address"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -309,12 +353,36 @@ SECURE_CSP = {
     "form-action": ["'self'"],
 }
 
+# Security events (articles.security_log) are JSON lines on stderr, one object per event, for a
+# log shipper to forward; everything else is plain text as before.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(levelname)s %(name)s %(message)s",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": "at",  # ISO 8601 in UTC
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "security": {"class": "logging.StreamHandler", "formatter": "json"},
+    },
+    "loggers": {
+        "embargo.security": {"handlers": ["security"], "level": "INFO", "propagate": False},
+        "embargo.health": {"handlers": ["security"], "level": "WARNING", "propagate": False},
+        # Django would log "Not Found: <path>" for every 404, a draft's slug or a share token in
+        # clear; embargo.security logs each 404 with a keyed hash instead. Errors still show.
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+    },
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
+
+# Background work (scheduled publication and withdrawal) runs on Django's tasks framework, stored
+# in the database and run by `manage.py db_worker` (django-tasks-db).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 if ENVIRONMENT == "test":
     # Password hashing is deliberately slow; the test suite creates hundreds of users.

@@ -60,3 +60,26 @@ def empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings, tmp_path_factory):
+    """Creating the test database migrates, which writes /healthz's storage sentinel: not in var/."""
+    from django.conf import settings as django_settings
+
+    location = tmp_path_factory.mktemp("migrate-assets")
+    assets = {
+        "BACKEND": "articles.storage.PrivateFileSystemStorage",
+        "OPTIONS": {"location": location},
+    }
+    with override_settings(STORAGES={**django_settings.STORAGES, "assets": assets}):
+        yield
+
+
+@pytest.fixture
+def storage_sentinel(asset_storage_in_tmp):
+    """The test's private storage as `manage.py migrate` leaves a deployment's: /healthz finds it."""
+    from articles.health import ensure_storage_sentinel
+
+    ensure_storage_sentinel()
+    return asset_storage_in_tmp

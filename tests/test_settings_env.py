@@ -120,8 +120,17 @@ CASES = {
     ),
     "EMBARGO_PUBLIC_MAX_AGE": Case("60", "settings.EMBARGO_PUBLIC_MAX_AGE", 60, "-1"),
     "EMBARGO_LOGIN_FAILURE_LIMIT": Case("3", "settings.AXES_FAILURE_LIMIT", 3, "0"),
-    "EMBARGO_HTTPS": Case("false", "settings.SESSION_COOKIE_SECURE", False, "sometimes"),
+    "EMBARGO_HTTPS": Case("false", "settings.EMBARGO_HTTPS", False, "sometimes"),
     "EMBARGO_TIME_ZONE": Case("Europe/London", "settings.TIME_ZONE", "Europe/London", "Mars/Base"),
+    "EMBARGO_HSTS_SECONDS": Case("3600", "settings.EMBARGO_HSTS_SECONDS", 3600, "a year"),
+    "EMBARGO_HSTS_PRELOAD": Case("true", "settings.EMBARGO_HSTS_PRELOAD", True, "maybe"),
+    "EMBARGO_TRUSTED_PROXY_HEADER": Case(
+        "X-Forwarded-Proto",
+        "settings.TRUSTED_PROXY_HEADER",
+        "X-Forwarded-Proto",
+        "X Forwarded Proto",
+    ),
+    "EMBARGO_TRUSTED_PROXY_COUNT": Case("2", "settings.TRUSTED_PROXY_COUNT", 2, "0"),
 }
 
 

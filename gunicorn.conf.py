@@ -1,0 +1,44 @@
+"""gunicorn settings for Embargo: `make serve`, the container and the systemd unit all use this file.
+
+Override the address with --bind (make serve: 127.0.0.1:$PORT; container: 0.0.0.0:8000) and the
+number of worker processes with WEB_CONCURRENCY.
+"""
+
+import os
+import sys
+
+
+def _workers() -> int:
+    """WEB_CONCURRENCY if given, else gunicorn's advice for a CPU-bound app: 2 x CPUs + 1."""
+    value = os.environ.get("WEB_CONCURRENCY", "")
+    if not value:
+        return 2 * (os.cpu_count() or 1) + 1
+    if not value.isdigit() or int(value) < 1:
+        sys.exit(
+            f"WEB_CONCURRENCY={value!r} is not a number of processes: use e.g. 4, or unset it."
+        )
+    return int(value)
+
+
+wsgi_app = "cms.wsgi:application"
+bind = "127.0.0.1:8000"
+workers = _workers()
+# A request that takes 30 s is stuck (every page is a few queries); the worker is replaced.
+timeout = 30
+graceful_timeout = 30
+keepalive = 5
+# Recycle workers now and then, so a slow leak in any library never grows without bound.
+max_requests = 1000
+max_requests_jitter = 100
+# Both logs to stdout/stderr for the supervisor (systemd journal, container runtime) to collect.
+accesslog = "-"
+errorlog = "-"
+logger_class = "cms.gunicorn_logging.AccessLogWithoutSecrets"
+access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s"'
+# Heartbeat files in memory rather than on a disk that may be slow or read-only (containers).
+SHARED_MEMORY = "/dev/shm"  # noqa: S108  (gunicorn's own advice; only heartbeat files go there)
+if os.path.isdir(SHARED_MEMORY):
+    worker_tmp_dir = SHARED_MEMORY
+# No runtime control socket: nothing here uses gunicornc, two instances on one host would share
+# its default path, and a hardened unit may not write to $HOME.
+control_socket_disable = True
