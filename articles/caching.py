@@ -6,12 +6,17 @@ drops every cached public page at once; a page rendered by a request that raced 
 stored under the old generation, where nobody reads it.
 """
 
+from collections.abc import Iterable
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db.models import F, Min
+from django.db.models import F, Min, QuerySet
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
+
+if TYPE_CHECKING:
+    from articles.models import Article
 
 PRIVATE_CACHE_CONTROL = "private, no-store, max-age=0"
 ROBOTS_PRIVATE = "noindex, nofollow"
@@ -32,23 +37,32 @@ def purge_public_pages() -> None:
         PageCacheGeneration.objects.get_or_create(pk=1, defaults={"value": 1})
 
 
-def public_max_age(now=None) -> int:
-    """Seconds a public response may be cached: never past the next embargo end of a live article."""
-    from articles.models import Article
+def public_max_age(showing: "Iterable[Article] | QuerySet" = (), now=None) -> int:
+    """Seconds a public response may be cached: never past the embargo end of an article it shows.
 
+    Only what the response shows counts, so its lifetime tells nothing about any other article.
+    ``showing`` is the articles (instances, or a queryset when the response summarises them all).
+    """
     now = now or timezone.now()
+    if isinstance(showing, QuerySet):
+        ends = [showing.aggregate(end=Min("unpublish_at"))["end"]]
+    else:
+        ends = [article.unpublish_at for article in showing]
     max_age = settings.EMBARGO_PUBLIC_MAX_AGE
-    next_end = Article.objects.published(now=now).aggregate(end=Min("unpublish_at"))["end"]
+    next_end = min((end for end in ends if end is not None), default=None)
     if next_end is not None:
         max_age = min(max_age, max(0, int((next_end - now) / timedelta(seconds=1))))
     return max_age
 
 
-def mark_public(request, response):
-    """Let shared caches keep ``response`` — only for anonymous readers of public content."""
+def mark_public(request, response, *, showing: "Iterable[Article] | QuerySet" = ()):
+    """Let shared caches keep ``response`` — only for anonymous readers of public content.
+
+    ``showing``: the articles whose content (or count) the response shows; see ``public_max_age``.
+    """
     if request.user.is_authenticated:
         return mark_private(response)
-    max_age = public_max_age()
+    max_age = public_max_age(showing)
     response.embargo_public = True
     response.embargo_max_age = max_age
     patch_cache_control(response, public=True, max_age=max_age)
