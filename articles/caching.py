@@ -1,8 +1,8 @@
 """HTTP caching by visibility: public responses are cacheable and purgeable, everything else is not.
 
 The page cache keys every entry by a *generation* read when the request started. Publishing or
-withdrawing anything bumps the generation (a database row, so every process sees the bump), which
-drops every cached public page at once; a page rendered by a request that raced a withdrawal is
+withdrawing anything bumps the generation (a database row, so every process sees the bump, written
+in the same transaction as the change itself), which drops every cached public page at once; a page rendered by a request that raced a withdrawal is
 stored under the old generation, where nobody reads it.
 """
 
@@ -11,7 +11,9 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import F, Min, QuerySet
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
@@ -29,12 +31,28 @@ def public_generation() -> int:
     return PageCacheGeneration.objects.filter(pk=1).values_list("value", flat=True).first() or 0
 
 
-def purge_public_pages() -> None:
-    """Forget every cached public page (called after a commit that changed what is public)."""
+# Sent once a change to what is public has committed, with ``slugs`` (the articles concerned, or
+# none for everything): the one place where purging caches outside this site (a CDN, through a
+# durable outbox that retries) will hook in. Nothing outside the site caches pages today.
+public_pages_changed = Signal()
+
+
+def purge_public_pages(*, slugs: Iterable[str] = ()) -> int:
+    """Forget every cached public page, inside the caller's transaction; returns the new generation.
+
+    Call it in the transaction that changes what is public: the change and its invalidation then
+    commit together or not at all, and no process can serve the old page after the commit.
+    """
     from articles.models import PageCacheGeneration
 
     if not PageCacheGeneration.objects.filter(pk=1).update(value=F("value") + 1):
-        PageCacheGeneration.objects.get_or_create(pk=1, defaults={"value": 1})
+        PageCacheGeneration.objects.get_or_create(pk=1, defaults={"value": 0})
+        PageCacheGeneration.objects.filter(pk=1).update(value=F("value") + 1)
+    slugs = tuple(slugs)
+    transaction.on_commit(
+        lambda: public_pages_changed.send(sender=PageCacheGeneration, slugs=slugs)
+    )
+    return public_generation()
 
 
 def public_max_age(showing: "Iterable[Article] | QuerySet" = (), now=None) -> int:

@@ -1,7 +1,10 @@
 """Every write Embargo makes: keyword-only services named ``<entity>_<action>``.
 
-Each checks the actor's permission, validates, writes inside ``transaction.atomic()`` and schedules its
-side effects (public-cache purge, audit event) with ``transaction.on_commit``. ``actor=None`` means the
+Each checks the actor's permission, validates, and writes inside ``transaction.atomic()``, its audit
+event included, so a change and its record commit together or not at all (and the trail keeps the
+order things happened in). A change of what is public also invalidates the page cache in that
+transaction (``_record_visibility_change``); only what lies outside the database (caches elsewhere)
+waits for the commit, through ``caching.public_pages_changed``. ``actor=None`` means the
 trusted shell: a management command run by staff on the server. Admin actions, forms and commands
 call these; nothing else writes.
 """
@@ -166,12 +169,19 @@ def audit_record(
     )
 
 
-def _audit_on_commit(**kwargs) -> None:
-    transaction.on_commit(lambda: audit_record(**kwargs))
+def _record_visibility_change(
+    *, action: str, actor, article: Article, public_changed: bool, detail: dict | None = None
+) -> None:
+    """The audit event and, if what the public sees changed, the page-cache invalidation.
 
-
-def _purge_on_commit() -> None:
-    transaction.on_commit(purge_public_pages)
+    Written in the caller's transaction, never on commit: a withdrawal whose invalidation or audit
+    row fails is rolled back whole, rather than committed with the page still cached and unrecorded.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("A visibility change must be recorded inside its own transaction.")
+    if public_changed:
+        purge_public_pages(slugs=[article.slug])
+    audit_record(action=action, actor=actor, article=article, detail=detail)
 
 
 # --- articles and revisions -----------------------------------------------------------------------
@@ -307,7 +317,7 @@ def article_create(
         if actor is not None:
             for codename in CREATOR_PERMISSIONS:
                 assign_perm(codename, actor, article)
-        _audit_on_commit(action=AuditEvent.Action.CREATE, actor=actor, article=article)
+        audit_record(action=AuditEvent.Action.CREATE, actor=actor, article=article)
     return article
 
 
@@ -361,7 +371,7 @@ def article_update(
         )
         article.latest_revision = revision
         article.save(update_fields=["latest_revision"])
-        _audit_on_commit(
+        audit_record(
             action=AuditEvent.Action.EDIT,
             actor=actor,
             article=article,
@@ -395,7 +405,7 @@ def asset_attach(*, actor, article: Article, name: str, content) -> Asset:
         _copy_to_working_draft(
             article=article, actor=actor, source=latest, assets=[*latest.assets.all(), asset]
         )
-        _audit_on_commit(
+        audit_record(
             action=AuditEvent.Action.ASSET_ATTACH,
             actor=actor,
             article=article,
@@ -417,7 +427,7 @@ def article_revert(
         new = _copy_to_working_draft(
             article=article, actor=actor, source=revision, assets=list(revision.assets.all())
         )
-        _audit_on_commit(
+        audit_record(
             action=AuditEvent.Action.REVERT,
             actor=actor,
             article=article,
@@ -443,7 +453,9 @@ def _transition(
                 f"{_PAST[action]} from that state.",
                 code="invalid_transition",
             )
-        was_public = Article.objects.published(now=now).filter(pk=locked.pk).exists()
+        # A published article past its embargo end is no longer public, but pages cached while it
+        # was may still be stored: its withdrawal invalidates them like any other.
+        was_published = locked.status == Status.PUBLISHED
         for name, value in changes.items():
             setattr(locked, name, value)
         if target == Status.PUBLISHED:
@@ -471,12 +483,11 @@ def _transition(
         locked.version += 1
         locked.updated_at = now
         locked.save()
-        if was_public or target == Status.PUBLISHED:
-            _purge_on_commit()
-        _audit_on_commit(
+        _record_visibility_change(
             action=_AUDIT_ACTION[action],
             actor=actor,
             article=locked,
+            public_changed=was_published or target == Status.PUBLISHED,
             detail={k: str(v) for k, v in changes.items()},
         )
     article.refresh_from_db()
@@ -593,6 +604,16 @@ def _lock_if(pk: int, *conditions: Q, **lookups) -> Article | None:
     return rows.first()
 
 
+def page_cache_purge(*, actor, article: Article | None = None) -> int:
+    """Drop every cached public page now (``article``: the one that prompted it, for outside caches).
+
+    Returns the new page-cache generation.
+    """
+    _require(actor, "publish_article", article, "purge the page cache of")
+    with transaction.atomic():
+        return purge_public_pages(slugs=[article.slug] if article is not None else [])
+
+
 # --- access ---------------------------------------------------------------------------------------
 
 
@@ -623,7 +644,7 @@ def access_grant(*, actor, article: Article, perm: str, user=None, group: Group 
     _require(actor, codename, article, f"grant “{perm}” on")
     with transaction.atomic():
         assign_perm(codename, target, article)
-        _audit_on_commit(
+        audit_record(
             action=AuditEvent.Action.GRANT,
             actor=actor,
             article=article,
@@ -638,7 +659,7 @@ def access_revoke(*, actor, article: Article, perm: str, user=None, group: Group
     _require(actor, "share_article", article, "manage access to")
     with transaction.atomic():
         remove_perm(codename, target, article)
-        _audit_on_commit(
+        audit_record(
             action=AuditEvent.Action.REVOKE,
             actor=actor,
             article=article,
@@ -676,7 +697,7 @@ def preview_link_issue(
         )
         link.full_clean(exclude=["article", "created_by"])
         link.save()
-        _audit_on_commit(
+        audit_record(
             action=AuditEvent.Action.PREVIEW_ISSUE,
             actor=actor,
             article=article,
@@ -694,7 +715,7 @@ def preview_link_revoke(*, actor, link: PreviewLink) -> PreviewLink:
             revoked_at=timezone.now()
         )
         link.refresh_from_db()
-        _audit_on_commit(
+        audit_record(
             action=AuditEvent.Action.PREVIEW_REVOKE,
             actor=actor,
             preview_link=link,
@@ -711,7 +732,7 @@ def preview_links_revoke_all(*, actor, article: Article) -> int:
         count = article.preview_links.filter(revoked_at__isnull=True).update(
             revoked_at=timezone.now()
         )
-        _audit_on_commit(
+        audit_record(
             action=AuditEvent.Action.PREVIEW_REVOKE,
             actor=actor,
             article=article,
