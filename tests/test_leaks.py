@@ -289,6 +289,17 @@ def test_a_dead_share_link_looks_like_one_never_issued(
     assert_same_as_missing(client.get(url(token)), client.get(url(never_issued)))
 
 
+@pytest.mark.parametrize(
+    "url",
+    ["/robots.txt", "/tags/never-existed/", "/preview/nonsense/", "/articles/never-existed/"],
+)
+def test_every_door_loads_the_session_before_it_looks_anything_up(db, url):
+    """So no door can do that work for a found object only: a forged session is always dropped."""
+    response = ForgedSessionClient().get(url)
+    assert cookie_changes(response) == {"sessionid": "deleted"}
+    assert "Cookie" in response["Vary"]
+
+
 def test_grant_to_guardians_anonymous_user_does_not_publish(client, people, roles):
     draft = make_article("draft", people, roles)
     assign_perm("view_article", get_anonymous_user(), draft)
