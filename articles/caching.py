@@ -1,9 +1,10 @@
 """HTTP caching by visibility: public responses are cacheable and purgeable, everything else is not.
 
 The page cache keys every entry by a *generation* read when the request started. Publishing or
-withdrawing anything bumps the generation (a database row, so every process sees the bump, written
-in the same transaction as the change itself), which drops every cached public page at once; a page rendered by a request that raced a withdrawal is
-stored under the old generation, where nobody reads it.
+withdrawing anything bumps the generation (a database row, so every process sees the bump; it is
+written in the same transaction as the change itself), which drops every cached public page at
+once; a page rendered by a request that raced a withdrawal is stored under the old generation,
+where nobody reads it.
 """
 
 from collections.abc import Iterable
@@ -46,8 +47,7 @@ def purge_public_pages(*, slugs: Iterable[str] = ()) -> int:
     from articles.models import PageCacheGeneration
 
     if not PageCacheGeneration.objects.filter(pk=1).update(value=F("value") + 1):
-        PageCacheGeneration.objects.get_or_create(pk=1, defaults={"value": 0})
-        PageCacheGeneration.objects.filter(pk=1).update(value=F("value") + 1)
+        PageCacheGeneration.objects.get_or_create(pk=1, defaults={"value": 1})
     slugs = tuple(slugs)
     transaction.on_commit(
         lambda: public_pages_changed.send(sender=PageCacheGeneration, slugs=slugs)

@@ -391,9 +391,14 @@ class InProcessFetcher:
     def __call__(self, method: str, path: str, headers: dict) -> Response:
         # Every request is a first visit: no cookie a previous answer set is sent back.
         self.client.cookies.clear()
-        queries = []
+        queries: list[str] = []
+
+        def counted(execute, sql, params, many, context):
+            queries.append(sql)
+            return execute(sql, params, many, context)
+
         # secure=True: the audit sees what an HTTPS visitor sees, without SSL redirects.
-        with connection.execute_wrapper(lambda execute, *args: queries.append(1) or execute(*args)):
+        with connection.execute_wrapper(counted):
             response = self.client.generic(method, path, secure=True, headers=headers)
         try:
             body = b"".join(response.streaming_content) if response.streaming else response.content

@@ -94,7 +94,7 @@ def test_a_withdrawal_whose_invalidation_or_audit_fails_changes_nothing(client, 
     assert client.get("/articles/the-mythos-leak/").status_code == 404
 
 
-def test_a_publication_whose_invalidation_fails_changes_nothing(client):
+def test_a_publication_whose_invalidation_fails_changes_nothing(live):
     draft = make_article("next-story")
     with failing_writes(*GENERATION_UPDATE), pytest.raises(CommandError, match=FAULT):
         call_command("publish", "next-story", stdout=io.StringIO())
