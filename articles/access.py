@@ -63,9 +63,11 @@ class ArticleView:
     draft_url: str | None = None
 
 
-def _find_article(slug: str) -> Article:
+def _find_article(user, slug: str) -> Article:
+    # Whether ``user`` holds a grant comes back with the row: no second query for an existing slug.
     article = (
         Article.objects.with_public_flag()
+        .with_grant_flag(user)
         .select_related("live_revision", "latest_revision", "author")
         .filter(slug=slug)
         .first()
@@ -88,14 +90,14 @@ def not_public_banner(article: Article, *, working_draft_of_live: bool = False) 
 
 def article_view(user, slug: str, *, working_draft: bool = False) -> ArticleView:
     """Resolve ``/articles/<slug>/`` (or its ``/draft/``) for ``user``, or raise the 404."""
-    article = _find_article(slug)
+    article = _find_article(user, slug)
     if article.is_public and not working_draft:
         has_unpublished_edit = article.latest_revision_id != article.live_revision_id
         draft_url = None
-        if has_unpublished_edit and may_read_unpublished(user, article):
+        if has_unpublished_edit and article.is_granted:
             draft_url = reverse("article-draft", args=[article.slug])
         return ArticleView(article, article.live_revision, is_public=True, draft_url=draft_url)
-    if not may_read_unpublished(user, article):
+    if not article.is_granted:
         raise deny()
     banner = not_public_banner(article, working_draft_of_live=article.is_public)
     return ArticleView(article, article.latest_revision, is_public=False, banner=banner)
@@ -151,7 +153,13 @@ def asset_for(user, token: str, name: str, *, preview_link: PreviewLink | None =
     article, or a share link to its article (for assets of the revision it shares), may have it.
     Through a share link the answer is always "not public": the URL carries the token.
     """
-    asset = Asset.objects.with_public_flag().select_related("article").filter(token=token).first()
+    asset = (
+        Asset.objects.with_public_flag()
+        .with_grant_flag(user)
+        .select_related("article")
+        .filter(token=token)
+        .first()
+    )
     if asset is None or asset.download_name != name:
         raise deny()
     if preview_link is not None:
@@ -165,7 +173,7 @@ def asset_for(user, token: str, name: str, *, preview_link: PreviewLink | None =
         raise deny()
     if asset.is_public:
         return asset, True
-    if may_read_unpublished(user, asset.article):
+    if asset.is_granted:
         return asset, False
     raise deny()
 

@@ -1,17 +1,25 @@
 """HTTP caching by visibility: public responses are cacheable and purgeable, everything else is not.
 
 The page cache keys every entry by a *generation* read when the request started. Publishing or
-withdrawing anything bumps the generation (a database row, so every process sees the bump), which
-drops every cached public page at once; a page rendered by a request that raced a withdrawal is
-stored under the old generation, where nobody reads it.
+withdrawing anything bumps the generation (a database row, so every process sees the bump; it is
+written in the same transaction as the change itself), which drops every cached public page at
+once; a page rendered by a request that raced a withdrawal is stored under the old generation,
+where nobody reads it.
 """
 
+from collections.abc import Iterable
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db.models import F, Min
+from django.db import transaction
+from django.db.models import F, Min, QuerySet
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
+
+if TYPE_CHECKING:
+    from articles.models import Article
 
 PRIVATE_CACHE_CONTROL = "private, no-store, max-age=0"
 ROBOTS_PRIVATE = "noindex, nofollow"
@@ -24,31 +32,55 @@ def public_generation() -> int:
     return PageCacheGeneration.objects.filter(pk=1).values_list("value", flat=True).first() or 0
 
 
-def purge_public_pages() -> None:
-    """Forget every cached public page (called after a commit that changed what is public)."""
+# Sent once a change to what is public has committed, with ``slugs`` (the articles concerned, or
+# none for everything): the one place where purging caches outside this site (a CDN, through a
+# durable outbox that retries) will hook in. Nothing outside the site caches pages today.
+public_pages_changed = Signal()
+
+
+def purge_public_pages(*, slugs: Iterable[str] = ()) -> int:
+    """Forget every cached public page, inside the caller's transaction; returns the new generation.
+
+    Call it in the transaction that changes what is public: the change and its invalidation then
+    commit together or not at all, and no process can serve the old page after the commit.
+    """
     from articles.models import PageCacheGeneration
 
     if not PageCacheGeneration.objects.filter(pk=1).update(value=F("value") + 1):
         PageCacheGeneration.objects.get_or_create(pk=1, defaults={"value": 1})
+    slugs = tuple(slugs)
+    transaction.on_commit(
+        lambda: public_pages_changed.send(sender=PageCacheGeneration, slugs=slugs)
+    )
+    return public_generation()
 
 
-def public_max_age(now=None) -> int:
-    """Seconds a public response may be cached: never past the next embargo end of a live article."""
-    from articles.models import Article
+def public_max_age(showing: "Iterable[Article] | QuerySet" = (), now=None) -> int:
+    """Seconds a public response may be cached: never past the embargo end of an article it shows.
 
+    Only what the response shows counts, so its lifetime tells nothing about any other article.
+    ``showing`` is the articles (instances, or a queryset when the response summarises them all).
+    """
     now = now or timezone.now()
+    if isinstance(showing, QuerySet):
+        ends = [showing.aggregate(end=Min("unpublish_at"))["end"]]
+    else:
+        ends = [article.unpublish_at for article in showing]
     max_age = settings.EMBARGO_PUBLIC_MAX_AGE
-    next_end = Article.objects.published(now=now).aggregate(end=Min("unpublish_at"))["end"]
+    next_end = min((end for end in ends if end is not None), default=None)
     if next_end is not None:
         max_age = min(max_age, max(0, int((next_end - now) / timedelta(seconds=1))))
     return max_age
 
 
-def mark_public(request, response):
-    """Let shared caches keep ``response`` — only for anonymous readers of public content."""
+def mark_public(request, response, *, showing: "Iterable[Article] | QuerySet" = ()):
+    """Let shared caches keep ``response`` — only for anonymous readers of public content.
+
+    ``showing``: the articles whose content (or count) the response shows; see ``public_max_age``.
+    """
     if request.user.is_authenticated:
         return mark_private(response)
-    max_age = public_max_age()
+    max_age = public_max_age(showing)
     response.embargo_public = True
     response.embargo_max_age = max_age
     patch_cache_control(response, public=True, max_age=max_age)

@@ -130,8 +130,9 @@ def check_shared_cache_in_production(app_configs=None, **kwargs):
     if settings.ENVIRONMENT == "production" and backend.endswith("LocMemCache"):
         return [
             Warning(
-                "The page cache is local memory: with more than one server process, withdrawing "
-                "an article purges only the process that handled the withdrawal.",
+                "The page cache is local memory: with more than one server process, each keeps "
+                "and renders its own copy of every public page. (A withdrawal still reaches every "
+                "process: the page-cache generation lives in the database.)",
                 hint="Set REDIS_URL so every process shares one cache.",
                 id="embargo.W001",
             )

@@ -59,20 +59,23 @@ def tag_detail(request, slug: str):
         raise access.deny()
     # Every spelling of the slug; a revision carries at most one tag per slug, so no duplicates.
     page = paginate(request, public_listing().filter(live_revision__tags__slug=slug))
-    return mark_public(
-        request, render(request, "articles/tag.html", {"tag": tag, "page_obj": page})
-    )
+    response = render(request, "articles/tag.html", {"tag": tag, "page_obj": page})
+    return mark_public(request, response, showing=page.object_list)
 
 
 @require_safe
 def tag_index(request):
     tags = public_tags_with_counts().order_by("name")
-    return mark_public(request, render(request, "articles/tag_index.html", {"tags": tags}))
+    response = render(request, "articles/tag_index.html", {"tags": tags})
+    # The index names (and counts) every tag of a public article: each such article counts.
+    tagged = Article.objects.published().filter(live_revision__tags__isnull=False)
+    return mark_public(request, response, showing=tagged)
 
 
 @require_safe
 def sitemap(request):
-    return mark_public(request, sitemap_views.sitemap(request, sitemaps=SITEMAPS))
+    response = sitemap_views.sitemap(request, sitemaps=SITEMAPS)
+    return mark_public(request, response, showing=Article.objects.published())
 
 
 @require_safe

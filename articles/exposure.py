@@ -9,6 +9,12 @@ object that never existed; then every public page (listings, feeds, sitemap, sea
 and the links they make) is fetched, and none may contain a non-public title, summary, sentence,
 link or file.
 
+"Byte-identical" covers the whole response shape: status, body, the telltale header values, every
+header name in order, and the cookies set or deleted; the main doors are also asked with a forged
+session cookie. In-process, the number of database queries each answer took must match too. Last,
+the time taken is sampled for a few non-public objects against never-existing ones (see
+``TIMING_THRESHOLD``).
+
 Requests go through Django's test client in-process, or over HTTP to a running deployment.
 """
 
@@ -19,10 +25,13 @@ import multiprocessing
 import os
 import re
 import secrets
+import statistics
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
+from http.cookies import SimpleCookie
 from math import ceil
 from pathlib import Path
 from urllib.parse import urlencode, urljoin, urlsplit
@@ -31,7 +40,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.core import checks as django_checks
 from django.core.signals import request_finished
-from django.db import close_old_connections, connections
+from django.db import close_old_connections, connection, connections
 from django.test import Client
 from django.urls import NoReverseMatch, reverse
 
@@ -60,6 +69,14 @@ PUBLIC_GRANTEES = {
     "http://acs.amazonaws.com/groups/global/AllUsers",
     "http://acs.amazonaws.com/groups/global/AuthenticatedUsers",
 }
+# Timing: for up to TIMING_OBJECTS non-public articles and as many assets, TIMING_SAMPLES requests
+# alternating with the never-existing object's; a median more than TIMING_THRESHOLD times the
+# never-existing one's, found again in a second round, is a leak (the first round alone may be noise).
+TIMING_OBJECTS = 3
+TIMING_SAMPLES = 15
+TIMING_THRESHOLD = 1.3
+# Any 32 characters look like a session key to Django; a forged one must change nothing.
+FORGED_SESSION_KEY = "audit" + "0" * 27
 MIN_MARKER_LENGTH = 12
 MAX_MARKER_LENGTH = 200
 LINK = re.compile(
@@ -112,6 +129,11 @@ class Response:
     status: int
     body: bytes
     headers: dict[str, str]
+    # Header names in the order sent (lower case, Set-Cookie apart), and each cookie set or deleted.
+    header_names: tuple[str, ...] = ()
+    cookies: tuple[tuple[str, str], ...] = ()
+    # Database queries the answer took (in-process only; None over HTTP).
+    queries: int | None = None
 
 
 Fetch = Callable[[str, str, dict], Response]
@@ -367,8 +389,17 @@ class InProcessFetcher:
         self.client = Client(raise_request_exception=False, HTTP_HOST=audit_host())
 
     def __call__(self, method: str, path: str, headers: dict) -> Response:
+        # Every request is a first visit: no cookie a previous answer set is sent back.
+        self.client.cookies.clear()
+        queries: list[str] = []
+
+        def counted(execute, sql, params, many, context):
+            queries.append(sql)
+            return execute(sql, params, many, context)
+
         # secure=True: the audit sees what an HTTPS visitor sees, without SSL redirects.
-        response = self.client.generic(method, path, secure=True, headers=headers)
+        with connection.execute_wrapper(counted):
+            response = self.client.generic(method, path, secure=True, headers=headers)
         try:
             body = b"".join(response.streaming_content) if response.streaming else response.content
         finally:
@@ -379,7 +410,18 @@ class InProcessFetcher:
                 response.close()
             finally:
                 request_finished.connect(close_old_connections)
-        return Response(response.status_code, body, {k.lower(): v for k, v in response.items()})
+        cookies = tuple(
+            (name, "deleted" if morsel["max-age"] == 0 or not morsel.value else "set")
+            for name, morsel in response.cookies.items()
+        )
+        return Response(
+            response.status_code,
+            body,
+            {k.lower(): v for k, v in response.items()},
+            header_names=tuple(k.lower() for k, _ in response.items()),
+            cookies=cookies,
+            queries=len(queries),
+        )
 
 
 class BadBaseURL(ValueError):
@@ -406,13 +448,26 @@ class HttpFetcher:
         request = urllib.request.Request(self.base + path, method=method, headers=headers)  # noqa: S310  (scheme checked in __init__)
         try:
             with self.opener.open(request, timeout=self.timeout) as answer:
-                return Response(answer.status, answer.read(), _lower(answer.headers))
+                return _http_response(answer.status, answer.read(), answer.headers)
         except urllib.error.HTTPError as answer:
-            return Response(answer.code, answer.read(), _lower(answer.headers))
+            return _http_response(answer.code, answer.read(), answer.headers)
 
 
-def _lower(headers) -> dict[str, str]:
-    return {name.lower(): value for name, value in headers.items()}
+def _http_response(status: int, body: bytes, headers) -> Response:
+    cookies = []
+    for line in headers.get_all("Set-Cookie") or []:
+        morsel = SimpleCookie(line)
+        for name, value in morsel.items():
+            deleted = value["max-age"] == "0" or not value.value or "1970" in value["expires"]
+            cookies.append((name, "deleted" if deleted else "set"))
+    names = tuple(name.lower() for name in headers if name.lower() != "set-cookie")
+    return Response(
+        status,
+        body,
+        {name.lower(): value for name, value in headers.items()},
+        header_names=names,
+        cookies=tuple(cookies),
+    )
 
 
 # --- probing -------------------------------------------------------------------------------------
@@ -432,12 +487,21 @@ def _encoded(text: str) -> str:
     return "".join(f"%{byte:02X}" for byte in text.encode())
 
 
+FORGED = " with a forged session cookie"
+
+
+def forged_session() -> tuple[tuple[str, str], ...]:
+    """A Cookie header naming a session that does not exist."""
+    return (("Cookie", f"{settings.SESSION_COOKIE_NAME}={FORGED_SESSION_KEY}"),)
+
+
 def article_probes(slug: str, label: str) -> list[Probe]:
     """Every way to ask for an article by its slug."""
     url = reverse("article", args=[slug])
     ids = (slug, slug.upper())
     return [
         Probe(label, "article URL", "GET", url, identifiers=ids),
+        Probe(label, "article URL" + FORGED, "GET", url, forged_session(), ids),
         Probe(label, "article URL (HEAD)", "HEAD", url, identifiers=ids),
         Probe(label, "article URL without trailing slash", "GET", url.rstrip("/"), (), ids),
         Probe(
@@ -445,6 +509,14 @@ def article_probes(slug: str, label: str) -> list[Probe]:
         ),
         Probe(
             label, "article URL percent-encoded", "GET", url.replace(slug, _encoded(slug)), (), ids
+        ),
+        Probe(
+            label,
+            "article URL percent-encoded" + FORGED,
+            "GET",
+            url.replace(slug, _encoded(slug)),
+            forged_session(),
+            ids,
         ),
         Probe(label, "article URL ?preview=1", "GET", url + "?preview=1", (), ids),
         Probe(label, "article URL ?format=json", "GET", url + "?format=json", (), ids),
@@ -454,7 +526,11 @@ def article_probes(slug: str, label: str) -> list[Probe]:
 
 def draft_probes(slug: str, label: str) -> list[Probe]:
     url = reverse("article-draft", args=[slug])
-    return [Probe(label, "working-draft URL", "GET", url, identifiers=(slug, slug.upper()))]
+    ids = (slug, slug.upper())
+    return [
+        Probe(label, "working-draft URL", "GET", url, identifiers=ids),
+        Probe(label, "working-draft URL" + FORGED, "GET", url, forged_session(), ids),
+    ]
 
 
 def storage_prefixes() -> list[tuple[str, Path | None]]:
@@ -480,6 +556,7 @@ def asset_probes(token: str, name: str, key: str, label: str) -> list[Probe]:
     ids = (token, name)
     probes = [
         Probe(label, "asset URL", "GET", url, identifiers=ids),
+        Probe(label, "asset URL" + FORGED, "GET", url, forged_session(), ids),
         Probe(label, "asset URL (HEAD)", "HEAD", url, identifiers=ids),
         Probe(label, "asset URL (Range)", "GET", url, (("Range", "bytes=0-10"),), ids),
     ]
@@ -506,6 +583,12 @@ def _normalise(response: Response, identifiers: Iterable[str]) -> tuple:
 
 def difference(response: Response, reference: Response, ids, reference_ids) -> str | None:
     """How ``response`` differs from the never-existing 404, or None if it is the same."""
+    return _content_difference(response, reference, ids, reference_ids) or shape_difference(
+        response, reference
+    )
+
+
+def _content_difference(response: Response, reference: Response, ids, reference_ids) -> str | None:
     raw = _normalise(response, ())
     expected = _normalise(reference, ())
     if raw == expected:
@@ -522,7 +605,28 @@ def difference(response: Response, reference: Response, ids, reference_ids) -> s
     if changed:
         name = changed[0]
         return f"header {name}: {headers[name]!r} differs from the never-existing 404's {ref_headers[name]!r}"
-    return f"body differs from the never-existing 404 ({len(body)} vs {len(ref_body)} bytes)"
+    if body != ref_body:
+        return f"body differs from the never-existing 404 ({len(body)} vs {len(ref_body)} bytes)"
+    return None
+
+
+def shape_difference(response: Response, reference: Response) -> str | None:
+    """How the rest of the answer's shape (header order, cookies, work done) differs, if it does."""
+    if response.header_names != reference.header_names:
+        return (
+            f"headers in the order {', '.join(response.header_names)}; a never-existing object's "
+            f"come as {', '.join(reference.header_names)}"
+        )
+    if sorted(response.cookies) != sorted(reference.cookies):
+        shown = ", ".join(f"{name} {what}" for name, what in response.cookies) or "none"
+        expected = ", ".join(f"{name} {what}" for name, what in reference.cookies) or "none"
+        return f"cookies set or deleted: {shown}; for a never-existing object: {expected}"
+    if None not in (response.queries, reference.queries) and response.queries != reference.queries:
+        return (
+            f"took {response.queries} database queries; a never-existing object takes "
+            f"{reference.queries}, so the time taken tells them apart"
+        )
+    return None
 
 
 class Auditor:
@@ -536,8 +640,10 @@ class Auditor:
         progress=None,
         s3=None,
         workers: int = 1,
+        clock: Callable[[], float] = time.perf_counter,
     ):
         self.fetch = fetch
+        self.clock = clock
         self.workers = workers
         self.base_url = base_url
         self.progress = progress or (lambda iterable, **kwargs: iterable)
@@ -556,6 +662,7 @@ class Auditor:
         self.pattern = _trie_regex(found.markers)
         self.found = found
         self.probe_objects(found)
+        self.sample_timing(found)
         self.scan_public_pages(found)
         return self.report
 
@@ -619,6 +726,48 @@ class Auditor:
             return None
         url = probe.path if probe.method == "GET" else f"{probe.method} {probe.path}"
         return Finding(ERROR, probe.object, url, probe.vector, evidence)
+
+    def sample_timing(self, found: Secrets) -> None:
+        """Time a few non-public objects against never-existing ones; report a confirmed excess."""
+        never_slug = f"never-existed-{secrets.token_hex(8)}"
+        pairs = [
+            (label, reverse("article", args=[slug]), reverse("article", args=[never_slug]))
+            for slug, label in found.articles[:TIMING_OBJECTS]
+        ]
+        pairs += [
+            (
+                label,
+                reverse("asset", args=[token, name]),
+                reverse("asset", args=[secrets.token_urlsafe(24), name]),
+            )
+            for token, name, _key, label in found.assets[:TIMING_OBJECTS]
+        ]
+        for label, path, never in self.progress(pairs, total=len(pairs), desc="Sampling timing"):
+            for _round in range(2):  # a second round confirms the first, or it was noise
+                hidden, missing = self.interleaved_medians(path, never)
+                ratio = hidden / missing if missing > 0 else 1.0
+                if ratio <= TIMING_THRESHOLD:
+                    break
+            else:
+                self.leak(
+                    label,
+                    path,
+                    "timing" + FORGED,
+                    f"median {hidden * 1000:.1f} ms against {missing * 1000:.1f} ms for a "
+                    f"never-existing object (ratio {ratio:.2f}, above {TIMING_THRESHOLD} in two "
+                    f"rounds of {TIMING_SAMPLES} interleaved samples): the time taken tells them "
+                    "apart",
+                )
+
+    def interleaved_medians(self, path: str, never: str) -> tuple[float, float]:
+        """Median seconds for ``path`` and ``never``, asked alternately (order flipped each time)."""
+        timings: dict[str, list[float]] = {path: [], never: []}
+        for sample in range(TIMING_SAMPLES):
+            for asked in (path, never) if sample % 2 == 0 else (never, path):
+                started = self.clock()
+                self.get("GET", asked, forged_session())
+                timings[asked].append(self.clock() - started)
+        return statistics.median(timings[path]), statistics.median(timings[never])
 
     def leak(self, obj: str, url: str, vector: str, evidence: str) -> None:
         self.report.findings.append(Finding(ERROR, obj, url, vector, evidence))

@@ -54,7 +54,8 @@ class LatestArticlesFeed(Feed):
     description = "Published articles from Embargo."
 
     def __call__(self, request, *args, **kwargs):
-        return mark_public(request, super().__call__(request, *args, **kwargs))
+        response = super().__call__(request, *args, **kwargs)
+        return mark_public(request, response, showing=self.items())
 
     # Absolute URLs come from EMBARGO_BASE_URL, like canonical links, not from the Host header.
     def link(self) -> str:

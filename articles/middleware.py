@@ -21,6 +21,24 @@ class EmbargoHeadersMiddleware:
         return response
 
 
+class SameWorkForEveryRequestMiddleware:
+    """Resolve the signed-in user, and so load the session, before any view looks anything up.
+
+    A view that asks "who is this?" only once it has found an object (a hidden slug, a hidden asset
+    token) would load the session only then; Django's session middleware would then add ``Vary:
+    Cookie`` in a different place and delete a forged session cookie, for a hidden object and not for
+    a missing one. Doing that work for every request makes both answers the same. It must come
+    after ``AuthenticationMiddleware``.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.user.is_authenticated  # noqa: B018  (evaluating the lazy user is the point)
+        return self.get_response(request)
+
+
 class PublicPageCacheMiddleware:
     """Serve and store public pages for readers without a session; never anything else."""
 

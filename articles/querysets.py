@@ -79,6 +79,13 @@ class ArticleQuerySet(models.QuerySet):
             is_public=ExpressionWrapper(public_article_q(now=now), output_field=BooleanField())
         )
 
+    def with_grant_flag(self, user):
+        """Annotate ``is_granted``: may ``user`` read it unpublished? Asked in the lookup itself,
+        so a slug that exists costs the same queries as one that does not."""
+        return self.annotate(
+            is_granted=ExpressionWrapper(granted_article_ids_q(user), output_field=BooleanField())
+        )
+
 
 def in_live_revision_q() -> Exists:
     from articles.models import Revision
@@ -100,6 +107,14 @@ class AssetQuerySet(models.QuerySet):
             is_public=ExpressionWrapper(
                 public_article_q("article__", now=now) & Q(in_live_revision_q()),
                 output_field=BooleanField(),
+            )
+        )
+
+    def with_grant_flag(self, user):
+        """Annotate ``is_granted``: may ``user`` read its article unpublished? In the same query."""
+        return self.annotate(
+            is_granted=ExpressionWrapper(
+                granted_article_ids_q(user, "article__"), output_field=BooleanField()
             )
         )
 

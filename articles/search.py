@@ -172,9 +172,10 @@ def attach_snippets(articles, parsed: ParsedQuery) -> None:
 def search(request):
     parsed = parse_query(request.GET.get("q", ""))
     context = {"query": parsed.text, "message": parsed.message, "page_obj": None}
+    shown = []
     if parsed.message is None:
         page = paginate(request, matching_articles(parsed))
-        page.object_list = list(page.object_list)
+        page.object_list = shown = list(page.object_list)
         attach_snippets(page.object_list, parsed)
         context["page_obj"] = page
-    return mark_public(request, render(request, "articles/search.html", context))
+    return mark_public(request, render(request, "articles/search.html", context), showing=shown)

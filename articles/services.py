@@ -1,7 +1,10 @@
 """Every write Embargo makes: keyword-only services named ``<entity>_<action>``.
 
-Each checks the actor's permission, validates, writes inside ``transaction.atomic()`` and schedules its
-side effects (public-cache purge, audit event) with ``transaction.on_commit``. ``actor=None`` means the
+Each checks the actor's permission, validates, and writes inside ``transaction.atomic()``, its audit
+event included, so a change and its record commit together or not at all (and the trail keeps the
+order things happened in). A change of what is public also invalidates the page cache in that
+transaction (``_record_visibility_change``); only what lies outside the database (caches elsewhere)
+waits for the commit, through ``caching.public_pages_changed``. ``actor=None`` means the
 trusted shell: a management command run by staff on the server. Admin actions, forms and commands
 call these; nothing else writes.
 """
@@ -169,12 +172,19 @@ def audit_record(
     )
 
 
-def _audit_on_commit(**kwargs) -> None:
-    transaction.on_commit(lambda: audit_record(**kwargs))
+def _record_visibility_change(
+    *, action: str, actor, article: Article, public_changed: bool, detail: dict | None = None
+) -> None:
+    """The audit event and, if what the public sees changed, the page-cache invalidation.
 
-
-def _purge_on_commit() -> None:
-    transaction.on_commit(purge_public_pages)
+    Written in the caller's transaction, never on commit: a withdrawal whose invalidation or audit
+    row fails is rolled back whole, rather than committed with the page still cached and unrecorded.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("A visibility change must be recorded inside its own transaction.")
+    if public_changed:
+        purge_public_pages(slugs=[article.slug])
+    audit_record(action=action, actor=actor, article=article, detail=detail)
 
 
 # --- articles and revisions -----------------------------------------------------------------------
@@ -302,7 +312,7 @@ def _refuse_taken_slug(*, actor, slug: str, existing: Article) -> None:
     "Already exists" would tell an author which hidden slugs exist. The event is on the existing
     article, so its own people see the attempt and the one who tried does not.
     """
-    _audit_on_commit(
+    audit_record(
         action=AuditEvent.Action.SLUG_REFUSED, actor=actor, article=existing, detail={"slug": slug}
     )
     raise _slug_unavailable()
@@ -349,7 +359,7 @@ def article_create(
         if actor is not None:
             for codename in CREATOR_PERMISSIONS:
                 assign_perm(codename, actor, article)
-        _audit_on_commit(action=AuditEvent.Action.CREATE, actor=actor, article=article)
+        audit_record(action=AuditEvent.Action.CREATE, actor=actor, article=article)
     return article
 
 
@@ -403,7 +413,7 @@ def article_update(
         )
         article.latest_revision = revision
         article.save(update_fields=["latest_revision"])
-        _audit_on_commit(
+        audit_record(
             action=AuditEvent.Action.EDIT,
             actor=actor,
             article=article,
@@ -437,7 +447,7 @@ def asset_attach(*, actor, article: Article, name: str, content) -> Asset:
         _copy_to_working_draft(
             article=article, actor=actor, source=latest, assets=[*latest.assets.all(), asset]
         )
-        _audit_on_commit(
+        audit_record(
             action=AuditEvent.Action.ASSET_ATTACH,
             actor=actor,
             article=article,
@@ -463,7 +473,7 @@ def article_revert(
         new = _copy_to_working_draft(
             article=article, actor=actor, source=revision, assets=list(revision.assets.all())
         )
-        _audit_on_commit(
+        audit_record(
             action=AuditEvent.Action.REVERT,
             actor=actor,
             article=article,
@@ -489,7 +499,9 @@ def _transition(
                 f"{_PAST[action]} from that state.",
                 code="invalid_transition",
             )
-        was_public = Article.objects.published(now=now).filter(pk=locked.pk).exists()
+        # A published article past its embargo end is no longer public, but pages cached while it
+        # was may still be stored: its withdrawal invalidates them like any other.
+        was_published = locked.status == Status.PUBLISHED
         for name, value in changes.items():
             setattr(locked, name, value)
         if target == Status.PUBLISHED:
@@ -522,12 +534,11 @@ def _transition(
             publish_due_at(locked.publish_at)
         if target == Status.PUBLISHED and locked.unpublish_at is not None:
             publish_due_at(locked.unpublish_at)
-        if was_public or target == Status.PUBLISHED:
-            _purge_on_commit()
-        _audit_on_commit(
+        _record_visibility_change(
             action=_AUDIT_ACTION[action],
             actor=actor,
             article=locked,
+            public_changed=was_published or target == Status.PUBLISHED,
             detail={k: str(v) for k, v in changes.items()},
         )
     article.refresh_from_db()
@@ -644,6 +655,16 @@ def _lock_if(pk: int, *conditions: Q, **lookups) -> Article | None:
     return rows.first()
 
 
+def page_cache_purge(*, actor, article: Article | None = None) -> int:
+    """Drop every cached public page now (``article``: the one that prompted it, for outside caches).
+
+    Returns the new page-cache generation.
+    """
+    _require(actor, "publish_article", article, "purge the page cache of")
+    with transaction.atomic():
+        return purge_public_pages(slugs=[article.slug] if article is not None else [])
+
+
 # --- access ---------------------------------------------------------------------------------------
 
 
@@ -674,7 +695,7 @@ def access_grant(*, actor, article: Article, perm: str, user=None, group: Group 
     _require(actor, codename, article, f"grant “{perm}” on")
     with transaction.atomic():
         assign_perm(codename, target, article)
-        _audit_on_commit(
+        audit_record(
             action=AuditEvent.Action.GRANT,
             actor=actor,
             article=article,
@@ -693,7 +714,7 @@ def access_revoke(*, actor, article: Article, perm: str, user=None, group: Group
     _require(actor, "share_article", article, "manage access to")
     with transaction.atomic():
         remove_perm(codename, target, article)
-        _audit_on_commit(
+        audit_record(
             action=AuditEvent.Action.REVOKE,
             actor=actor,
             article=article,
@@ -754,7 +775,7 @@ def preview_link_issue(
         )
         link.full_clean(exclude=["article", "revision", "created_by"])
         link.save()
-        _audit_on_commit(
+        audit_record(
             action=AuditEvent.Action.PREVIEW_ISSUE,
             actor=actor,
             article=article,
@@ -789,7 +810,7 @@ def preview_link_update(*, actor, link: PreviewLink) -> PreviewLink:
         previous = locked.revision.number
         PreviewLink.objects.filter(pk=link.pk).update(revision=current)
         link.refresh_from_db()
-        _audit_on_commit(
+        audit_record(
             action=AuditEvent.Action.PREVIEW_UPDATE,
             actor=actor,
             preview_link=link,
@@ -816,7 +837,7 @@ def preview_link_revoke(*, actor, link: PreviewLink) -> PreviewLink:
             revoked_at=timezone.now(), revoked_reason=_revoked_by(actor)
         )
         link.refresh_from_db()
-        _audit_on_commit(
+        audit_record(
             action=AuditEvent.Action.PREVIEW_REVOKE,
             actor=actor,
             preview_link=link,
@@ -833,7 +854,7 @@ def preview_links_revoke_all(*, actor, article: Article) -> int:
         count = article.preview_links.filter(revoked_at__isnull=True).update(
             revoked_at=timezone.now(), revoked_reason=_revoked_by(actor)
         )
-        _audit_on_commit(
+        audit_record(
             action=AuditEvent.Action.PREVIEW_REVOKE,
             actor=actor,
             article=article,
@@ -866,7 +887,7 @@ def preview_links_end_where_creator_lost_access(
         link.revoked_at, link.revoked_reason = now, reason
         ended.setdefault(link.article_id, []).append(link)
     for article_links in ended.values():
-        _audit_on_commit(
+        audit_record(
             action=AuditEvent.Action.PREVIEW_REVOKE,
             actor=actor,
             article=article_links[0].article,

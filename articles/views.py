@@ -39,7 +39,8 @@ def public_listing():
 @require_safe
 def home(request):
     page = paginate(request, public_listing())
-    return mark_public(request, render(request, "articles/home.html", {"page_obj": page}))
+    response = render(request, "articles/home.html", {"page_obj": page})
+    return mark_public(request, response, showing=page.object_list)
 
 
 def _render_article(request, view: access.ArticleView, *, body_html: str | None = None):
@@ -87,7 +88,7 @@ def article_detail(request, slug: str):
     view = access.article_view(request.user, slug)
     response = _render_article(request, view)
     if view.is_public:
-        return mark_public(request, response)
+        return mark_public(request, response, showing=[view.article])
     _record_private_view(request, view)
     return response
 
@@ -145,7 +146,7 @@ def _asset_response(
     response["Accept-Ranges"] = "none"
     if is_public:
         response["ETag"] = f'"{asset.sha256}"'
-        return mark_public(request, response)
+        return mark_public(request, response, showing=[asset.article])
     response.embargo_no_referrer = preview_link is not None
     return mark_private(response, no_referrer=preview_link is not None)
 

@@ -113,6 +113,9 @@ def test_probes_every_door_of_a_non_public_object(demo):
         ("GET", f"/articles/{slug}/?preview=1", ()),
         ("GET", f"/articles/{slug}/?format=json", ()),
         ("GET", f"/articles/{slug}/draft/", ()),
+        ("GET", f"/articles/{slug}/", exposure.forged_session()),
+        ("GET", f"/articles/{slug}/draft/", exposure.forged_session()),
+        ("GET", asset_url, exposure.forged_session()),
         ("GET", asset_url, ()),
         ("HEAD", asset_url, ()),
         ("GET", asset_url, (("Range", "bytes=0-10"),)),
@@ -168,6 +171,82 @@ def test_an_unpublished_edit_reachable_at_the_live_url_is_a_leak(monkeypatch):
         "unpublished working draft of live" in f["object"] and f["url"] == "/articles/live/"
         for f in leaks(report)
     )
+
+
+def test_the_header_order_and_cookie_oracle_is_a_leak(demo, settings):
+    """A door that loads the session only for a slug that exists: hidden and missing differ."""
+    settings.MIDDLEWARE = [
+        name
+        for name in settings.MIDDLEWARE
+        if not name.endswith("SameWorkForEveryRequestMiddleware")
+    ]
+    settings.ROOT_URLCONF = "tests.misconfigured.urls_header_order"
+    code, report = audit()
+    assert code == 1
+    by_vector = {f["vector"]: f["evidence"] for f in leaks(report)}
+    assert by_vector["article URL"].startswith("headers in the order ")
+    assert by_vector["article URL percent-encoded"].startswith("headers in the order ")
+    assert by_vector["article URL with a forged session cookie"].startswith("headers in the order")
+    # The doors that still do the same work for both are not reported.
+    assert "working-draft URL" not in by_vector
+    assert "asset URL" not in by_vector
+
+
+def test_a_forged_session_cookie_deleted_only_for_a_hidden_slug_is_a_leak(demo, settings):
+    settings.MIDDLEWARE = [
+        name
+        for name in settings.MIDDLEWARE
+        if not name.endswith("SameWorkForEveryRequestMiddleware")
+    ]
+    settings.ROOT_URLCONF = "tests.misconfigured.urls_header_order"
+    fetch = exposure.InProcessFetcher()
+    never = fetch("GET", "/articles/never-existed/", dict(exposure.forged_session()))
+    hidden = fetch("GET", f"/articles/{demo.slug}/", dict(exposure.forged_session()))
+    assert exposure.shape_difference(never, never) is None
+    evidence = exposure.shape_difference(hidden, never)
+    assert evidence is not None
+    # With the header order made equal, the cookie and the extra query still give it away.
+    hidden = dataclasses.replace(hidden, header_names=never.header_names)
+    assert exposure.shape_difference(hidden, never) == (
+        "cookies set or deleted: sessionid deleted; for a never-existing object: none"
+    )
+    hidden = dataclasses.replace(hidden, cookies=never.cookies)
+    assert "database queries" in exposure.shape_difference(hidden, never)
+
+
+class FakeClock:
+    """Time that passes only when a request is made: one second each, ``extra`` more for ``slow``."""
+
+    def __init__(self, slow: str = "", extra: float = 0.0):
+        self.now = 0.0
+        self.slow, self.extra = slow, extra
+        self.fetch = exposure.InProcessFetcher()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def request(self, method: str, path: str, headers: dict):
+        self.now += 1.0 + (self.extra if path == self.slow else 0.0)
+        return self.fetch(method, path, headers)
+
+
+def timing_findings(clock: FakeClock) -> list:
+    report = exposure.Auditor(clock.request, clock=clock).run()
+    return [f for f in report.errors if f.vector.startswith("timing")]
+
+
+def test_a_hidden_article_slower_than_a_missing_one_is_a_leak(demo):
+    clock = FakeClock(slow=f"/articles/{demo.slug}/", extra=0.5)
+    (finding,) = timing_findings(clock)
+    assert finding.object == "article mythos-follow-up-audit (draft)"
+    assert finding.vector == "timing with a forged session cookie"
+    assert "median 1500.0 ms against 1000.0 ms" in finding.evidence
+    assert f"above {exposure.TIMING_THRESHOLD} in two rounds" in finding.evidence
+
+
+def test_timing_within_the_threshold_is_not_a_leak(demo):
+    clock = FakeClock(slow=f"/articles/{demo.slug}/", extra=exposure.TIMING_THRESHOLD - 1.0)
+    assert timing_findings(clock) == []
 
 
 # --- the incident, reproduced --------------------------------------------------------------------

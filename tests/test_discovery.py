@@ -333,15 +333,16 @@ def bulk_publish(count: int) -> None:
     assert Article.objects.published().count() == count
 
 
-# (url, queries): page-cache generation, visibility cap for Cache-Control, then the page's own queries.
+# (url, queries): page-cache generation, the page's own queries, and for the feeds, sitemap and tag
+# index one more for the embargo ends of what they show (listings read them from the rows shown).
 QUERY_COUNTS = [
     ("/feeds/rss/", 4),
     ("/feeds/atom/", 4),
     ("/sitemap.xml", 4),
-    ("/search/?q=bulk", 5),
-    ("/tags/bulk/", 6),
+    ("/search/?q=bulk", 4),
+    ("/tags/bulk/", 5),
     ("/tags/", 3),
-    ("/", 5),
+    ("/", 4),
 ]
 
 

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.core import signing
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
@@ -17,10 +18,23 @@ from guardian.utils import get_anonymous_user
 from PIL import Image
 
 from articles import services
+from articles.access import PREVIEW_SALT
 from articles.models import Article, Asset, Status
+from tests.response_shape import ForgedSessionClient, assert_same_shape, body_of, cookie_changes
 
 STATES = ["draft", "in_review", "scheduled", "published", "withdrawn", "embargo_ended"]
-PEOPLE = ["anonymous", "no_grant", "early_access", "revoked", "author", "editor", "superuser"]
+PEOPLE = [
+    "anonymous",
+    "forged_session",
+    "no_grant",
+    "early_access",
+    "revoked",
+    "author",
+    "editor",
+    "superuser",
+]
+# Not a user: an anonymous visitor who sends a session cookie no session has (see client_for).
+FORGED_SESSION = "forged session cookie"
 SEES_UNPUBLISHED = {"early_access", "author", "editor", "superuser"}
 ROUTES = ["article", "article_draft", "asset_get", "asset_head", "asset_range"]
 SECRET_TITLE = "Quiet Harbour Protocol"
@@ -69,6 +83,7 @@ def people(db, roles):
     early.groups.add(roles["Early access"])
     return {
         "anonymous": None,
+        "forged_session": FORGED_SESSION,
         "no_grant": user("outsider"),
         "early_access": early,
         "revoked": user("former"),
@@ -107,6 +122,9 @@ def make_article(state: str, people, roles, *, slug: str = "quiet-harbour") -> A
 
 
 def client_for(client, person):
+    """``client`` signed in as ``person``; a client with a forged session cookie for FORGED_SESSION."""
+    if person == FORGED_SESSION:
+        return ForgedSessionClient()
     if person is not None:
         client.force_login(person)
     return client
@@ -130,14 +148,13 @@ def request(client, route: str, article_slug: str, asset: Asset | None, *, missi
     raise AssertionError(route)
 
 
-def content_of(response) -> bytes:
-    return b"".join(response.streaming_content) if response.streaming else response.content
+content_of = body_of
 
 
 def assert_same_as_missing(response, reference) -> None:
+    """The 404 of a missing object: body, headers in order, and cookies set or deleted."""
     assert response.status_code == reference.status_code == 404
-    assert content_of(response) == content_of(reference)
-    assert dict(response.headers) == dict(reference.headers)
+    assert_same_shape(response, reference)
 
 
 def expected_visible(state: str, person: str, route: str) -> bool:
@@ -173,7 +190,7 @@ def test_matrix(client, people, roles, route, state, person):
     else:
         assert SECRET_TITLE.encode() in body
     is_public = state == "published" and route != "article_draft"
-    if is_public and person == "anonymous":
+    if is_public and person in ("anonymous", "forged_session"):
         assert "public" in response["Cache-Control"]
     else:
         assert response["Cache-Control"] == "private, no-store, max-age=0"
@@ -241,11 +258,12 @@ VARIANTS = [
     "/articles/{slug}/draft/?preview=1",
     "/articles/{pk}/",
     "/articles/{slug}/draft",
+    "/articles/{encoded}/draft/",
 ]
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
-@pytest.mark.parametrize("person", ["anonymous", "no_grant", "revoked"])
+@pytest.mark.parametrize("person", ["anonymous", "forged_session", "no_grant", "revoked"])
 def test_url_variants_of_a_draft_look_like_a_missing_article(
     client, people, roles, variant, person
 ):
@@ -261,23 +279,30 @@ def test_url_variants_of_a_draft_look_like_a_missing_article(
     assert response.status_code == reference.status_code
     assert content_of(response) == content_of(reference)
     assert SECRET_TITLE.encode() not in content_of(response)
+    assert cookie_changes(response) == cookie_changes(reference)
+    headers, reference_headers = dict(response.headers), dict(reference.headers)
+    assert list(headers) == list(reference_headers)  # the same names, in the same order
     if response.status_code in (301, 302):
         # The redirect names the URL asked for, so compare it with the asked-for URL swapped.
-        assert response["Location"].replace(draft.slug, "X") == reference["Location"].replace(
-            "never-existed", "X"
-        )
+        assert headers.pop("Location").replace(draft.slug, "X") == reference_headers.pop(
+            "Location"
+        ).replace("never-existed", "X")
+    assert headers == reference_headers
 
 
 @pytest.mark.parametrize("method", ["post", "options", "put", "delete", "patch"])
 @pytest.mark.parametrize("path", ["/articles/{slug}/", "/assets/{token}/chart.png"])
-def test_other_methods_do_not_tell_a_draft_from_nothing(client, people, roles, method, path):
+@pytest.mark.parametrize("person", ["anonymous", "forged_session", "no_grant"])
+def test_other_methods_do_not_tell_a_draft_from_nothing(
+    client, people, roles, method, path, person
+):
     draft = make_article("draft", people, roles)
+    client = client_for(client, people[person])
     token = draft.assets.get().token
     response = getattr(client, method)(path.format(slug=draft.slug, token=token))
     reference = getattr(client, method)(path.format(slug="never-existed", token="A" * 32))
     assert response.status_code == reference.status_code == 405
-    assert response.content == reference.content
-    assert dict(response.headers) == dict(reference.headers)
+    assert_same_shape(response, reference)
 
 
 def test_asset_url_with_another_name_is_the_missing_404(client, people, roles):
@@ -286,6 +311,42 @@ def test_asset_url_with_another_name_is_the_missing_404(client, people, roles):
     assert client.get(f"/assets/{token}/chart.png").status_code == 200
     response = client.get(f"/assets/{token}/other.png")
     assert_same_as_missing(response, client.get(f"/assets/{'A' * 32}/other.png"))
+
+
+@pytest.mark.parametrize("ended_by", ["revoked", "expired"])
+@pytest.mark.parametrize("door", ["preview", "preview_asset"])
+@pytest.mark.parametrize("person", ["anonymous", "forged_session", "no_grant"])
+def test_a_dead_share_link_looks_like_one_never_issued(
+    client, people, roles, ended_by, door, person
+):
+    """Status, body, headers in order and cookies match a token that was never issued."""
+    draft = make_article("draft", people, roles)
+    link, token = services.preview_link_issue(actor=None, article=draft, label="Legal review")
+    if ended_by == "revoked":
+        services.preview_link_revoke(actor=None, link=link)
+    else:
+        type(link).objects.filter(pk=link.pk).update(expires_at=timezone.now())
+    never_issued = signing.Signer(salt=PREVIEW_SALT).sign("never-issued")
+    asset = draft.assets.get()
+    client = client_for(client, people[person])
+
+    def url(preview_token: str) -> str:
+        if door == "preview":
+            return f"/preview/{preview_token}/"
+        return f"/preview/{preview_token}/assets/{asset.token}/{asset.download_name}"
+
+    assert_same_as_missing(client.get(url(token)), client.get(url(never_issued)))
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/robots.txt", "/tags/never-existed/", "/preview/nonsense/", "/articles/never-existed/"],
+)
+def test_every_door_loads_the_session_before_it_looks_anything_up(db, url):
+    """So no door can do that work for a found object only: a forged session is always dropped."""
+    response = ForgedSessionClient().get(url)
+    assert cookie_changes(response) == {"sessionid": "deleted"}
+    assert "Cookie" in response["Vary"]
 
 
 def test_grant_to_guardians_anonymous_user_does_not_publish(client, people, roles):

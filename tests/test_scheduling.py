@@ -151,6 +151,54 @@ def test_public_pages_are_not_cached_past_the_next_embargo_end(client, with_emba
     assert "max-age=10" in response["Cache-Control"]
 
 
+@pytest.fixture
+def steady(with_embargo_end):
+    """A public article without an embargo end, tagged, with an image, next to ``short-lived``."""
+    article = make_article(
+        "steady", tags=["Harbour"], body="![map](map.png)", files=[png_bytes("map.png")]
+    )
+    services.article_publish(actor=None, article=article, now=with_embargo_end.published_at)
+    article.refresh_from_db()
+    return article
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/articles/steady/",
+        "asset of steady",
+        "/tags/harbour/",
+        "/tags/",
+        "/search/?q=steady",
+        "/robots.txt",
+    ],
+)
+def test_a_response_does_not_count_down_to_another_articles_embargo_end(
+    client, with_embargo_end, steady, clock, settings, url
+):
+    """Its lifetime depends only on what it shows: nothing here shows ``short-lived``."""
+    clock(with_embargo_end.unpublish_at - 10 * SECOND)
+    if url == "asset of steady":
+        url = asset_url(steady)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert f"max-age={settings.EMBARGO_PUBLIC_MAX_AGE}" in response["Cache-Control"]
+
+
+@pytest.mark.parametrize(
+    "url", ["/articles/short-lived/", "asset of short-lived", "/sitemap.xml", "/feeds/rss/"]
+)
+def test_a_response_showing_an_article_counts_down_to_its_embargo_end(
+    client, with_embargo_end, steady, clock, url
+):
+    clock(with_embargo_end.unpublish_at - 10 * SECOND)
+    if url == "asset of short-lived":
+        url = asset_url(with_embargo_end)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert "max-age=10" in response["Cache-Control"]
+
+
 def test_due_run_withdraws_articles_whose_embargo_ended(with_embargo_end):
     end = with_embargo_end.unpublish_at
     published, withdrawn = services.publish_due_articles(now=end)

@@ -176,7 +176,7 @@ def test_full_path_draft_review_publish_withdraw_draft(django_capture_on_commit_
         .order_by("at", "id")
         .values_list("action", flat=True)
     )
-    assert trail == ["submit", "publish", "withdraw", "return_to_draft"]
+    assert trail == ["create", "submit", "publish", "withdraw", "return_to_draft"]
 
 
 def test_republishing_a_published_article_makes_its_working_draft_live():

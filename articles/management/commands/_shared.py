@@ -1,5 +1,6 @@
 """Helpers the staff commands share: argument parsing that fails with the argument's name."""
 
+import contextlib
 import re
 from datetime import datetime, timedelta
 
@@ -7,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
+from django.db import DatabaseError
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from tqdm import tqdm
@@ -82,3 +84,17 @@ def progress(iterable, *, stderr, total: int | None = None, desc: str = ""):
         disable=not stderr.isatty(),
         leave=False,
     )
+
+
+@contextlib.contextmanager
+def refused_by_database(what: str, doing: str):
+    """A database error inside becomes a CommandError: the change was rolled back, say so plainly."""
+    try:
+        yield
+    except DatabaseError as error:
+        # The first line is the database's own message; PostgreSQL adds CONTEXT lines after it.
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise CommandError(
+            f"{what}: the database refused to {doing} ({reason}), so nothing was changed. "
+            "Fix the database and run the command again."
+        ) from None

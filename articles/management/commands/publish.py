@@ -3,7 +3,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from articles import services
-from articles.management.commands._shared import article_named, parse_when, validation_message
+from articles.management.commands._shared import (
+    article_named,
+    parse_when,
+    refused_by_database,
+    validation_message,
+)
 
 
 class Command(BaseCommand):
@@ -22,10 +27,11 @@ class Command(BaseCommand):
         article = article_named(slug)
         when = parse_when(at, "--at") if at else None
         try:
-            if when is None:
-                services.article_publish(actor=None, article=article)
-            else:
-                services.article_schedule(actor=None, article=article, publish_at=when)
+            with refused_by_database(slug, "publish it" if when is None else "schedule it"):
+                if when is None:
+                    services.article_publish(actor=None, article=article)
+                else:
+                    services.article_schedule(actor=None, article=article, publish_at=when)
         except ValidationError as error:
             raise CommandError(f"{slug}: {validation_message(error)}") from None
         if when is None:

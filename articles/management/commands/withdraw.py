@@ -2,7 +2,11 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from articles import services
-from articles.management.commands._shared import article_named, validation_message
+from articles.management.commands._shared import (
+    article_named,
+    refused_by_database,
+    validation_message,
+)
 
 
 class Command(BaseCommand):
@@ -19,7 +23,8 @@ class Command(BaseCommand):
     def handle(self, *args, slug: str, **options):
         article = article_named(slug)
         try:
-            services.article_withdraw(actor=None, article=article)
+            with refused_by_database(slug, "withdraw it"):
+                services.article_withdraw(actor=None, article=article)
         except ValidationError as error:
             raise CommandError(f"{slug}: {validation_message(error)}") from None
         self.stdout.write(f"Withdrew {slug}.")
