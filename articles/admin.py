@@ -532,3 +532,7 @@ class AuditEventAdmin(HiddenIsMissingMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# Registered here, after django.contrib.auth's admin, so its User and Group pages are replaced.
+from articles import admin_people  # noqa: E402, F401
