@@ -36,6 +36,7 @@ from django.test import Client
 from django.urls import NoReverseMatch, reverse
 
 from articles import checks
+from articles.access import global_permission_holders
 from articles.models import Article, Asset
 from articles.storage import asset_storage
 from articles.validation import safe_download_name
@@ -44,7 +45,7 @@ from articles.views import ARTICLES_PER_PAGE
 ERROR = "error"
 WARNING = "warning"
 # Deployment checks the configuration half reports itself, with its own wording and severity.
-COVERED_CHECKS = {"security.W009", "security.W018", "embargo.E003"}
+COVERED_CHECKS = {"security.W009", "security.W018", "embargo.E003", "embargo.W020"}
 # Headers that could tell a hidden object from a missing one even when status and body agree.
 TELLTALE_HEADERS = (
     "content-type",
@@ -224,6 +225,32 @@ def configuration_findings(*, s3=None) -> list[Finding]:
                 or "see Django's deployment checklist (python manage.py check --deploy).",
             )
         )
+    return findings
+
+
+def people_findings() -> list[Finding]:
+    """Non-superusers who read every draft, or who may edit accounts and groups (warnings)."""
+    findings = [
+        Finding(
+            WARNING,
+            f"user {holder.username}",
+            "",
+            "global permission",
+            f"reads every unpublished article: holds {holder.permission} {holder.source}.",
+        )
+        for holder in global_permission_holders(["articles.view_article"])
+    ]
+    findings += [
+        Finding(
+            WARNING,
+            f"user {holder.username}",
+            "",
+            "account administration",
+            f"holds {holder.permission} {holder.source} without being a superuser: may edit "
+            "other people's accounts or groups in the admin.",
+        )
+        for holder in global_permission_holders(checks.ACCOUNT_ADMIN_PERMISSIONS)
+    ]
     return findings
 
 
@@ -551,6 +578,7 @@ class Auditor:
 
     def run(self) -> Report:
         self.report.findings += configuration_findings(s3=self.s3)
+        self.report.findings += people_findings()
         found = collect_secrets()
         self.report.objects = len(found.articles) + len(found.working_drafts) + len(found.assets)
         self.pattern = _trie_regex(found.markers)
