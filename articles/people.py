@@ -100,9 +100,10 @@ def _who(needed: str) -> str:
 
 def _permission_needs(labels: Iterable[str]) -> str:
     """Article permissions are for access administrators; anything else (auth.…) for superusers."""
-    return (
-        ACCESS_ADMIN if all(label.startswith(f"{ARTICLES_APP}.") for label in labels) else SUPERUSER
+    ordinary = all(
+        label.startswith(f"{ARTICLES_APP}.") and label != ACCESS_PERMISSION for label in labels
     )
+    return ACCESS_ADMIN if ordinary else SUPERUSER
 
 
 def _superuser_only_groups(names: Iterable[str]) -> set[str]:
