@@ -26,9 +26,11 @@ ACCESS_FIELDS = ("is_active", "is_staff", "is_superuser", "groups", "user_permis
 _acting = contextvars.ContextVar("embargo_people_actor", default=None)
 
 
-def _add_refusal(form: forms.Form, error: PermissionDenied | ValidationError) -> None:
+def _add_refusal(
+    form: forms.Form, error: PermissionDenied | ValidationError, field: str | None = None
+) -> None:
     message = str(error) if isinstance(error, PermissionDenied) else " ".join(error.messages)
-    form.add_error(None, message or "You may not make this change.")
+    form.add_error(field, message or "You may not make this change.")
 
 
 def roles_explained() -> str:
@@ -84,6 +86,13 @@ class _MayManagePeople:
         # Deleting drops grants without a trace in the trail; deactivate people instead.
         return request.user.is_superuser
 
+    def history_view(self, request, object_id, extra_context=None):
+        # Django looks the object up first, so its "does not exist" redirect would tell a
+        # visitor without rights which ids exist; refuse them before looking.
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        return super().history_view(request, object_id, extra_context)
+
 
 class PeopleUserChangeForm(UserChangeForm):
     actor = None  # set on a per-request subclass by get_form
@@ -118,7 +127,8 @@ class PeoplePasswordForm(AdminPasswordChangeForm):
         try:
             people.user_password_check(actor=_acting.get(), user=self.user)
         except (PermissionDenied, ValidationError) as error:
-            _add_refusal(self, error)
+            # On the field: Django's password page shows no form-wide errors.
+            _add_refusal(self, error, "password1")
         return cleaned
 
     def save(self, commit=True):

@@ -82,7 +82,7 @@ def test_holding_change_user_is_not_enough_to_change_access(account_editor, read
         change = {"permissions": [perm(label) for label in change["permissions"]]}
     if "groups" in change:
         change = {"groups": [role(name) for name in change["groups"]]}
-    with pytest.raises(PermissionDenied, match="Access administrators may .*Nothing was changed"):
+    with pytest.raises(PermissionDenied, match=r"Access administrators may .*Nothing was changed"):
         people.user_access_change(actor=account_editor, user=reader, **change)
     reader.refresh_from_db()
     assert (reader.is_staff, reader.is_active) == (False, True)
