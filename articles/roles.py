@@ -15,9 +15,9 @@ ROLES: dict[str, tuple[str, ...]] = {
     "Publishers": ("view_article", "publish_article"),
     # Receives object grants on specific drafts: the story's "early-access customers".
     "Early access": (),
-    # What it may do is in articles/people.py. It holds no auth.change_user, so anyone who does
-    # is an exception the system check reports.
-    ACCESS_ADMINISTRATORS: ("administer_access",),
+    # What it may do is in articles/people.py; view_auditevent reads the trail of those changes.
+    # It holds no auth.change_user, so anyone who does is an exception the system check reports.
+    ACCESS_ADMINISTRATORS: ("administer_access", "view_auditevent"),
 }
 
 # What each role lets a person do, in the words the User and Group admin pages show.
@@ -28,8 +28,9 @@ ROLE_DESCRIPTIONS: dict[str, str] = {
     "Early access": "nothing on its own: reads exactly the drafts granted to the group on each "
     "article's Access page.",
     ACCESS_ADMINISTRATORS: "may give or take away rights on every article (global article "
-    "permissions and role groups), set people's passwords, and make people staff or deactivate "
-    "them; cannot create superusers or other access administrators.",
+    "permissions and role groups), set people's passwords, make people staff or deactivate them, "
+    "and read the audit trail of those changes; cannot create superusers or other access "
+    "administrators.",
 }
 
 

@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from articles import access, services
+from articles import access, people, services
 from articles.models import Article, AuditEvent
 from articles.roles import ACCESS_ADMINISTRATORS, ROLE_DESCRIPTIONS
 from tests.factories import make_article, make_user
@@ -330,3 +330,15 @@ def test_only_superusers_delete_people_or_groups(client, reader, name):
     assert login(client, admin).post(_url(name, target), {"post": "yes"}).status_code == 403
     assert User.objects.filter(pk=reader.pk).exists()
     assert Group.objects.filter(name="Editors").exists()
+
+
+def test_access_administrators_read_the_trail_of_people_but_not_of_hidden_articles(
+    client, reader, draft
+):
+    admin = staff("ada", ACCESS_ADMINISTRATORS)
+    people.user_access_change(actor=None, user=reader, is_staff=True)
+    page = (
+        login(client, admin).get(reverse("admin:articles_auditevent_changelist")).content.decode()
+    )
+    assert "rita" in page
+    assert "quiet-merger" not in page

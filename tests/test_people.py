@@ -1,5 +1,7 @@
 """Changes to people (articles/people.py): who may make them, the audit trail, and their effect."""
 
+import io
+
 import pytest
 from django.contrib.auth.models import Group, Permission, User
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -7,6 +9,7 @@ from django.core.management import call_command
 from guardian.utils import get_anonymous_user
 
 from articles import checks, exposure, people
+from articles.demo import load_demo
 from articles.models import AuditEvent
 from articles.roles import ACCESS_ADMINISTRATORS
 from tests.factories import make_article, make_user
@@ -45,7 +48,8 @@ def reader() -> User:
 
 
 def test_the_access_administrators_role_exists_after_migrate():
-    assert role(ACCESS_ADMINISTRATORS).permissions.get().codename == "administer_access"
+    codenames = set(role(ACCESS_ADMINISTRATORS).permissions.values_list("codename", flat=True))
+    assert codenames == {"administer_access", "view_auditevent"}
 
 
 def test_shell_change_is_audited_with_whom_and_before_and_after(reader):
@@ -233,3 +237,29 @@ def test_exposure_reports_readers_of_every_draft_and_account_editors(account_edi
     )
     assert not any(obj == "user root" for obj, _vector, _evidence in found)
     assert all(f.severity == exposure.WARNING for f in exposure.people_findings())
+
+
+# --- the trail and the commands show it ----------------------------------------------------------
+
+
+def test_audit_log_names_whom_and_before_and_after(reader):
+    people.user_access_change(actor=None, user=reader, groups=[role("Editors")])
+    out = io.StringIO()
+    call_command("audit_log", stdout=out)
+    assert "system  membership_change  to rita  groups: [] → ['Editors']" in out.getvalue()
+
+
+def test_who_can_see_command_lists_a_global_grant(reader):
+    draft = make_article("quiet-draft")
+    people.user_access_change(actor=None, user=reader, permissions=[perm("articles.view_article")])
+    out = io.StringIO()
+    call_command("who_can_see", draft.slug, stdout=out)
+    assert "  user rita: view (global)" in out.getvalue()
+
+
+def test_demo_roles_are_given_through_the_audited_service():
+    load_demo()
+    event = AuditEvent.objects.get(action=AuditEvent.Action.MEMBERSHIP_CHANGE, target_name="editor")
+    assert event.detail["after"] == ["Editors", "Publishers"]
+    load_demo()
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.MEMBERSHIP_CHANGE).count() == 2
