@@ -320,7 +320,7 @@ def global_permission_holders(labels: Iterable[str]) -> list[GlobalHolding]:
     """Active non-superusers holding any of ``labels`` (``"app_label.codename"``) globally.
 
     Superusers hold everything and are counted apart; guardian's anonymous user is never listed.
-    Three queries, however many people hold them.
+    Four queries, however many people hold them.
     """
     wanted = Q(pk__in=[])
     for label in labels:

@@ -9,6 +9,7 @@ from django.core.management import call_command
 from guardian.utils import get_anonymous_user
 
 from articles import checks, exposure, people
+from articles.access import global_permission_holders as access_holders
 from articles.demo import load_demo
 from articles.models import AuditEvent
 from articles.roles import ACCESS_ADMINISTRATORS
@@ -263,3 +264,18 @@ def test_demo_roles_are_given_through_the_audited_service():
     assert event.detail["after"] == ["Editors", "Publishers"]
     load_demo()
     assert AuditEvent.objects.filter(action=AuditEvent.Action.MEMBERSHIP_CHANGE).count() == 2
+
+
+@pytest.mark.parametrize("count", [2, 20])
+def test_global_holders_take_four_queries_however_many(count, django_assert_num_queries):
+    for number in range(count):
+        make_user(f"editor-{number}", groups=("Editors",), perms=("view_article",))
+    with django_assert_num_queries(4):
+        holders = access_holders(["articles.view_article"])
+    assert len(holders) == 2 * count
+
+
+def test_audit_reports_the_warning_once_in_its_own_words(account_editor):
+    """W020 is among the checks the audit runs; it is reported as a people finding, not twice."""
+    assert not any("embargo.W020" in f.evidence for f in exposure.configuration_findings())
+    assert any(f.object == "user carol" for f in exposure.people_findings())
