@@ -234,6 +234,8 @@ def user_access_check(
     permissions: Iterable[Permission] | None = None,
 ) -> list[Change]:
     """The changes ``user_access_change`` would make, or PermissionDenied saying what is refused."""
+    groups = None if groups is None else list(groups)
+    permissions = None if permissions is None else list(permissions)
     flags = {"is_staff": is_staff, "is_superuser": is_superuser, "is_active": is_active}
     changes = _user_changes(user, flags=flags, groups=groups, permissions=permissions)
     if changes:
@@ -297,6 +299,8 @@ def group_access_check(
     members: Iterable | None = None,
 ) -> list[Change]:
     """The changes ``group_access_change`` would make (``group`` None: a new group called ``name``)."""
+    permissions = None if permissions is None else list(permissions)
+    members = None if members is None else list(members)
     changes = _group_changes(group, permissions=permissions, members=members)
     if members is not None:
         for member in members:
