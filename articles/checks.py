@@ -144,7 +144,9 @@ def check_shared_cache_in_production(app_configs=None, **kwargs):
 ACCOUNT_ADMIN_PERMISSIONS = ("auth.change_user", "auth.change_group", "auth.change_permission")
 
 
-@register(Tags.security)
+# Tagged "database" because it reads tables: Django runs it on migrate and on
+# "manage.py check --database default", not on plain "check", which must work before migrate.
+@register(Tags.database)
 def check_account_admin_permissions_only_for_superusers(app_configs=None, **kwargs):
     from articles.access import global_permission_holders
     from articles.roles import ACCESS_ADMINISTRATORS
