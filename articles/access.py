@@ -210,6 +210,8 @@ class Audience:
 
 
 ARTICLE_PERMS = ("view_article", "change_article", "publish_article", "share_article")
+# Held globally, administer_access lets its holder give anyone (themselves too) the others.
+GLOBAL_PERMS = (*ARTICLE_PERMS, "administer_access")
 
 
 def who_can_see(article: Article) -> Audience:
@@ -240,7 +242,7 @@ def who_can_see(article: Article) -> Audience:
     for name, codename in object_groups.values_list("group__name", "permission__codename"):
         add("group", name, "article", codename)
     global_perms = Permission.objects.filter(
-        content_type__app_label="articles", codename__in=ARTICLE_PERMS
+        content_type__app_label="articles", codename__in=GLOBAL_PERMS
     )
     for name, codename in (
         User.user_permissions.through.objects.filter(
@@ -278,7 +280,7 @@ def who_can_see(article: Article) -> Audience:
             Holder(
                 kind=kind,
                 name=name,
-                perms=tuple(c.removesuffix("_article") for c in ARTICLE_PERMS if c in codenames),
+                perms=tuple(c.removesuffix("_article") for c in GLOBAL_PERMS if c in codenames),
                 scope=scope,
                 members=tuple(sorted(members.get(name, []))) if kind == "group" else (),
             )

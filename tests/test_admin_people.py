@@ -342,3 +342,15 @@ def test_access_administrators_read_the_trail_of_people_but_not_of_hidden_articl
     )
     assert "rita" in page
     assert "quiet-merger" not in page
+
+
+def test_access_page_and_who_can_see_name_the_access_administrators(client, root, draft):
+    """They read no drafts, but may give themselves the right to: the Access page says so."""
+    staff("ada", ACCESS_ADMINISTRATORS)
+    role = next(
+        h for h in access.who_can_see(draft).global_holders if h.name == ACCESS_ADMINISTRATORS
+    )
+    assert (role.perms, role.members) == (("administer_access",), ("ada",))
+    services.access_grant(actor=None, article=draft, perm="share", user=root)
+    page = login(client, root).get(reverse("admin:articles_article_access", args=[draft.pk]))
+    assert "may give anyone, themselves included, rights on every article" in page.content.decode()
