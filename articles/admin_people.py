@@ -13,7 +13,7 @@ from django.contrib import admin
 from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm, UserChangeForm
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import AnonymousUser, Group, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.html import format_html, format_html_join
 from guardian.conf import settings as guardian_settings
@@ -22,8 +22,10 @@ from articles import people
 from articles.roles import ACCESS_ADMINISTRATORS, ROLE_DESCRIPTIONS, ROLES
 
 ACCESS_FIELDS = ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")
+# Forms that are not told who is acting refuse everything: None would mean the trusted shell.
+NOBODY = AnonymousUser()
 # The signed-in person behind the password form, for this request only (the admin is shared).
-_acting = contextvars.ContextVar("embargo_people_actor", default=None)
+_acting = contextvars.ContextVar("embargo_people_actor", default=NOBODY)
 
 
 def _add_refusal(
@@ -95,7 +97,7 @@ class _MayManagePeople:
 
 
 class PeopleUserChangeForm(UserChangeForm):
-    actor = None  # set on a per-request subclass by get_form
+    actor = NOBODY  # the signed-in person, set on a per-request subclass by get_form
 
     def clean(self):
         cleaned = super().clean()
@@ -203,7 +205,7 @@ class PeopleGroupForm(forms.ModelForm):
         widget=FilteredSelectMultiple("members", is_stacked=False),
         help_text="Everyone here holds the group's permissions, on every article they cover.",
     )
-    actor = None  # set on a per-request subclass by get_form
+    actor = NOBODY  # the signed-in person, set on a per-request subclass by get_form
 
     class Meta:
         model = Group

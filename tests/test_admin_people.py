@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from articles import access, people, services
+from articles import access, admin_people, people, services
 from articles.models import Article, AuditEvent
 from articles.roles import ACCESS_ADMINISTRATORS, ROLE_DESCRIPTIONS
 from tests.factories import make_article, make_user
@@ -354,3 +354,12 @@ def test_access_page_and_who_can_see_name_the_access_administrators(client, root
     services.access_grant(actor=None, article=draft, perm="share", user=root)
     page = login(client, root).get(reverse("admin:articles_article_access", args=[draft.pk]))
     assert "may give anyone, themselves included, rights on every article" in page.content.decode()
+
+
+def test_a_form_not_told_who_is_acting_refuses(reader):
+    """Fail closed: a form used outside the admin is not the trusted shell."""
+    form_class = admin_people.PeopleGroupForm
+    editors = Group.objects.get(name="Editors")
+    form = form_class(group_form(editors, members=[reader.pk]), instance=editors)
+    assert not form.is_valid()
+    assert not editors.user_set.exists()
