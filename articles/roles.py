@@ -51,7 +51,16 @@ def setup_roles(
             raise RuntimeError(
                 f"Permissions {sorted(missing)} do not exist yet; run migrate first."
             )
-        group.permissions.add(*permissions)
+        if group_model is Group:
+            # The live models (the command, the demo): a repair is a change to people, audited.
+            from articles.people import group_access_change
+
+            group_access_change(
+                actor=None, group=group, permissions={*group.permissions.all(), *permissions}
+            )
+        else:
+            # A migration's historical models, which the services cannot take.
+            group.permissions.add(*permissions)
         if was_created:
             created.append(name)
     return created

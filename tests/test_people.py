@@ -273,3 +273,13 @@ def test_global_holders_take_four_queries_however_many(count, django_assert_num_
     with django_assert_num_queries(4):
         holders = access_holders(["articles.view_article"])
     assert len(holders) == 2 * count
+
+
+def test_setup_roles_repairs_a_role_through_the_audited_service():
+    role("Editors").permissions.remove(perm("articles.change_article"))
+    call_command("setup_roles", stdout=io.StringIO())
+    assert role("Editors").permissions.filter(codename="change_article").exists()
+    event = AuditEvent.objects.get(target_name="Editors")
+    assert event.detail["added"] == ["articles.change_article"]
+    call_command("setup_roles", stdout=io.StringIO())
+    assert AuditEvent.objects.count() == 1
