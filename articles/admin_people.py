@@ -41,7 +41,7 @@ def roles_explained() -> str:
         "<p>What each role lets a person do:</p><ul>{}</ul>"
         "<p>Superusers may do everything, everywhere. Global article permissions below reach "
         "every article, drafts included.</p>",
-        format_html_join("", "<li><strong>{}</strong> {}</li>", ROLE_DESCRIPTIONS.items()),
+        format_html_join("", "<li><strong>{}</strong>: {}</li>", ROLE_DESCRIPTIONS.items()),
     )
 
 
@@ -240,7 +240,9 @@ class PeopleGroupAdmin(_MayManagePeople, GroupAdmin):
 
     def get_fieldsets(self, request, obj=None):
         role = ROLE_DESCRIPTIONS.get(obj.name) if obj is not None else None
-        summary = format_html("<p><strong>This role</strong> {}</p>", role) if role else ""
+        summary = (
+            format_html("<p><strong>Members of this role</strong>: {}</p>", role) if role else ""
+        )
         description = format_html(
             "{}<p><strong>{}</strong></p>{}",
             summary,

@@ -295,7 +295,7 @@ def test_user_page_says_what_each_role_allows_and_what_you_may_change(
 def test_group_page_describes_its_role(client, root):
     publishers = Group.objects.get(name="Publishers")
     page = login(client, root).get(group_url("change", publishers)).content.decode()
-    assert f"<strong>This role</strong> {ROLE_DESCRIPTIONS['Publishers']}" in page
+    assert f"<strong>Members of this role</strong>: {ROLE_DESCRIPTIONS['Publishers']}" in page
 
 
 # --- doors ---------------------------------------------------------------------------------------
