@@ -363,3 +363,20 @@ def test_a_form_not_told_who_is_acting_refuses(reader):
     form = form_class(group_form(editors, members=[reader.pk]), instance=editors)
     assert not form.is_valid()
     assert not editors.user_set.exists()
+
+
+def test_deactivating_through_the_admin_ends_the_persons_session(client, reader):
+    admin = staff("ada", ACCESS_ADMINISTRATORS)
+    theirs = login(Client(), reader)
+    assert theirs.get("/account/").status_code == 200
+    response = login(client, admin).post(
+        user_url("change", reader), user_form(reader, is_active=False)
+    )
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(target_user=reader)
+    assert (event.action, event.detail["before"], event.detail["after"]) == (
+        AuditEvent.Action.ACCOUNT_CHANGE,
+        True,
+        False,
+    )
+    assert theirs.get("/account/").status_code == 302
