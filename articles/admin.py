@@ -13,14 +13,14 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Case, DateTimeField, Exists, F, OuterRef, Value, When
+from django.db.models import Case, DateTimeField, Exists, F, OuterRef, Q, Value, When
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
 
-from articles import access, services
+from articles import access, people, services
 from articles.datetimes import machine_datetime
 from articles.forms import (
     AccessForm,
@@ -544,7 +544,7 @@ class ArticleAdmin(HiddenIsMissingMixin, admin.ModelAdmin):
 class AuditEventAdmin(HiddenIsMissingMixin, admin.ModelAdmin):
     """The audit trail, read-only: no add, no edit, no delete, no bulk actions."""
 
-    list_display = ["at", "action", "actor_name", "article_slug", "route"]
+    list_display = ["at", "action", "actor_name", "article_slug", "target_name", "route"]
     list_filter = [
         "action",
         ("article", admin.RelatedOnlyFieldListFilter),
@@ -561,7 +561,10 @@ class AuditEventAdmin(HiddenIsMissingMixin, admin.ModelAdmin):
             return events
         # The trail of a public article still names its working draft's files and share links,
         # so it is for those who may read the unpublished article, not for every reader.
-        return events.filter(article__in=Article.objects.granted_to(request.user))
+        visible = Q(article__in=Article.objects.granted_to(request.user))
+        if people.is_access_administrator(request.user):
+            visible |= ~Q(target_name="")  # changes to people, which they administer
+        return events.filter(visible)
 
     def has_add_permission(self, request):
         return False
@@ -571,3 +574,7 @@ class AuditEventAdmin(HiddenIsMissingMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# Registered here, after django.contrib.auth's admin, so its User and Group pages are replaced.
+from articles import admin_people  # noqa: E402, F401

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
+from django.db import DatabaseError
 from django.urls import URLPattern, URLResolver, get_resolver
 
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1", "testserver"}
@@ -153,3 +154,30 @@ def check_https_behind_a_named_proxy(app_configs=None, **kwargs):
             )
         ]
     return []
+
+
+# Django permissions that let a holder edit other people's accounts and groups in the admin.
+ACCOUNT_ADMIN_PERMISSIONS = ("auth.change_user", "auth.change_group", "auth.change_permission")
+
+
+# Tagged "database" because it reads tables: Django runs it on migrate and on
+# "manage.py check --database default", not on plain "check", which must work before migrate.
+@register(Tags.database)
+def check_account_admin_permissions_only_for_superusers(app_configs=None, **kwargs):
+    from articles.access import global_permission_holders
+    from articles.roles import ACCESS_ADMINISTRATORS
+
+    try:
+        holders = global_permission_holders(ACCOUNT_ADMIN_PERMISSIONS)
+    except DatabaseError:
+        return []  # not migrated yet: nobody holds anything
+    return [
+        Warning(
+            f"“{holder.username}” holds {holder.permission} ({holder.source}) without being a "
+            "superuser: they can edit other people's accounts or groups in the admin.",
+            hint=f"Take the permission away and, if they should manage people, make them a "
+            f"member of “{ACCESS_ADMINISTRATORS}”, whose changes are checked and audited.",
+            id="embargo.W020",
+        )
+        for holder in holders
+    ]

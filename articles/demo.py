@@ -11,7 +11,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from PIL import Image, ImageDraw
 
-from articles import services
+from articles import people, services
 from articles.models import Article
 from articles.roles import setup_roles
 
@@ -32,8 +32,7 @@ def _user(
     username: str, *, groups: list[str], staff: bool, name: tuple[str, str], created: list[str]
 ):
     user, was_created = get_user_model().objects.get_or_create(
-        username=username,
-        defaults={"is_staff": staff, "first_name": name[0], "last_name": name[1]},
+        username=username, defaults={"first_name": name[0], "last_name": name[1]}
     )
     if was_created:
         if settings.ENVIRONMENT == "development":
@@ -42,7 +41,13 @@ def _user(
             user.set_unusable_password()
         user.save()
         created.append(f"user {username}")
-    user.groups.add(*Group.objects.filter(name__in=groups))
+    # Status and roles through the audited service, as any other door would give them.
+    people.user_access_change(
+        actor=None,
+        user=user,
+        is_staff=staff if was_created else None,
+        groups={*user.groups.all(), *Group.objects.filter(name__in=groups)},
+    )
     return user
 
 

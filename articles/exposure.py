@@ -45,6 +45,7 @@ from django.test import Client
 from django.urls import NoReverseMatch, reverse
 
 from articles import checks
+from articles.access import global_permission_holders
 from articles.models import Article, Asset
 from articles.storage import asset_storage
 from articles.validation import safe_download_name
@@ -246,6 +247,32 @@ def configuration_findings(*, s3=None) -> list[Finding]:
                 or "see Django's deployment checklist (python manage.py check --deploy).",
             )
         )
+    return findings
+
+
+def people_findings() -> list[Finding]:
+    """Non-superusers who read every draft, or who may edit accounts and groups (warnings)."""
+    findings = [
+        Finding(
+            WARNING,
+            f"user {holder.username}",
+            "",
+            "global permission",
+            f"reads every unpublished article: holds {holder.permission} {holder.source}.",
+        )
+        for holder in global_permission_holders(["articles.view_article"])
+    ]
+    findings += [
+        Finding(
+            WARNING,
+            f"user {holder.username}",
+            "",
+            "account administration",
+            f"holds {holder.permission} {holder.source} without being a superuser: may edit "
+            "other people's accounts or groups in the admin.",
+        )
+        for holder in global_permission_holders(checks.ACCOUNT_ADMIN_PERMISSIONS)
+    ]
     return findings
 
 
@@ -657,6 +684,7 @@ class Auditor:
 
     def run(self) -> Report:
         self.report.findings += configuration_findings(s3=self.s3)
+        self.report.findings += people_findings()
         found = collect_secrets()
         self.report.objects = len(found.articles) + len(found.working_drafts) + len(found.assets)
         self.pattern = _trie_regex(found.markers)

@@ -99,6 +99,11 @@ class Article(models.Model):
         permissions = [
             ("publish_article", "Can publish, schedule and withdraw articles"),
             ("share_article", "Can issue and revoke preview links"),
+            # The Access administrators role (roles.py; what it allows is in people.py).
+            (
+                "administer_access",
+                "Can change global article permissions, role groups and accounts",
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "-published_at"], name="article_status_published"),
@@ -245,6 +250,11 @@ class AuditEvent(models.Model):
         SLUG_REFUSED = "slug_refused", "Tried a slug that is not available"
         VIEW = "view", "Viewed a non-public article"
         ASSET_VIEW = "asset_view", "Downloaded a non-public asset"
+        # Changes to people rather than articles (articles/people.py): global reach, so audited.
+        PERMISSIONS_CHANGE = "permissions_change", "Changed global permissions"
+        MEMBERSHIP_CHANGE = "membership_change", "Changed group membership"
+        ACCOUNT_CHANGE = "account_change", "Changed staff, superuser or active status"
+        PASSWORD_SET = "password_set", "Set someone's password"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     action = models.CharField(max_length=32, choices=Action)
@@ -264,6 +274,14 @@ class AuditEvent(models.Model):
         Asset, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     route = models.CharField(max_length=500, blank=True)
+    # Whose account or which group a change to people was made to (see articles/people.py).
+    target_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    target_group = models.ForeignKey(
+        "auth.Group", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    target_name = models.CharField(max_length=200, blank=True)
     detail = models.JSONField(default=dict, blank=True)
 
     class Meta:

@@ -1,6 +1,11 @@
 """Editorial roles as groups with global permissions. Early access holds no global rights at all."""
 
+from collections.abc import Iterable
+
 from django.contrib.auth.models import Group, Permission
+
+# The role that may change who reaches every article (articles/people.py); superusers may too.
+ACCESS_ADMINISTRATORS = "Access administrators"
 
 ROLES: dict[str, tuple[str, ...]] = {
     # Authors create; the creator of an article then gets view/change/share on that article only.
@@ -10,13 +15,33 @@ ROLES: dict[str, tuple[str, ...]] = {
     "Publishers": ("view_article", "publish_article"),
     # Receives object grants on specific drafts: the story's "early-access customers".
     "Early access": (),
+    # What it may do is in articles/people.py; view_auditevent reads the trail of those changes.
+    # It holds no auth.change_user, so anyone who does is an exception the system check reports.
+    ACCESS_ADMINISTRATORS: ("administer_access", "view_auditevent"),
+}
+
+# What each role lets a person do, in the words the User and Group admin pages show.
+ROLE_DESCRIPTIONS: dict[str, str] = {
+    "Authors": "may write new articles; sees and edits only their own and those shared with them.",
+    "Editors": "may read and edit every article, unpublished drafts included.",
+    "Publishers": "may read every article, drafts included, and publish, schedule or withdraw it.",
+    "Early access": "nothing on its own: reads exactly the drafts granted to the group on each "
+    "article's Access page.",
+    ACCESS_ADMINISTRATORS: "may give or take away rights on every article (global article "
+    "permissions and role groups), set people's passwords, make people staff or deactivate them, "
+    "and read the audit trail of those changes; cannot create superusers or other access "
+    "administrators.",
 }
 
 
-def setup_roles(group_model=Group, permission_model=Permission) -> list[str]:
-    """Create or repair the role groups; returns the names of groups that were created."""
+def setup_roles(
+    group_model=Group, permission_model=Permission, *, names: Iterable[str] | None = None
+) -> list[str]:
+    """Create or repair the role groups (or only ``names``); returns the names of those created."""
     created = []
     for name, codenames in ROLES.items():
+        if names is not None and name not in names:
+            continue
         group, was_created = group_model.objects.get_or_create(name=name)
         permissions = permission_model.objects.filter(
             content_type__app_label="articles", codename__in=codenames
@@ -26,7 +51,16 @@ def setup_roles(group_model=Group, permission_model=Permission) -> list[str]:
             raise RuntimeError(
                 f"Permissions {sorted(missing)} do not exist yet; run migrate first."
             )
-        group.permissions.add(*permissions)
+        if group_model is Group:
+            # The live models (the command, the demo): a repair is a change to people, audited.
+            from articles.people import group_access_change
+
+            group_access_change(
+                actor=None, group=group, permissions={*group.permissions.all(), *permissions}
+            )
+        else:
+            # A migration's historical models, which the services cannot take.
+            group.permissions.add(*permissions)
         if was_created:
             created.append(name)
     return created

@@ -149,8 +149,10 @@ def audit_record(
     asset: Asset | None = None,
     route: str = "",
     detail: dict | None = None,
+    target_user=None,
+    target_group: Group | None = None,
 ) -> AuditEvent:
-    """Append one event to the audit trail now."""
+    """Append one event to the audit trail now (``target_*``: whose account or group changed)."""
     # A signed-in person is named even when a link is involved (issuing, revoking, or opening it);
     # the link names an event only when nobody signed in is behind it.
     if actor is not None and is_real_user(actor):
@@ -168,6 +170,11 @@ def audit_record(
         article_slug=article.slug if article is not None else "",
         asset=asset,
         route=route[:500],
+        target_user=target_user,
+        target_group=target_group,
+        target_name=(
+            target_user.get_username() if target_user is not None else str(target_group or "")
+        ),
         detail=detail or {},
     )
 

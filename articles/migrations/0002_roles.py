@@ -10,7 +10,12 @@ def create_roles(apps, schema_editor):
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = None
-    setup_roles(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
+    # The roles as they were then: later roles need permissions later migrations add (0007).
+    setup_roles(
+        apps.get_model("auth", "Group"),
+        apps.get_model("auth", "Permission"),
+        names=("Authors", "Editors", "Publishers", "Early access"),
+    )
 
 
 class Migration(migrations.Migration):

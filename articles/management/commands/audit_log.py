@@ -32,6 +32,8 @@ class Command(BaseCommand):
                 "action": event.action,
                 "actor": event.actor_name,
                 "article": event.article_slug,
+                # Whose account or which group a change to people was made to.
+                "target": event.target_name,
                 "asset": event.asset_id,
                 "route": event.route,
                 "detail": event.detail,
@@ -43,7 +45,7 @@ class Command(BaseCommand):
             return
         for row in rows:
             when = timezone.localtime(timezone.datetime.fromisoformat(row["at"]))
-            detail = " ".join(f"{k}={v}" for k, v in row["detail"].items())
+            detail = _describe(row["detail"])
             self.stdout.write(
                 "  ".join(
                     part
@@ -52,6 +54,7 @@ class Command(BaseCommand):
                         row["actor"],
                         row["action"],
                         row["article"],
+                        row["target"] and f"to {row['target']}",
                         row["route"],
                         detail,
                     )
@@ -59,3 +62,10 @@ class Command(BaseCommand):
                 )
             )
         self.stdout.write(f"{len(rows)} event{'s' if len(rows) != 1 else ''}.")
+
+
+def _describe(detail: dict) -> str:
+    """``key=value`` pairs; a change to people as ``field: before → after``."""
+    if {"field", "before", "after"} <= detail.keys():
+        return f"{detail['field']}: {detail['before']} → {detail['after']}"
+    return " ".join(f"{k}={v}" for k, v in detail.items())

@@ -4,7 +4,7 @@ from articles.roles import ROLES, setup_roles
 
 
 class Command(BaseCommand):
-    """Create or repair the role groups (Authors, Editors, Publishers, Early access).
+    """Create or repair the role groups (Authors, Editors, Publishers, Early access, Access administrators).
 
     Example: python manage.py setup_roles
     Idempotent: running it again only restores missing permissions.

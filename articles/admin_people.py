@@ -1,0 +1,277 @@
+"""The User and Group admin, replacing Django's: every change to who reaches what goes through people.py.
+
+Django's own pages write ``is_staff``, groups and global permissions straight to the database, so a
+staff member with ``auth.change_user`` could give themselves every draft unaudited. Here the forms
+ask ``people.*_check`` while validating (a refusal is a form error and nothing is saved) and save
+through ``people.*_change``, which checks again and writes the audit event.
+"""
+
+import contextvars
+
+from django import forms
+from django.contrib import admin
+from django.contrib.admin.widgets import FilteredSelectMultiple
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm, UserChangeForm
+from django.contrib.auth.models import AnonymousUser, Group, User
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.html import format_html, format_html_join
+from guardian.conf import settings as guardian_settings
+
+from articles import people
+from articles.roles import ACCESS_ADMINISTRATORS, ROLE_DESCRIPTIONS, ROLES
+
+ACCESS_FIELDS = ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")
+# Forms that are not told who is acting refuse everything: None would mean the trusted shell.
+NOBODY = AnonymousUser()
+# The signed-in person behind the password form, for this request only (the admin is shared).
+_acting = contextvars.ContextVar("embargo_people_actor", default=NOBODY)
+
+
+def _add_refusal(
+    form: forms.Form, error: PermissionDenied | ValidationError, field: str | None = None
+) -> None:
+    message = str(error) if isinstance(error, PermissionDenied) else " ".join(error.messages)
+    form.add_error(field, message or "You may not make this change.")
+
+
+def roles_explained() -> str:
+    """Each role and what it lets a person do, as HTML for a fieldset description."""
+    return format_html(
+        "<p>What each role lets a person do:</p><ul>{}</ul>"
+        "<p>Superusers may do everything, everywhere. Global article permissions below reach "
+        "every article, drafts included.</p>",
+        format_html_join("", "<li><strong>{}</strong>: {}</li>", ROLE_DESCRIPTIONS.items()),
+    )
+
+
+def what_you_may_change(actor) -> str:
+    """In plain words, which of the access fields ``actor`` may change here."""
+    if actor.is_superuser:
+        return "You are a superuser: you may change everything on this page."
+    if people.is_access_administrator(actor):
+        return (
+            "As an access administrator you may change staff and active status, "
+            "role groups, global article permissions and passwords; superuser status, membership "
+            f"of “{ACCESS_ADMINISTRATORS}”, permissions outside articles and superusers' "
+            "accounts are for superusers."
+        )
+    return (
+        "You may change names and e-mail addresses. Status, groups, permissions and passwords "
+        f"are changed only by superusers and members of “{ACCESS_ADMINISTRATORS}”: "
+        "a save that changes them is refused and changes nothing."
+    )
+
+
+class _MayManagePeople:
+    """Django's model permissions, or the Access administrators role; deleting is for superusers."""
+
+    def _allowed(self, request, action: str) -> bool:
+        codename = f"{self.opts.app_label}.{action}_{self.opts.model_name}"
+        return request.user.has_perm(codename) or people.is_access_administrator(request.user)
+
+    def has_module_permission(self, request):
+        return super().has_module_permission(request) or people.is_access_administrator(
+            request.user
+        )
+
+    def has_view_permission(self, request, obj=None):
+        return self._allowed(request, "view") or self._allowed(request, "change")
+
+    def has_change_permission(self, request, obj=None):
+        return self._allowed(request, "change")
+
+    def has_add_permission(self, request):
+        return self._allowed(request, "add")
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting drops grants without a trace in the trail; deactivate people instead.
+        return request.user.is_superuser
+
+    def history_view(self, request, object_id, extra_context=None):
+        # Django looks the object up first, so its "does not exist" redirect would tell a
+        # visitor without rights which ids exist; refuse them before looking.
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        return super().history_view(request, object_id, extra_context)
+
+
+class PeopleUserChangeForm(UserChangeForm):
+    actor = NOBODY  # the signed-in person, set on a per-request subclass by get_form
+
+    def clean(self):
+        cleaned = super().clean()
+        try:
+            if set(self.changed_data) - set(ACCESS_FIELDS):
+                people.user_details_check(actor=self.actor, user=self.instance)
+            people.user_access_check(actor=self.actor, user=self.instance, **self.access_data())
+        except (PermissionDenied, ValidationError) as error:
+            _add_refusal(self, error)
+        return cleaned
+
+    def access_data(self) -> dict:
+        """The access fields this form shows, as ``people.user_access_*`` keyword arguments."""
+        data = {
+            field: self.cleaned_data.get(field)
+            for field in ACCESS_FIELDS
+            if field in self.fields and field in self.cleaned_data
+        }
+        if "user_permissions" in data:
+            data["permissions"] = data.pop("user_permissions")
+        return data
+
+
+class PeoplePasswordForm(AdminPasswordChangeForm):
+    """Django's password form, refused (as a form error) unless people.py allows it, and audited."""
+
+    def clean(self):
+        cleaned = super().clean()
+        try:
+            people.user_password_check(actor=_acting.get(), user=self.user)
+        except (PermissionDenied, ValidationError) as error:
+            # On the field: Django's password page shows no form-wide errors.
+            _add_refusal(self, error, "password1")
+        return cleaned
+
+    def save(self, commit=True):
+        usable = self.cleaned_data.get("set_usable_password", True)
+        people.user_password_set(
+            actor=_acting.get(),
+            user=self.user,
+            password=self.cleaned_data["password1"] if usable else None,
+        )
+        return self.user
+
+
+class PeopleUserAdmin(_MayManagePeople, UserAdmin):
+    form = PeopleUserChangeForm
+    change_password_form = PeoplePasswordForm
+
+    def get_queryset(self, request):
+        # Guardian's anonymous row is a placeholder, not a person: nothing here may change it.
+        return super().get_queryset(request).exclude(username=guardian_settings.ANONYMOUS_USER_NAME)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets
+        described = []
+        for name, options in fieldsets:
+            if "groups" in options.get("fields", ()):
+                description = format_html(
+                    "<p><strong>{}</strong></p>{}",
+                    what_you_may_change(request.user),
+                    roles_explained(),
+                )
+                options = {**options, "description": description}
+            described.append((name, options))
+        return described
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is not None:
+            form = type(form.__name__, (form,), {"actor": request.user})
+        return form
+
+    def save_model(self, request, obj, form, change):
+        """Save names and e-mail; the access fields keep their stored values until save_related."""
+        if change:
+            stored = type(obj).objects.get(pk=obj.pk)
+            for field in ("is_active", "is_staff", "is_superuser"):
+                setattr(obj, field, getattr(stored, field))
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        """Status, groups and permissions through the audited service, never ``save_m2m``."""
+        if change:
+            people.user_access_change(actor=request.user, user=form.instance, **form.access_data())
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def user_change_password(self, request, id, form_url=""):
+        token = _acting.set(request.user)
+        try:
+            return super().user_change_password(request, id, form_url)
+        finally:
+            _acting.reset(token)
+
+
+class PeopleGroupForm(forms.ModelForm):
+    members = forms.ModelMultipleChoiceField(
+        queryset=User.objects.exclude(username=guardian_settings.ANONYMOUS_USER_NAME).order_by(
+            "username"
+        ),
+        required=False,
+        widget=FilteredSelectMultiple("members", is_stacked=False),
+        help_text="Everyone here holds the group's permissions, on every article they cover.",
+    )
+    actor = NOBODY  # the signed-in person, set on a per-request subclass by get_form
+
+    class Meta:
+        model = Group
+        fields = ["name", "permissions"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["members"].initial = self.instance.user_set.all()
+
+    def clean(self):
+        cleaned = super().clean()
+        name = cleaned.get("name") or ""
+        renamed = not self.instance.pk or "name" in self.changed_data
+        if renamed and name in ROLES and not getattr(self.actor, "is_superuser", False):
+            self.add_error("name", f"“{name}” is a role's name; only superusers may create it.")
+        try:
+            people.group_access_check(
+                actor=self.actor,
+                group=self.instance if self.instance.pk else None,
+                name=name,
+                permissions=cleaned.get("permissions"),
+                members=cleaned.get("members"),
+            )
+        except (PermissionDenied, ValidationError) as error:
+            _add_refusal(self, error)
+        return cleaned
+
+
+class PeopleGroupAdmin(_MayManagePeople, GroupAdmin):
+    form = PeopleGroupForm
+
+    def get_fieldsets(self, request, obj=None):
+        role = ROLE_DESCRIPTIONS.get(obj.name) if obj is not None else None
+        summary = (
+            format_html("<p><strong>Members of this role</strong>: {}</p>", role) if role else ""
+        )
+        description = format_html(
+            "{}<p><strong>{}</strong></p>{}",
+            summary,
+            what_you_may_change(request.user),
+            roles_explained(),
+        )
+        return [(None, {"fields": ["name", "permissions", "members"], "description": description})]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Roles are found by name (roles.py); renaming one would quietly end it.
+        return ["name"] if obj is not None and obj.name in ROLES else []
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"actor": request.user})
+
+    def save_related(self, request, form, formsets, change):
+        """Permissions and members through the audited service, never ``save_m2m``."""
+        people.group_access_change(
+            actor=request.user,
+            group=form.instance,
+            permissions=form.cleaned_data.get("permissions"),
+            members=form.cleaned_data.get("members"),
+        )
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+
+admin.site.unregister(User)
+admin.site.unregister(Group)
+admin.site.register(User, PeopleUserAdmin)
+admin.site.register(Group, PeopleGroupAdmin)
