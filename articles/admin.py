@@ -257,6 +257,7 @@ class ArticleAdmin(HiddenIsMissingMixin, admin.ModelAdmin):
                 for action in services.allowed_actions(actor=request.user, article=article)
             ],
             "may_share": services.has_article_permission(request.user, "share_article", article),
+            "scheduled_differs": services.scheduled_differs_from_draft(article),
             "revisions_url": self._url("revisions", article),
             "access_url": self._url("access", article),
             "share_url": self._url("share", article),
@@ -358,10 +359,19 @@ class ArticleAdmin(HiddenIsMissingMixin, admin.ModelAdmin):
                 article,
                 PermissionDenied(f"“{label}” is not available to you for “{article.slug}” now."),
             )
-        form = ScheduleForm(request.POST or None) if action == "schedule" else None
+        form = None
+        if action == "schedule":
+            shown = article.latest_revision.number if article.latest_revision else None
+            form = ScheduleForm(request.POST or None, initial={"revision": shown})
         if request.method == "POST" and (form is None or form.is_valid()):
+            arguments = dict(form.cleaned_data) if form else {}
+            if arguments.get("revision") is not None:
+                # The revision this page showed, even if someone edited the draft since.
+                arguments["revision"] = article.revisions.filter(
+                    number=arguments["revision"]
+                ).first()
             try:
-                service(actor=request.user, article=article, **(form.cleaned_data if form else {}))
+                service(actor=request.user, article=article, **arguments)
             except PermissionDenied as error:
                 return self._back_to_change(request, article, error)
             except ValidationError as error:
@@ -381,6 +391,7 @@ class ArticleAdmin(HiddenIsMissingMixin, admin.ModelAdmin):
             f"{label}: “{article.slug}”",
             action_label=label,
             form=form,
+            scheduling=article.latest_revision if action == "schedule" else None,
         )
 
     def revisions_view(self, request, object_id: str):

@@ -208,6 +208,8 @@ class ScheduleForm(forms.Form):
         label="Embargo end (optional)",
         help_text="The article is withdrawn at this time.",
     )
+    # The working draft's number when the page was shown: that revision is pinned, not a later edit.
+    revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
 def _hours(delta: timedelta) -> int:

@@ -87,6 +87,16 @@ class Article(models.Model):
     latest_revision = models.ForeignKey(
         "Revision", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # The revision a publisher scheduled: the due publication publishes exactly this one, so an edit
+    # made after scheduling (by someone without publish) stays a working draft on top of it.
+    scheduled_revision = models.ForeignKey(
+        "Revision",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
     # Optimistic locking: every write bumps it; a save from a stale form is refused.
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)

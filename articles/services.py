@@ -11,6 +11,7 @@ call these; nothing else writes.
 
 import contextlib
 import contextvars
+import secrets
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
@@ -63,7 +64,12 @@ class EditConflict(ValidationError):
 # Transition table: action -> (states it may start from, state it ends in, permission it needs).
 TRANSITIONS = {
     "submit": ({Status.DRAFT}, Status.IN_REVIEW, "change_article"),
-    "schedule": ({Status.DRAFT, Status.IN_REVIEW}, Status.SCHEDULED, "publish_article"),
+    # From scheduled too: rescheduling pins the current draft (offered when it differs, below).
+    "schedule": (
+        {Status.DRAFT, Status.IN_REVIEW, Status.SCHEDULED},
+        Status.SCHEDULED,
+        "publish_article",
+    ),
     "publish": (
         {Status.DRAFT, Status.IN_REVIEW, Status.SCHEDULED, Status.PUBLISHED},
         Status.PUBLISHED,
@@ -86,7 +92,23 @@ def allowed_actions(*, actor, article: Article) -> list[str]:
         if article.status in sources
         and has_article_permission(actor, permission, article)
         and not (action == "publish" and _nothing_new_to_publish(article))
-    ]
+        and not (action == "schedule" and article.status == Status.SCHEDULED)
+    ] + (["schedule"] if _may_reschedule(actor, article) else [])
+
+
+def scheduled_differs_from_draft(article: Article) -> bool:
+    """Whether a scheduled article's working draft was edited after scheduling (it will not go out)."""
+    return (
+        article.status == Status.SCHEDULED
+        and article.scheduled_revision_id != article.latest_revision_id
+    )
+
+
+def _may_reschedule(actor, article: Article) -> bool:
+    # Only when there is a newer draft to pin: rescheduling is how a publisher approves it.
+    return scheduled_differs_from_draft(article) and has_article_permission(
+        actor, "publish_article", article
+    )
 
 
 def _nothing_new_to_publish(article: Article) -> bool:
@@ -336,38 +358,76 @@ def article_create(
     files: Iterable[tuple[str, object]] = (),
     author=None,
 ) -> Article:
-    """Create a private draft with its first revision; its creator may view, change and share it."""
+    """Create a private draft with its first revision; its creator may view, change and share it.
+
+    Whether the slug is taken is asked last, once everything else (text, tags, files) was accepted:
+    otherwise an invalid submission would tell, for free and without a trace, whether a hidden slug
+    exists. Until then the row carries a placeholder slug no real one can equal (see validate_slug).
+    """
     _require(actor, "add_article", None, "create articles")
-    article = Article(slug=slug.strip(), author=author or actor)
+    slug = slug.strip()
+    article = Article(slug=slug, author=author or actor)
     # Not the model's "Article with this Slug already exists.": see _refuse_taken_slug.
     article.full_clean(exclude=["live_revision", "latest_revision"], validate_unique=False)
-    existing = Article.objects.filter(slug=article.slug).first()
-    if existing is not None:
-        _refuse_taken_slug(actor=actor, slug=article.slug, existing=existing)
-    with discard_files_on_failure(), transaction.atomic():
-        try:
-            with transaction.atomic():
-                article.save()
-        except IntegrityError:
-            # Taken between the check and the insert: the same answer as above.
+    try:
+        with discard_files_on_failure(), transaction.atomic():
+            article.slug = f"~creating-{secrets.token_hex(12)}"
+            article.save()
+            _create_first_revision(
+                article=article,
+                actor=actor,
+                title=title,
+                summary=summary,
+                body=body,
+                tags=tags,
+                files=files,
+            )
+            _claim_slug(article, slug)
+            if actor is not None:
+                for codename in CREATOR_PERMISSIONS:
+                    assign_perm(codename, actor, article)
+            audit_record(action=AuditEvent.Action.CREATE, actor=actor, article=article)
+    except _SlugTaken:
+        # Everything else was valid: the create would have gone through. Rolled back, but recorded.
+        article.slug = slug
+        existing = Article.objects.filter(slug=slug).first()
+        if existing is None:
             raise _slug_unavailable() from None
-        assets = _store_files(article=article, actor=actor, files=files)
-        revision = _create_revision(
-            article=article,
-            actor=actor,
-            title=title,
-            summary=summary,
-            body=body,
-            tags=tags,
-            assets=assets,
-        )
-        article.latest_revision = revision
-        article.save(update_fields=["latest_revision"])
-        if actor is not None:
-            for codename in CREATOR_PERMISSIONS:
-                assign_perm(codename, actor, article)
-        audit_record(action=AuditEvent.Action.CREATE, actor=actor, article=article)
+        _refuse_taken_slug(actor=actor, slug=slug, existing=existing)
     return article
+
+
+class _SlugTaken(Exception):
+    """Raised inside ``article_create``'s transaction to roll it back when the slug is taken."""
+
+
+def _claim_slug(article: Article, slug: str) -> None:
+    if Article.objects.filter(slug=slug).exists():
+        raise _SlugTaken
+    try:
+        with transaction.atomic():
+            Article.objects.filter(pk=article.pk).update(slug=slug)
+    except IntegrityError:
+        # Taken between the check and the update: the same answer.
+        raise _SlugTaken from None
+    article.slug = slug
+
+
+def _create_first_revision(
+    *, article: Article, actor, title: str, summary: str, body: str, tags, files
+) -> None:
+    assets = _store_files(article=article, actor=actor, files=files)
+    revision = _create_revision(
+        article=article,
+        actor=actor,
+        title=title,
+        summary=summary,
+        body=body,
+        tags=tags,
+        assets=assets,
+    )
+    article.latest_revision = revision
+    article.save(update_fields=["latest_revision"])
 
 
 def _claim_version(article: Article, expected_version: int | None) -> None:
@@ -493,9 +553,18 @@ def article_revert(
 
 
 def _transition(
-    *, actor, article: Article, action: str, now: datetime | None = None, **changes
+    *,
+    actor,
+    article: Article,
+    action: str,
+    now: datetime | None = None,
+    revision: Revision | None = None,
+    **changes,
 ) -> Article:
+    """``revision``: the one to schedule or publish instead of the working draft."""
     sources, target, permission = TRANSITIONS[action]
+    if revision is not None and revision.article_id != article.pk:
+        raise ValidationError("That revision belongs to another article.")
     _require(actor, permission, article, action.replace("_", " "))
     now = now or timezone.now()
     with transaction.atomic():
@@ -509,6 +578,7 @@ def _transition(
         # A published article past its embargo end is no longer public, but pages cached while it
         # was may still be stored: its withdrawal invalidates them like any other.
         was_published = locked.status == Status.PUBLISHED
+        revision_detail = {}
         for name, value in changes.items():
             setattr(locked, name, value)
         if target == Status.PUBLISHED:
@@ -520,15 +590,26 @@ def _transition(
                 )
             if locked.latest_revision_id is None:
                 raise ValidationError(f"“{locked.slug}” has no content to publish.")
-            if _nothing_new_to_publish(locked):
+            if revision is None and _nothing_new_to_publish(locked):
                 raise ValidationError(
                     f"“{locked.slug}” is already published and its working draft is the live "
                     "revision: there is nothing new to publish.",
                     code="nothing_to_publish",
                 )
-            locked.live_revision_id = locked.latest_revision_id
+            published = revision or locked.latest_revision
+            locked.live_revision_id = published.pk
+            revision_detail = {"revision": published.number}
             if locked.status != Status.PUBLISHED or locked.published_at is None:
                 locked.published_at = now
+        if target == Status.SCHEDULED:
+            # What the publisher approved: the due publication publishes this and nothing later.
+            pinned = revision or locked.latest_revision
+            if pinned is None:
+                raise ValidationError(f"“{locked.slug}” has no content to schedule.")
+            locked.scheduled_revision = pinned
+            revision_detail = {"revision": pinned.number}
+        else:
+            locked.scheduled_revision = None
         if target == Status.DRAFT and locked.unpublish_at and locked.unpublish_at <= now:
             # A passed embargo end has done its work; keeping it would block every later publish.
             locked.unpublish_at = None
@@ -546,7 +627,7 @@ def _transition(
             actor=actor,
             article=locked,
             public_changed=was_published or target == Status.PUBLISHED,
-            detail={k: str(v) for k, v in changes.items()},
+            detail={k: str(v) for k, v in changes.items()} | revision_detail,
         )
     article.refresh_from_db()
     return article
@@ -595,8 +676,13 @@ def article_schedule(
     publish_at: datetime,
     unpublish_at: datetime | None = None,
     now: datetime | None = None,
+    revision: Revision | None = None,
 ) -> Article:
-    """Publish at ``publish_at`` (by ``publish_scheduled``); nothing is public before then."""
+    """Publish ``revision`` (default: the working draft now) at ``publish_at``; nothing before then.
+
+    The revision is pinned: an edit made after scheduling stays a working draft and is not published
+    at ``publish_at`` unless a publisher schedules (or publishes) it too.
+    """
     now = now or timezone.now()
     if timezone.is_naive(publish_at):
         raise ValidationError(
@@ -612,12 +698,46 @@ def article_schedule(
     # A schedule sets the whole window: an embargo end left over from an earlier publication must
     # not carry over, or the article would silently never be published.
     changes = {"publish_at": publish_at, "unpublish_at": unpublish_at}
-    return _transition(actor=actor, article=article, action="schedule", now=now, **changes)
+    return _transition(
+        actor=actor, article=article, action="schedule", now=now, revision=revision, **changes
+    )
 
 
 def article_withdraw(*, actor, article: Article, now: datetime | None = None) -> Article:
-    """Take a published article down: article and assets are private from the next request."""
-    return _transition(actor=actor, article=article, action="withdraw", now=now)
+    """Take a published article down: article and assets are private from the next request.
+
+    Withdrawn at or after its embargo end, its share links end too, durably: the serve-time check
+    reads ``unpublish_at``, which a return to draft clears, and that must not bring them back.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        article = _transition(actor=actor, article=article, action="withdraw", now=now)
+        if article.unpublish_at is not None and article.unpublish_at <= now:
+            _preview_links_end_at_embargo_end(actor=actor, article=article, now=now)
+    return article
+
+
+EMBARGO_ENDED_REASON = "the article's embargo end passed"
+
+
+def _preview_links_end_at_embargo_end(*, actor, article: Article, now: datetime) -> None:
+    """Revoke the unexpired, unrevoked links of ``article``, with one audit event (if any)."""
+    links = list(
+        article.preview_links.filter(revoked_at__isnull=True, expires_at__gt=now).values_list(
+            "pk", flat=True
+        )
+    )
+    if not links:
+        return
+    PreviewLink.objects.filter(pk__in=links).update(
+        revoked_at=now, revoked_reason=EMBARGO_ENDED_REASON
+    )
+    audit_record(
+        action=AuditEvent.Action.PREVIEW_REVOKE,
+        actor=actor,
+        article=article,
+        detail={"links": links, "reasons": {str(pk): EMBARGO_ENDED_REASON for pk in links}},
+    )
 
 
 def article_return_to_draft(*, actor, article: Article) -> Article:
@@ -635,7 +755,7 @@ def publish_due_articles(*, now: datetime | None = None) -> tuple[list[Article],
     published, withdrawn = [], []
     # An article whose whole window passed while cron was down is never published: publishing it
     # would be refused (embargo end in the past) and would stop the run for every article after it.
-    is_due = Q(status=Status.SCHEDULED, publish_at__lte=now) & (
+    is_due = Q(status=Status.SCHEDULED, publish_at__lte=now, scheduled_revision__isnull=False) & (
         Q(unpublish_at__isnull=True) | Q(unpublish_at__gt=now)
     )
     due = Article.objects.filter(is_due).values_list("pk", flat=True)
@@ -643,7 +763,16 @@ def publish_due_articles(*, now: datetime | None = None) -> tuple[list[Article],
         with transaction.atomic():
             article = _lock_if(pk, is_due)
             if article is not None:
-                published.append(article_publish(actor=None, article=article, now=now))
+                # The scheduled revision, never a later edit that no publisher approved.
+                published.append(
+                    _transition(
+                        actor=None,
+                        article=article,
+                        action="publish",
+                        now=now,
+                        revision=article.scheduled_revision,
+                    )
+                )
     expired = Article.objects.filter(status=Status.PUBLISHED, unpublish_at__lte=now).values_list(
         "pk", flat=True
     )
