@@ -91,6 +91,54 @@ def test_the_service_refuses_a_taken_slug_in_the_same_words(
     assert AuditEvent.objects.filter(action=AuditEvent.Action.SLUG_REFUSED).count() == 1
 
 
+def test_an_invalid_add_form_answers_the_same_for_a_taken_and_a_free_slug(
+    client, insider, hidden, django_capture_on_commit_callbacks
+):
+    """The slug is checked last: an invalid tag is the only answer, taken slug or not."""
+    with django_capture_on_commit_callbacks(execute=True):
+        on_hidden = add_form(client, insider, "zq-hidden-plan", tags="x" * 51)
+        on_free = add_form(client, insider, "zq-nothing-here", tags="x" * 51)
+    assert errors(on_hidden) == errors(on_free)
+    assert NEUTRAL not in on_hidden.content.decode()
+    assert "longer than 50 characters" in on_hidden.content.decode()
+    assert Article.objects.count() == 2
+
+
+def test_a_slug_probe_costs_a_valid_submission_and_leaves_its_event(
+    client, insider, hidden, django_capture_on_commit_callbacks
+):
+    """Valid otherwise: the free slug is created, the taken one refused with a slug_refused event."""
+    with django_capture_on_commit_callbacks(execute=True):
+        on_hidden = add_form(client, insider, "zq-hidden-plan", tags="fine")
+        add_form(client, insider, "zq-nothing-here", tags="fine")
+    assert NEUTRAL in on_hidden.content.decode()
+    assert Article.objects.filter(slug="zq-nothing-here").exists()
+    assert AuditEvent.objects.get(action=AuditEvent.Action.SLUG_REFUSED).article == hidden
+
+
+@pytest.mark.parametrize(
+    "invalid",
+    [
+        {"tags": ["x" * 51]},
+        {"title": "t" * 201},
+        {"body": "![missing](not-attached.png)"},
+    ],
+    ids=["tag", "title", "file-reference"],
+)
+def test_the_service_reports_other_errors_before_a_taken_slug(insider, hidden, invalid):
+    """No slug answer, no event and nothing stored while anything else is invalid."""
+    arguments = {"title": "Mine", **invalid}
+    answers = []
+    for slug in ("zq-hidden-plan", "zq-nothing-here"):
+        with pytest.raises(ValidationError) as refused:
+            services.article_create(actor=insider, slug=slug, **arguments)
+        answers.append(refused.value.message_dict)
+    assert answers[0] == answers[1]
+    assert "slug" not in answers[0]
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.SLUG_REFUSED).exists()
+    assert Article.objects.count() == 2
+
+
 def test_a_new_tag_keeps_the_spelling_its_author_typed_when_the_other_is_hidden(
     client, insider, hidden
 ):
