@@ -494,6 +494,36 @@ def test_schedule_reads_times_in_the_site_time_zone(
     assert draft.publish_at.isoformat() == "2099-07-01T07:00:00+00:00"
 
 
+def test_the_schedule_form_pins_the_revision_its_page_showed(client, publisher, author, draft):
+    """An edit saved between opening the confirmation and submitting it is not what goes out."""
+    login(client, publisher)
+    page = client.get(admin_url("transition", draft.pk, "schedule")).content.decode()
+    assert 'name="revision" value="1"' in page
+    services.article_update(actor=author, article=draft, title="Secret merger", body="Later.")
+    client.post(
+        admin_url("transition", draft.pk, "schedule"),
+        {"publish_at": "2099-07-01T09:00", "revision": "1"},
+    )
+    draft.refresh_from_db()
+    assert draft.status == Status.SCHEDULED
+    assert draft.scheduled_revision.number == 1
+    assert draft.latest_revision.number == 2
+
+
+def test_the_change_page_says_when_the_scheduled_version_differs_from_the_draft(
+    client, publisher, author, draft
+):
+    services.article_schedule(
+        actor=None, article=draft, publish_at=timezone.now() + timedelta(days=1)
+    )
+    page = login(client, publisher).get(admin_url("change", draft.pk)).content.decode()
+    assert "differs from the working draft" not in page
+    services.article_update(actor=author, article=draft, title="Secret merger", body="Later.")
+    page = client.get(admin_url("change", draft.pk)).content.decode()
+    assert "The scheduled version (revision 1) differs from the working draft (revision 2)" in page
+    assert admin_url("transition", draft.pk, "schedule") in page
+
+
 def test_schedule_in_the_past_is_a_form_error(client, publisher, draft):
     response = login(client, publisher).post(
         admin_url("transition", draft.pk, "schedule"), {"publish_at": "2001-01-01T09:00"}

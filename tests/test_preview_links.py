@@ -301,6 +301,56 @@ def test_a_link_stops_working_when_the_embargo_ended(client, author, monkeypatch
     assert_same_as_missing(client, client.get(preview_asset_url(token, hero)))
 
 
+@pytest.fixture
+def ended_by_embargo(author, monkeypatch):
+    """A published article with a share link, withdrawn by the worker at its embargo end."""
+    now = timezone.now()
+    article = make_article(
+        "ended", body="Secret words.", files=[png_bytes("hero.png")], actor=author
+    )
+    link, token = services.preview_link_issue(actor=author, article=article, label="Legal")
+    services.article_publish(actor=None, article=article, unpublish_at=now + timedelta(minutes=1))
+    later = now + timedelta(minutes=2)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    services.publish_due_articles(now=later)
+    article.refresh_from_db()
+    link.refresh_from_db()
+    return article, link, token
+
+
+def test_the_embargo_end_revokes_the_articles_links_durably(ended_by_embargo):
+    article, link, _token = ended_by_embargo
+    assert article.status == Status.WITHDRAWN
+    assert link.revoked_at is not None
+    assert link.revoked_reason == "the article's embargo end passed"
+    (event,) = AuditEvent.objects.filter(article=article, action=AuditEvent.Action.PREVIEW_REVOKE)
+    assert event.detail["links"] == [link.pk]
+
+
+def test_a_link_ended_by_the_embargo_does_not_come_back_on_return_to_draft(
+    client, ended_by_embargo
+):
+    """return_to_draft clears ``unpublish_at``, which the serve-time check reads: the revocation stays."""
+    article, _link, token = ended_by_embargo
+    services.article_return_to_draft(actor=None, article=article)
+    article.refresh_from_db()
+    assert article.unpublish_at is None
+    hero = asset(article, "hero.png")
+    assert_same_as_missing(client, client.get(preview_url(token)))
+    assert_same_as_missing(client, client.get(preview_asset_url(token, hero)))
+
+
+def test_a_manual_withdrawal_before_the_embargo_end_keeps_the_links(author):
+    article = make_article("early-pull", actor=author)
+    link, _ = services.preview_link_issue(actor=author, article=article, label="Legal")
+    services.article_publish(
+        actor=None, article=article, unpublish_at=timezone.now() + timedelta(days=1)
+    )
+    services.article_withdraw(actor=None, article=article)
+    link.refresh_from_db()
+    assert link.revoked_at is None
+
+
 # --- a link lives only while its creator may share and view the article -------------------------
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from articles import services
 from articles.models import Article, AuditEvent, Status
-from tests.factories import make_article, png_bytes
+from tests.factories import make_article, make_user, png_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -282,3 +282,106 @@ def test_an_article_whose_embargo_ended_can_be_published_again_after_return_to_d
     assert Article.objects.get(pk=article.pk).unpublish_at is None
     services.article_publish(actor=None, article=article)
     assert Article.objects.published().filter(pk=article.pk).exists()
+
+
+# --- the scheduled revision is pinned: a later edit is not published at the scheduled time -------
+
+
+@pytest.fixture
+def edited_after_scheduling(scheduled):
+    """An author with change (not publish) rewrote the scheduled article and attached a file."""
+    author = make_user("sched-author")
+    for perm in ("view", "change"):
+        services.access_grant(actor=None, article=scheduled, perm=perm, user=author)
+    assert not services.has_article_permission(author, "publish_article", scheduled)
+    services.article_update(
+        actor=author,
+        article=scheduled,
+        title="Embargoed",
+        body="Unapproved words. ![chart](chart.png) ![late](late.png)",
+        files=[("late.png", png_bytes("late.png", colour="blue"))],
+    )
+    scheduled.refresh_from_db()
+    return scheduled
+
+
+def test_the_due_publication_publishes_the_scheduled_revision_not_a_later_edit(
+    client, edited_after_scheduling, publish_at, clock
+):
+    article = edited_after_scheduling
+    scheduled_revision = article.scheduled_revision
+    clock(publish_at)
+    services.publish_due_articles(now=publish_at)
+    article.refresh_from_db()
+    assert article.status == Status.PUBLISHED
+    assert article.live_revision == scheduled_revision != article.latest_revision
+    page = client.get("/articles/embargoed/")
+    assert page.status_code == 200
+    assert b"Unapproved words" not in page.content
+
+
+def test_files_attached_after_scheduling_stay_private_when_it_is_published(
+    client, edited_after_scheduling, publish_at, clock
+):
+    article = edited_after_scheduling
+    clock(publish_at)
+    services.publish_due_articles(now=publish_at)
+    late = article.assets.get(original_name="late.png")
+    chart = article.assets.get(original_name="chart.png")
+    assert client.get(chart.get_absolute_url()).status_code == 200
+    assert_same_as_missing(client, client.get(late.get_absolute_url()))
+
+
+def test_the_task_and_the_command_publish_the_scheduled_revision(edited_after_scheduling, clock):
+    """The worker's task and ``publish_scheduled`` are the same catch-up: both publish the pin."""
+    from articles.tasks import publish_due
+
+    article = edited_after_scheduling
+    pinned = article.scheduled_revision_id
+    Article.objects.filter(pk=article.pk).update(publish_at=timezone.now() - SECOND)
+    assert publish_due.call()["published"] == ["embargoed"]
+    assert Article.objects.get(pk=article.pk).live_revision_id == pinned
+
+    other = make_article("second-embargoed", body="Approved.")
+    services.article_schedule(actor=None, article=other, publish_at=timezone.now() + SECOND * 60)
+    services.article_update(actor=None, article=other, title="Second", body="Later edit.")
+    other.refresh_from_db()
+    Article.objects.filter(pk=other.pk).update(publish_at=timezone.now() - SECOND)
+    call_command("publish_scheduled", verbosity=0)
+    other.refresh_from_db()
+    assert other.live_revision.body == "Approved."
+
+
+def test_the_publish_command_with_at_pins_the_current_revision(scheduled, publish_at):
+    article = make_article("cli-scheduled", body="Approved on the command line.")
+    call_command("publish", "cli-scheduled", "--at", publish_at.isoformat(), verbosity=0)
+    article.refresh_from_db()
+    assert article.scheduled_revision == article.latest_revision
+    services.article_update(actor=None, article=article, title="Cli", body="Later.")
+    services.publish_due_articles(now=publish_at)
+    article.refresh_from_db()
+    assert article.live_revision.body == "Approved on the command line."
+
+
+def test_a_scheduled_article_edited_since_offers_scheduling_again(edited_after_scheduling):
+    """Only to a publisher, and only while the draft differs: rescheduling pins the new draft."""
+    article = edited_after_scheduling
+    publisher = make_user("sched-publisher", groups=("Publishers",))
+    author = make_user("sched-author-2")
+    services.access_grant(actor=None, article=article, perm="change", user=author)
+    assert services.scheduled_differs_from_draft(article)
+    assert "schedule" in services.allowed_actions(actor=publisher, article=article)
+    assert "schedule" not in services.allowed_actions(actor=author, article=article)
+    services.article_schedule(
+        actor=publisher, article=article, publish_at=article.publish_at + SECOND
+    )
+    article.refresh_from_db()
+    assert article.scheduled_revision == article.latest_revision
+    assert not services.scheduled_differs_from_draft(article)
+    assert "schedule" not in services.allowed_actions(actor=publisher, article=article)
+
+
+def test_leaving_the_schedule_unpins_it(scheduled):
+    services.article_return_to_draft(actor=None, article=scheduled)
+    scheduled.refresh_from_db()
+    assert scheduled.scheduled_revision is None
