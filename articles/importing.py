@@ -270,7 +270,9 @@ def _transitions(article: Article, item: ArticleFile) -> list[str]:
         return _path_to(article.status, Status.WITHDRAWN) if article.status != item.status else []
     if item.status == Status.SCHEDULED and article.status == Status.SCHEDULED:
         same = (article.publish_at, article.unpublish_at) == (item.publish_at, item.unpublish_at)
-        return [] if same else ["return_to_draft", "schedule"]
+        # The schedule pins a revision: the imported text is published only if it is the pinned one.
+        pinned = article.scheduled_revision_id == article.latest_revision_id
+        return [] if same and pinned else ["return_to_draft", "schedule"]
     return _path_to(article.status, item.status)
 
 
@@ -435,6 +437,14 @@ def export_article(article: Article, directory: Path) -> tuple[Path, list[str]]:
         notes.append(
             f"{article.slug}: its unpublished working draft was not exported (only the live revision)."
         )
+    if article.status == Status.SCHEDULED and article.scheduled_revision_id is not None:
+        # What a publisher scheduled, so a round trip cannot schedule an edit nobody approved.
+        revision = article.scheduled_revision
+        if article.latest_revision_id != article.scheduled_revision_id:
+            notes.append(
+                f"{article.slug}: its working draft, edited after scheduling, was not exported "
+                "(only the scheduled revision)."
+            )
     meta: dict = {"title": revision.title, "slug": article.slug}
     if revision.summary:
         meta["summary"] = revision.summary

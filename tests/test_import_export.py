@@ -3,12 +3,14 @@
 import hashlib
 import io
 import textwrap
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 from guardian.shortcuts import get_group_perms, get_user_perms
 
 from articles import services
@@ -373,6 +375,33 @@ def test_export_of_a_published_article_leaves_out_its_unpublished_edit(tmp_path)
     assert "Public." in text
     assert "Secret edit." not in text
     assert "unpublished working draft was not exported" in err.getvalue()
+
+
+def test_export_of_a_scheduled_article_is_its_scheduled_revision(tmp_path):
+    """An edit made after scheduling is not exported, so a round trip cannot schedule it."""
+    article = services.article_create(actor=None, slug="later", title="Later", body="Approved.")
+    services.article_schedule(
+        actor=None, article=article, publish_at=timezone.now() + timedelta(days=1)
+    )
+    services.article_update(actor=None, article=article, title="Later", body="Unapproved edit.")
+    err = io.StringIO()
+    call_command("export_articles", str(tmp_path), stdout=io.StringIO(), stderr=err)
+    text = (tmp_path / "later.md").read_text()
+    assert "Approved." in text
+    assert "Unapproved edit." not in text
+    assert "edited after scheduling, was not exported" in err.getvalue()
+
+
+def test_reimporting_a_scheduled_article_schedules_the_imported_text(tmp_path):
+    extra = "status: scheduled\npublish_at: 2099-06-01T09:00:00Z\n"
+    write(tmp_path, "later.md", article_md("later", extra=extra))
+    run_import(tmp_path)
+    write(tmp_path, "later.md", article_md("later", extra=extra, body="Revised."))
+    run_import(tmp_path)
+    later = Article.objects.get(slug="later")
+    assert later.status == Status.SCHEDULED
+    assert later.scheduled_revision == later.latest_revision
+    assert later.scheduled_revision.body.strip() == "Revised."
 
 
 def test_export_status_filter(tmp_path):
