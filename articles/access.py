@@ -64,18 +64,48 @@ class ArticleView:
     draft_url: str | None = None
 
 
+# The row the decision is made on: identity, state and revision ids, never a revision's words.
+# A hidden draft's body (megabytes) must cost nothing before access is granted: a slug that exists
+# and one that never did then read the same, small, row (or none) in the same one query.
+DECISION_FIELDS = (
+    "slug",
+    "status",
+    "publish_at",
+    "unpublish_at",
+    "published_at",
+    "live_revision_id",
+    "latest_revision_id",
+    # The byline, for the page once access is granted: a few short names, whatever the draft.
+    "author__username",
+    "author__first_name",
+    "author__last_name",
+)
+
+
 def _find_article(user, slug: str) -> Article:
     # Whether ``user`` holds a grant comes back with the row: no second query for an existing slug.
     article = (
         Article.objects.with_public_flag()
         .with_grant_flag(user)
-        .select_related("live_revision", "latest_revision", "author")
+        .select_related("author")
+        .only(*DECISION_FIELDS)
         .filter(slug=slug)
         .first()
     )
     if article is None:
         raise deny()
     return article
+
+
+def _revision_shown(article: Article, revision_id: int) -> Revision:
+    """The one revision access was granted to, read only now (revisions never change once saved)."""
+    revision = Revision.objects.get(pk=revision_id)
+    # Cached on the article too, so what renders it (metadata, Last-Modified) reads no more.
+    if revision_id == article.live_revision_id:
+        article.live_revision = revision
+    if revision_id == article.latest_revision_id:
+        article.latest_revision = revision
+    return revision
 
 
 def not_public_banner(article: Article, *, working_draft_of_live: bool = False) -> str:
@@ -97,11 +127,13 @@ def article_view(user, slug: str, *, working_draft: bool = False) -> ArticleView
         draft_url = None
         if has_unpublished_edit and article.is_granted:
             draft_url = reverse("article-draft", args=[article.slug])
-        return ArticleView(article, article.live_revision, is_public=True, draft_url=draft_url)
-    if not article.is_granted:
+        revision = _revision_shown(article, article.live_revision_id)
+        return ArticleView(article, revision, is_public=True, draft_url=draft_url)
+    if not article.is_granted or article.latest_revision_id is None:
         raise deny()
     banner = not_public_banner(article, working_draft_of_live=article.is_public)
-    return ArticleView(article, article.latest_revision, is_public=False, banner=banner)
+    revision = _revision_shown(article, article.latest_revision_id)
+    return ArticleView(article, revision, is_public=False, banner=banner)
 
 
 def preview_link_for(token: str) -> PreviewLink:

@@ -12,7 +12,11 @@ from django import forms
 from django.contrib import admin
 from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
-from django.contrib.auth.forms import AdminPasswordChangeForm, UserChangeForm
+from django.contrib.auth.forms import (
+    AdminPasswordChangeForm,
+    AdminUserCreationForm,
+    UserChangeForm,
+)
 from django.contrib.auth.models import AnonymousUser, Group, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.html import format_html, format_html_join
@@ -57,7 +61,8 @@ def what_you_may_change(actor) -> str:
             "accounts are for superusers."
         )
     return (
-        "You may change names and e-mail addresses. Status, groups, permissions and passwords "
+        "You may change names and e-mail addresses. Usernames, status, groups, permissions and "
+        "passwords "
         f"are changed only by superusers and members of “{ACCESS_ADMINISTRATORS}”: "
         "a save that changes them is refused and changes nothing."
     )
@@ -102,12 +107,19 @@ class PeopleUserChangeForm(UserChangeForm):
     def clean(self):
         cleaned = super().clean()
         try:
-            if set(self.changed_data) - set(ACCESS_FIELDS):
-                people.user_details_check(actor=self.actor, user=self.instance)
+            people.user_details_check(actor=self.actor, user=self.instance, **self.details_data())
             people.user_access_check(actor=self.actor, user=self.instance, **self.access_data())
         except (PermissionDenied, ValidationError) as error:
             _add_refusal(self, error)
         return cleaned
+
+    def details_data(self) -> dict:
+        """Username, names and e-mail as this form has them, for ``people.user_details_*``."""
+        return {
+            field: self.cleaned_data[field]
+            for field in people.DETAIL_FIELDS
+            if field in self.fields and field in self.cleaned_data
+        }
 
     def access_data(self) -> dict:
         """The access fields this form shows, as ``people.user_access_*`` keyword arguments."""
@@ -119,6 +131,16 @@ class PeopleUserChangeForm(UserChangeForm):
         if "user_permissions" in data:
             data["permissions"] = data.pop("user_permissions")
         return data
+
+
+class PeopleUserCreationForm(AdminUserCreationForm):
+    """Django's add form, also refusing names that would pass for someone else (people.py)."""
+
+    def clean_username(self):
+        username = super().clean_username()
+        if username and (problem := people.username_problem(username)):
+            raise ValidationError(problem)
+        return username
 
 
 class PeoplePasswordForm(AdminPasswordChangeForm):
@@ -145,6 +167,7 @@ class PeoplePasswordForm(AdminPasswordChangeForm):
 
 class PeopleUserAdmin(_MayManagePeople, UserAdmin):
     form = PeopleUserChangeForm
+    add_form = PeopleUserCreationForm
     change_password_form = PeoplePasswordForm
 
     def get_queryset(self, request):
@@ -174,12 +197,15 @@ class PeopleUserAdmin(_MayManagePeople, UserAdmin):
         return form
 
     def save_model(self, request, obj, form, change):
-        """Save names and e-mail; the access fields keep their stored values until save_related."""
+        """Username, names and e-mail through the audited service; the access fields keep their
+        stored values until save_related (the admin runs both in one transaction)."""
         if change:
             stored = type(obj).objects.get(pk=obj.pk)
-            for field in ("is_active", "is_staff", "is_superuser"):
+            for field in ("is_active", "is_staff", "is_superuser", *people.DETAIL_FIELDS):
                 setattr(obj, field, getattr(stored, field))
         super().save_model(request, obj, form, change)
+        if change:
+            people.user_details_change(actor=request.user, user=obj, **form.details_data())
 
     def save_related(self, request, form, formsets, change):
         """Status, groups and permissions through the audited service, never ``save_m2m``."""

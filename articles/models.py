@@ -64,6 +64,13 @@ class Tag(models.Model):
         return reverse("tag", args=[self.slug])
 
 
+def byline_of(user) -> str:
+    """The name public pages print for an article's author (``None``: the site's own staff)."""
+    if user is None:
+        return "Embargo staff"
+    return user.get_full_name() or user.get_username()
+
+
 class Article(models.Model):
     """An article's identity and state. Its words live in revisions; readers see ``live_revision``."""
 
@@ -128,9 +135,7 @@ class Article(models.Model):
 
     @property
     def author_name(self) -> str:
-        if self.author is None:
-            return "Embargo staff"
-        return self.author.get_full_name() or self.author.get_username()
+        return byline_of(self.author)
 
 
 class Revision(models.Model):
@@ -265,6 +270,7 @@ class AuditEvent(models.Model):
         MEMBERSHIP_CHANGE = "membership_change", "Changed group membership"
         ACCOUNT_CHANGE = "account_change", "Changed staff, superuser or active status"
         PASSWORD_SET = "password_set", "Set someone's password"
+        DETAILS_CHANGE = "details_change", "Changed a username, name or e-mail address"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     action = models.CharField(max_length=32, choices=Action)

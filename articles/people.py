@@ -12,6 +12,8 @@ trusted shell (a management command or ``manage.py shell`` on the server).
 | administrators) or anything outside ``articles``; those perms     |                             |
 | ``is_staff``, ``is_active``, another person's password            | superusers, access admins   |
 | ``is_superuser``; anything about a superuser's account            | superusers                  |
+| ``username`` (grants, imports and the trail name people by it)    | superusers, access admins   |
+| first and last name, e-mail                                       | also ``auth.change_user``   |
 
 "Access admins" hold ``articles.administer_access``: the Access administrators role
 (``roles.ACCESS_ADMINISTRATORS``). Handing that permission out, directly or through a group, is
@@ -21,12 +23,14 @@ itself a permission outside the ordinary article ones, so only superusers may.
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from guardian.conf import settings as guardian_settings
 
-from articles.models import AuditEvent
+from articles.caching import purge_public_pages
+from articles.models import Article, AuditEvent, byline_of
 from articles.querysets import is_real_user
 from articles.services import audit_record, preview_links_end_where_creator_lost_access
 
@@ -36,6 +40,10 @@ FLAGS = ("is_staff", "is_superuser", "is_active")
 SUPERUSER = "superuser"
 ACCESS_ADMIN = "access administrator"
 NOTHING_CHANGED = "Nothing was changed."
+DETAIL_FIELDS = ("username", "first_name", "last_name", "email")
+# What the trail writes as the actor for the shell and for nobody (services.audit_record): a person
+# called so would pass for them.
+RESERVED_USERNAMES = ("system", "anonymous")
 
 
 def is_access_administrator(user) -> bool:
@@ -53,9 +61,11 @@ def permission_label(permission: Permission) -> str:
 class Change:
     """One field of one account or group, before and after."""
 
-    field: str  # is_staff, is_superuser, is_active, groups, user_permissions, permissions, members
-    before: bool | list[str]
-    after: bool | list[str]
+    # is_staff, is_superuser, is_active, groups, user_permissions, permissions, members, and the
+    # details: username, first_name, last_name, email
+    field: str
+    before: bool | str | list[str]
+    after: bool | str | list[str]
 
     @property
     def added(self) -> list[str]:
@@ -80,6 +90,7 @@ _ACTION = {
     "members": AuditEvent.Action.MEMBERSHIP_CHANGE,
     "user_permissions": AuditEvent.Action.PERMISSIONS_CHANGE,
     "permissions": AuditEvent.Action.PERMISSIONS_CHANGE,
+    **dict.fromkeys(DETAIL_FIELDS, AuditEvent.Action.DETAILS_CHANGE),
 }
 
 
@@ -349,10 +360,104 @@ def group_access_change(
         return events
 
 
-def user_details_check(*, actor, user) -> None:
-    """PermissionDenied if ``actor`` may not edit ``user``'s name or e-mail (a superuser's: superusers)."""
-    of_superuser = type(user).objects.filter(pk=user.pk, is_superuser=True).exists()
-    _refuse_if_any(_refusals(actor, [], of_superuser=of_superuser))
+def username_problem(username: str, *, user=None) -> str | None:
+    """Why no account (``user``: other than this one) may be called ``username``; None if it may.
+
+    Exact duplicates are refused by the database; these are the names that would pass for someone
+    else: another person's name in other letter case, the shell's and nobody's names in the trail,
+    and guardian's anonymous user.
+    """
+    folded = username.casefold()
+    reserved = (*RESERVED_USERNAMES, guardian_settings.ANONYMOUS_USER_NAME)
+    if folded in {name.casefold() for name in reserved}:
+        return (
+            f"“{username}” is reserved: the audit trail uses it for something that is not a person."
+        )
+    User = type(user) if user is not None else get_user_model()
+    others = User.objects.filter(username__iexact=username)
+    if user is not None and user.pk:
+        others = others.exclude(pk=user.pk)
+    if others.exists():
+        return "A user with that username already exists."
+    return None
+
+
+def user_details_check(*, actor, user, **details: str | None) -> list[Change]:
+    """The changes ``user_details_change`` would make, or PermissionDenied / ValidationError."""
+    stored = type(user).objects.filter(pk=user.pk).first()
+    changes = [
+        Change(field, getattr(stored, field), value)
+        for field, value in details.items()
+        if value is not None and value != getattr(stored, field)
+    ]
+    refused = _refusals(actor, [], of_superuser=bool(stored and stored.is_superuser))
+    may_edit_accounts = actor is None or (
+        is_access_administrator(actor) or actor.has_perm("auth.change_user")
+    )
+    if changes and not refused and not may_edit_accounts:
+        refused.append("Only holders of “Can change user” may change names or e-mail addresses.")
+    if any(c.field == "username" for c in changes) and _missing_role(actor, ACCESS_ADMIN):
+        refused.append(
+            f"Only {_who(ACCESS_ADMIN)} may change a username: grants, imports and the audit "
+            "trail name people by it."
+        )
+    _refuse_if_any(refused)
+    if changes:
+        _not_anonymous(user)
+    renamed = next((c.after for c in changes if c.field == "username"), None)
+    if renamed is not None and (problem := username_problem(renamed, user=user)):
+        raise ValidationError({"username": problem})
+    if changes:
+        # The model's own rules (length, allowed characters, e-mail syntax), for callers without
+        # a form: the shell.
+        candidate = type(user).objects.get(pk=user.pk)
+        for change in changes:
+            setattr(candidate, change.field, change.after)
+        changed = {change.field for change in changes}
+        candidate.clean_fields(
+            exclude=[f.name for f in candidate._meta.fields if f.name not in changed]
+        )
+    return changes
+
+
+def user_details_change(
+    *,
+    actor,
+    user,
+    username: str | None = None,
+    first_name: str | None = None,
+    last_name: str | None = None,
+    email: str | None = None,
+) -> list[AuditEvent]:
+    """Set a user's username, names and e-mail (None: leave as is); audited, before → after.
+
+    A changed byline (names, or the username where no name is set) of the author of a public
+    article is shown on public pages, feeds and JSON-LD: the page cache is dropped in the same
+    transaction, so no cached page keeps the old name.
+    """
+    details = {
+        "username": username,
+        "first_name": first_name,
+        "last_name": last_name,
+        "email": email,
+    }
+    with transaction.atomic():
+        stored = type(user).objects.select_for_update().filter(pk=user.pk).first()
+        changes = user_details_check(actor=actor, user=user, **details)
+        if not changes:
+            return []
+        byline_before = byline_of(stored)
+        fields = {c.field: c.after for c in changes}
+        type(user).objects.filter(pk=user.pk).update(**fields)
+        for field, value in fields.items():
+            setattr(user, field, value)
+        events = [_audit(actor, change, target_user=user) for change in changes]
+        if byline_of(user) != byline_before:
+            public = Article.objects.published().filter(author=user)
+            slugs = list(public.values_list("slug", flat=True))
+            if slugs:
+                purge_public_pages(slugs=slugs)
+        return events
 
 
 def user_password_check(*, actor, user) -> None:

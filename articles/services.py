@@ -823,6 +823,13 @@ def _grant_target(user, group):
     return user if user is not None else group
 
 
+def _grant_detail(perm: str, user, group: Group | None) -> dict:
+    # The pk too: a name can change hands (a rename), the account it was given to cannot.
+    if user is not None:
+        return {"perm": perm, "user": user.get_username(), "user_id": user.pk}
+    return {"perm": perm, "group": group.name, "group_id": group.pk}
+
+
 def access_grant(*, actor, article: Article, perm: str, user=None, group: Group | None = None):
     """Give a user or group one permission on one article. You can only give what you hold."""
     codename = _resolve_permission(perm)
@@ -835,7 +842,7 @@ def access_grant(*, actor, article: Article, perm: str, user=None, group: Group 
             action=AuditEvent.Action.GRANT,
             actor=actor,
             article=article,
-            detail={"perm": perm, "user" if user else "group": str(target)},
+            detail=_grant_detail(perm, user, group),
         )
 
 
@@ -854,7 +861,7 @@ def access_revoke(*, actor, article: Article, perm: str, user=None, group: Group
             action=AuditEvent.Action.REVOKE,
             actor=actor,
             article=article,
-            detail={"perm": perm, "user" if user else "group": str(target)},
+            detail=_grant_detail(perm, user, group),
         )
         if codename in LINK_CREATOR_PERMISSIONS:
             creators = [user] if user is not None else group.user_set.all()

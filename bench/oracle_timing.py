@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/oracle_timing.py [--samples 300]
 
-Builds, in a temporary SQLite database and asset directory, a draft with an image, a public article
+Builds, in a temporary SQLite database and asset directory, a draft with an image, a 2 MB draft, a public article
 with an unpublished edit, one without, and a reader without any grant. Then, for each pair below,
 requests the two URLs alternately (the order flipped every round, so drift and warm-up hit both
 alike) with Django's test client and prints each side's median, and the ratio of the medians. The
@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+LARGE_DRAFT_WORDS = 400_000  # about 2 MB of Markdown, and as much again rendered
 
 
 def configure(workdir: Path) -> None:
@@ -59,12 +60,17 @@ def build() -> dict[str, str]:
     edited = services.article_create(actor=None, slug="edited", title="Edited", body="Live.")
     services.article_publish(actor=None, article=edited)
     services.article_update(actor=None, article=edited, title="Edited", body="Unpublished.")
+    # Megabytes of words: refusing it must cost what refusing a slug that never existed costs.
+    services.article_create(
+        actor=None, slug="large-draft", title="Large", body="word " * LARGE_DRAFT_WORDS
+    )
     plain = services.article_create(actor=None, slug="plain", title="Plain", body="Live.")
     services.article_publish(actor=None, article=plain)
     token = draft.latest_revision.assets.get().token
     return {
         "hidden": "/articles/hidden-draft/",
         "missing": "/articles/never-existed/",
+        "hidden large draft": "/articles/large-draft/",
         "hidden draft door": "/articles/hidden-draft/draft/",
         "missing draft door": "/articles/never-existed/draft/",
         "hidden asset": f"/assets/{token}/chart.png",
@@ -76,6 +82,7 @@ def build() -> dict[str, str]:
 
 PAIRS = [
     ("hidden", "missing"),
+    ("hidden large draft", "missing"),
     ("hidden draft door", "missing draft door"),
     ("hidden asset", "missing asset"),
     ("public with unpublished edit", "public without"),

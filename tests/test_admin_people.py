@@ -119,7 +119,11 @@ def reader_unchanged(reader: User) -> None:
     reader.refresh_from_db()
     assert not reader.user_permissions.exists() and not reader.groups.exists()
     assert (reader.is_staff, reader.is_superuser, reader.is_active) == (False, False, True)
-    assert not AuditEvent.objects.filter(target_user=reader).exists()
+    # Names and e-mail are audited too (people.user_details_change), but reach no article.
+    changed_access = AuditEvent.objects.filter(target_user=reader).exclude(
+        action=AuditEvent.Action.DETAILS_CHANGE
+    )
+    assert not changed_access.exists()
 
 
 # --- refused: change_user without the role ------------------------------------------------------
@@ -152,6 +156,7 @@ def test_change_user_holder_cannot_give_access_through_the_user_page(
     assert "Access administrators" in response.content.decode()
     reader_unchanged(reader)
     assert User.objects.get(pk=reader.pk).first_name == ""
+    assert not AuditEvent.objects.exists()
 
 
 def test_change_group_holder_cannot_add_members_or_permissions_to_a_role(
@@ -175,6 +180,7 @@ def test_change_user_holder_still_edits_names(client, account_editor, reader):
     assert response.status_code == 302
     assert User.objects.get(pk=reader.pk).first_name == "Rita"
     reader_unchanged(reader)
+    assert AuditEvent.objects.get(target_user=reader).detail["after"] == "Rita"
 
 
 def test_change_user_holder_cannot_set_a_password(client, account_editor, reader):

@@ -98,7 +98,7 @@ def test_grant_and_revoke_are_recorded(draft, author, committed):
     assert (grant.action, grant.actor, grant.detail) == (
         "grant",
         author,
-        {"perm": "view", "user": "early"},
+        {"perm": "view", "user": "early", "user_id": person.pk},
     )
     with committed():
         services.access_revoke(actor=author, article=draft, perm="view", user=person)
@@ -106,7 +106,7 @@ def test_grant_and_revoke_are_recorded(draft, author, committed):
     assert (revoke.action, revoke.actor, revoke.detail) == (
         "revoke",
         author,
-        {"perm": "view", "user": "early"},
+        {"perm": "view", "user": "early", "user_id": person.pk},
     )
 
 

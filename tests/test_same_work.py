@@ -90,3 +90,28 @@ def test_an_unpublished_edit_costs_a_reader_no_extra_query(client, hidden, perso
     probe = queries_for(client, f"/articles/{edited.slug}/", masks=())
     control = queries_for(client, f"/articles/{plain.slug}/", masks=())
     assert len(probe) == len(control)
+
+
+def _revision_reads(sql: list[str]) -> list[str]:
+    return [q for q in sql if "body_html" in q]
+
+
+@pytest.mark.parametrize("person", PEOPLE)
+def test_refusing_a_hidden_draft_reads_none_of_its_words(client, hidden, person):
+    """The access decision reads a narrow row: no query before the 404 selects body or body_html."""
+    client = client_for(client, person)
+    sql = queries_for(client, f"/articles/{hidden.slug}/", masks=())
+    decision = [q for q in sql if "articles_article" in q]
+    assert decision and not any("body" in q for q in decision)
+    assert _revision_reads(sql) == []
+
+
+def test_a_grant_holder_reads_only_the_revision_shown(client):
+    """Granted, the page reads its one revision in a second query, not both live and working draft."""
+    article = make_article("two-versions", status="published", body="Live words.")
+    services.article_update(actor=None, article=article, title="Edited", body="Draft words.")
+    article.refresh_from_db()
+    client.force_login(make_user("editor-one", perms=["view_article"]))
+    sql = queries_for(client, f"/articles/{article.slug}/", masks=())
+    # One column of one revision: a join fetching the working draft as well would read it twice.
+    assert sum(q.count("body_html") for q in _revision_reads(sql)) == 1
