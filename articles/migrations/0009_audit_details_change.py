@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('articles', '0007_access_administrators'),
+        ('articles', '0008_article_scheduled_revision'),
     ]
 
     operations = [
