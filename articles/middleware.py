@@ -8,15 +8,25 @@ from django.core.cache import cache
 from articles.caching import mark_private, public_generation
 
 
+def sets_cookies(response) -> bool:
+    """Whether ``response`` sets or deletes a cookie (a forged session's deletion included)."""
+    return bool(response.cookies)
+
+
 class EmbargoHeadersMiddleware:
-    """Private by default: any response a view did not explicitly mark public is private, no-store."""
+    """Private by default: any response a view did not explicitly mark public is private, no-store.
+
+    So is any response that sets or deletes a cookie, whatever the view said: a shared cache must
+    not keep, or hand to the next reader, one reader's Set-Cookie (a forged session cookie is
+    deleted by the session middleware, after the view marked the page public).
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         response = self.get_response(request)
-        if not getattr(response, "embargo_public", False):
+        if not getattr(response, "embargo_public", False) or sets_cookies(response):
             mark_private(response, no_referrer=getattr(response, "embargo_no_referrer", False))
         return response
 
@@ -57,6 +67,7 @@ class PublicPageCacheMiddleware:
             getattr(response, "embargo_public", False)
             and response.status_code == 200
             and not response.streaming
+            and not sets_cookies(response)  # made private on the way out, never stored
             and response.embargo_max_age > 0
         ):
             cache.set(key, response, timeout=response.embargo_max_age)

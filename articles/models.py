@@ -147,6 +147,8 @@ class Revision(models.Model):
     summary = models.TextField(max_length=500, blank=True)
     body = models.TextField(blank=True, help_text="Markdown.")
     body_html = models.TextField(editable=False)
+    # The plain text of body_html (rendering.html_text): what search indexes and quotes.
+    body_text = models.TextField(editable=False, default="")
     reading_minutes = models.PositiveSmallIntegerField(default=1, editable=False)
     tags = models.ManyToManyField(Tag, blank=True, related_name="revisions")
     assets = models.ManyToManyField("Asset", blank=True, related_name="revisions")

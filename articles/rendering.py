@@ -11,6 +11,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from urllib.parse import unquote, urlsplit
 
 import markdown
@@ -41,6 +42,44 @@ class RenderedBody:
     html: str
     reading_minutes: int
     used_assets: set = field(default_factory=set)
+    text: str = (
+        ""  # what a reader of ``html`` reads: search indexes and quotes this, never ``body``
+    )
+
+
+# Text runs on through these; any other tag (a paragraph, list item, cell, line break) separates words.
+INLINE_TAGS = {"a", "abbr", "code", "del", "em", "strong", "sub", "sup"}
+
+
+class _TextOfHTML(HTMLParser):
+    """The text nodes of an HTML fragment, entities decoded; a block boundary becomes a space."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+    def handle_starttag(self, tag, attrs) -> None:
+        if tag not in INLINE_TAGS:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag) -> None:
+        if tag not in INLINE_TAGS:
+            self.parts.append(" ")
+
+
+def html_text(html: str) -> str:
+    """The plain text a reader sees in ``html``: no tags or attributes, entities decoded.
+
+    Markdown source holds what the page never shows (an unused link-reference definition and its
+    title); indexing it would let a search find, and quote, text that is not on the page.
+    """
+    parser = _TextOfHTML()
+    parser.feed(html)
+    parser.close()
+    return " ".join("".join(parser.parts).split())
 
 
 class _AssetReferences(Treeprocessor):
@@ -115,6 +154,7 @@ def render_markdown(body: str, *, assets=()) -> RenderedBody:
         html=clean_html,
         reading_minutes=max(1, math.ceil(words / WORDS_PER_MINUTE)),
         used_assets=references.used,
+        text=html_text(clean_html),
     )
 
 

@@ -5,6 +5,10 @@ draft, or an article that is not public, can never match: a word that exists onl
 exactly the answer of a word that exists nowhere. PostgreSQL uses its full-text search (stemming,
 weighted ranking, ``ts_headline`` snippets); other databases get a plain substring fallback.
 
+Both index, and quote in snippets, ``body_text``: the plain text of the rendered ``body_html``, what
+a reader of the page reads. The Markdown ``body`` holds what the page never shows (an unused
+link-reference definition and its title), so it is never searched.
+
 Snippets are built safely: the text is escaped first and only then are matches wrapped in ``<mark>``.
 """
 
@@ -31,11 +35,6 @@ SEARCH_CONFIG = "english"
 # the text around them has been escaped.
 START, STOP = "\ue000", "\ue001"
 WORD = re.compile(r"\w+")
-# Markdown punctuation that reads as noise in a snippet: image/link syntax keeps its text.
-MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-MARKDOWN_NOISE = re.compile(
-    r"^\s*(?:#{1,6}|>+|[-+*]|\d+\.)\s+|[*`~]+|(?<!\w)_+|_+(?!\w)", re.MULTILINE
-)
 
 
 @dataclass(frozen=True)
@@ -82,12 +81,6 @@ def safe_snippet(marked: str) -> SafeString:
     return mark_safe("".join(parts))  # noqa: S308  (every text piece was escaped above)
 
 
-def plain_text(markdown_text: str) -> str:
-    """Markdown source as readable text for a snippet; markers survive untouched."""
-    text = MARKDOWN_LINK.sub(r"\1", markdown_text)
-    return " ".join(MARKDOWN_NOISE.sub(" ", text).split())
-
-
 def mark_terms(text: str, terms: list[str]) -> str:
     """A window of ``text`` around the first match of any term, with every match marked."""
     pattern = re.compile("|".join(re.escape(term) for term in terms), re.IGNORECASE)
@@ -111,7 +104,7 @@ def _fallback_matches(terms: list[str]) -> QuerySet:
         queryset = queryset.filter(
             Q(live_revision__title__icontains=term)
             | Q(live_revision__summary__icontains=term)
-            | Q(live_revision__body__icontains=term)
+            | Q(live_revision__body_text__icontains=term)
         )
         score = score + Greatest(
             Case(When(live_revision__title__icontains=term, then=Value(4)), default=Value(0)),
@@ -127,7 +120,7 @@ def _postgres_matches(text: str) -> QuerySet:
     vector = (
         SearchVector("live_revision__title", weight="A", config=SEARCH_CONFIG)
         + SearchVector("live_revision__summary", weight="B", config=SEARCH_CONFIG)
-        + SearchVector("live_revision__body", weight="C", config=SEARCH_CONFIG)
+        + SearchVector("live_revision__body_text", weight="C", config=SEARCH_CONFIG)
     )
     query = SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
     return (
@@ -137,7 +130,7 @@ def _postgres_matches(text: str) -> QuerySet:
         .annotate(
             rank=SearchRank(vector, query),
             headline=SearchHeadline(
-                "live_revision__body",
+                "live_revision__body_text",
                 query,
                 config=SEARCH_CONFIG,
                 start_sel=START,
@@ -162,9 +155,9 @@ def attach_snippets(articles, parsed: ParsedQuery) -> None:
     for article in articles:
         headline = getattr(article, "headline", None)
         if headline is not None:
-            marked = plain_text(headline) if START in headline else ""
+            marked = " ".join(headline.split()) if START in headline else ""
         else:
-            marked = mark_terms(plain_text(article.live_revision.body), parsed.terms)
+            marked = mark_terms(article.live_revision.body_text, parsed.terms)
         article.snippet = safe_snippet(marked) if marked else ""
 
 

@@ -286,6 +286,7 @@ def _create_revision(
         summary=summary.strip(),
         body=body,
         body_html=rendered.html,
+        body_text=rendered.text,
         reading_minutes=rendered.reading_minutes,
         created_by=actor,
     )

@@ -321,6 +321,7 @@ def bulk_publish(count: int) -> None:
             summary="Bulk summary.",
             body="Common bulk words.",
             body_html="<p>Common bulk words.</p>",
+            body_text="Common bulk words.",
         )
         for n, article in enumerate(articles)
     )

@@ -110,7 +110,12 @@ def world(db) -> dict:
             published_at=now - timedelta(days=number + 1),
         )
         revision = Revision.objects.create(
-            article=filler, number=1, title=f"Filler {number}", body="Filler.", body_html=""
+            article=filler,
+            number=1,
+            title=f"Filler {number}",
+            body="Filler.",
+            body_html="<p>Filler.</p>",
+            body_text="Filler.",
         )
         Article.objects.filter(pk=filler.pk).update(
             live_revision=revision, latest_revision=revision

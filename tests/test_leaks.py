@@ -190,7 +190,8 @@ def test_matrix(client, people, roles, route, state, person):
     else:
         assert SECRET_TITLE.encode() in body
     is_public = state == "published" and route != "article_draft"
-    if is_public and person in ("anonymous", "forged_session"):
+    # A forged session cookie comes back deleted, and a response that sets a cookie is private.
+    if is_public and person == "anonymous":
         assert "public" in response["Cache-Control"]
     else:
         assert response["Cache-Control"] == "private, no-store, max-age=0"
@@ -437,6 +438,53 @@ def test_public_pages_seen_by_a_signed_in_reader_are_private(client, people, rol
     response = client.get(f"/articles/{article.slug}/")
     assert response.status_code == 200
     assert response["Cache-Control"] == "private, no-store, max-age=0"
+
+
+@pytest.mark.parametrize(
+    "door", ["home", "article", "asset", "tags", "search", "feed", "sitemap", "robots"]
+)
+def test_public_pages_that_delete_a_forged_session_cookie_are_private(people, roles, door):
+    """A response carrying Set-Cookie must never be public: a shared cache would replay it."""
+    article = make_article("published", people, roles)
+    url = {
+        "home": "/",
+        "article": f"/articles/{article.slug}/",
+        "asset": article.assets.get().get_absolute_url(),
+        "tags": "/tags/",
+        "search": "/search/?q=harbour",
+        "feed": "/feeds/rss/",
+        "sitemap": "/sitemap.xml",
+        "robots": "/robots.txt",
+    }[door]
+    response = ForgedSessionClient().get(url)
+    assert response.status_code == 200
+    assert cookie_changes(response) == {"sessionid": "deleted"}
+    assert response["Cache-Control"] == "private, no-store, max-age=0"
+    assert response["X-Robots-Tag"] == "noindex, nofollow"
+
+
+def test_the_page_cache_never_stores_a_response_that_sets_a_cookie(rf, db):
+    from django.contrib.auth.models import AnonymousUser
+    from django.http import HttpResponse
+
+    from articles.caching import mark_public
+    from articles.middleware import EmbargoHeadersMiddleware, PublicPageCacheMiddleware
+
+    rendered = []
+
+    def view(request):
+        rendered.append(request.path)
+        response = mark_public(request, HttpResponse("public page"))
+        response.set_cookie("csrftoken", "one reader's")
+        return response
+
+    stack = EmbargoHeadersMiddleware(PublicPageCacheMiddleware(view))
+    for _ in range(2):
+        request = rf.get("/")
+        request.user = AnonymousUser()
+        response = stack(request)
+        assert response["Cache-Control"] == "private, no-store, max-age=0"
+    assert len(rendered) == 2  # the second request was not answered from the cache
 
 
 @pytest.mark.parametrize(

@@ -147,7 +147,12 @@ def many_matches(db) -> None:
             published_at=now - timedelta(minutes=number),
         )
         revision = Revision.objects.create(
-            article=article, number=1, title=f"Match {number}", body="Sandpiper.", body_html=""
+            article=article,
+            number=1,
+            title=f"Match {number}",
+            body="Sandpiper.",
+            body_html="<p>Sandpiper.</p>",
+            body_text="Sandpiper.",
         )
         Article.objects.filter(pk=article.pk).update(
             live_revision=revision, latest_revision=revision
@@ -168,6 +173,44 @@ def test_page_past_the_end_is_the_404(client, many_matches, library):
     hidden = search(client, "ptarmigan", page=2)
     assert beyond.status_code == hidden.status_code == 404
     assert beyond.content == hidden.content
+
+
+UNSHOWN = (
+    'Visible words about the harbour.\n\n[ref]: /assets/secret-token/x.pdf "Zentrix deal memo"\n'
+)
+
+
+@pytest.fixture
+def unshown(db) -> Article:
+    """A published body whose Markdown holds text its page never shows: an unused reference."""
+    return write("unshown", title="Unshown", body=UNSHOWN)
+
+
+def test_search_indexes_only_the_text_the_page_shows(client, unshown):
+    page = client.get("/articles/unshown/").content.decode()
+    assert "Zentrix" not in page and "memo" not in page
+    for word in ("memo", "Zentrix", "secret-token"):
+        assert same_apart_from_query(search(client, word), word, search(client, NOWHERE), NOWHERE)
+
+
+def test_snippets_quote_the_rendered_text_not_the_markdown(client, db):
+    write("marked-up", title="Marked up", body="**Bold** godwit & [a link](https://example.org/).")
+    text = search(client, "godwit").content.decode()
+    assert "Bold <mark>godwit</mark> &amp; a link." in text
+    assert "**" not in text and "](https://example.org/)" not in text
+
+
+@pytest.mark.postgres
+def test_postgres_indexes_and_quotes_only_the_text_the_page_shows(client, unshown):
+    if connection.vendor != "postgresql":
+        pytest.skip(
+            "PostgreSQL full-text search: run with DATABASE_URL=postgres://… (make test does)"
+        )
+    for word in ("memo", "Zentrix", "secret-token"):
+        assert same_apart_from_query(search(client, word), word, search(client, NOWHERE), NOWHERE)
+    text = search(client, "harbour").content.decode()
+    assert "<mark>harbour</mark>" in text
+    assert "Zentrix" not in text and "memo" not in text
 
 
 @pytest.mark.postgres

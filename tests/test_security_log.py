@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from articles import security_log, services
-from articles.security_log import security_ref
+from articles.security_log import audit_ref, request_ref
 from tests.factories import make_article
 
 SECRET_SLUG = "quiet-harbour"
@@ -44,7 +44,7 @@ def test_denied_reads_are_counted_under_a_keyed_hash(client, draft, events):
     first, second = (as_json(record) for record in events())
     assert first["event"] == "read_denied"
     assert first["route"] == "article"
-    assert first["ref"] == security_ref(SECRET_SLUG)
+    assert first["ref"] == request_ref(SECRET_SLUG)
     assert (first["count"], second["count"]) == (1, 2)
     assert SECRET_SLUG not in json.dumps([first, second])
 
@@ -104,7 +104,7 @@ def test_grants_and_revokes_are_logged_with_the_article_as_a_ref(
         ("grant", "view", "reader"),
         ("revoke", "view", "reader"),
     ]
-    assert {line["article_ref"] for line in lines} == {security_ref(SECRET_SLUG)}
+    assert {line["article_ref"] for line in lines} == {audit_ref(SECRET_SLUG)}
     assert SECRET_SLUG not in json.dumps(lines)
 
 
@@ -119,6 +119,41 @@ def test_publication_and_withdrawal_are_logged_by_name(
         ("publish", SECRET_SLUG, "system"),
         ("withdraw", SECRET_SLUG, "system"),
     ]
+
+
+def test_publication_names_the_slug_but_no_ref_that_earlier_events_used(
+    draft, events, django_capture_on_commit_callbacks
+):
+    reader = User.objects.create_user("reader")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.access_grant(actor=None, article=draft, perm="view", user=reader)
+        services.article_publish(actor=None, article=draft)
+    grant, publish = (as_json(record) for record in events())
+    assert publish["slug"] == SECRET_SLUG
+    assert "article_ref" not in publish
+    assert grant["article_ref"] not in json.dumps(publish)
+
+
+def test_404s_on_a_hidden_and_a_missing_slug_cannot_be_joined_to_audit_events(
+    client, draft, events, django_capture_on_commit_callbacks
+):
+    """A 404's ref must not equal the article_ref of the hidden article's grants or share links."""
+    reader = User.objects.create_user("reader")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.access_grant(actor=None, article=draft, perm="view", user=reader)
+        link, _ = services.preview_link_issue(actor=None, article=draft, label="Legal")
+        services.preview_link_revoke(actor=None, link=link)
+    client.get(f"/articles/{SECRET_SLUG}/")
+    client.get(f"/articles/{SECRET_SLUG}/draft/")
+    client.get("/articles/never-existed/")
+    lines = [as_json(record) for record in events()]
+    audit = [line for line in lines if "article_ref" in line]
+    denied = [line for line in lines if line["event"] == "read_denied"]
+    assert [line["event"] for line in audit] == ["grant", "preview_issue", "preview_revoke"]
+    assert len(denied) == 3
+    audit_text = json.dumps(audit)
+    assert [line["ref"] for line in denied if line["ref"] in audit_text] == []
+    assert SECRET_SLUG not in json.dumps(lines)
 
 
 def test_a_failed_transition_logs_nothing(draft, events, django_capture_on_commit_callbacks):

@@ -122,6 +122,9 @@ def test_make_serve_serves_the_story_through_gunicorn_and_stops_on_ctrl_c(tree_c
     assert health_status == 200 and b'"status": "ok"' in health
     assert container_probe.returncode == 0, container_probe.stderr
     assert "Booting worker" in log, log[-3000:]  # gunicorn, not runserver
+    # gunicorn loaded gunicorn.conf.py: requests are logged by route, never by path.
+    assert '"GET article HTTP/1.1" 200' in log, log[-3000:]
+    assert "/articles/the-mythos-leak/" not in log, log[-3000:]
     assert "Starting worker" in log, log[-3000:]  # the publication worker beside it
     deadline = time.monotonic() + 30
     while group_alive(pgid) and time.monotonic() < deadline:
