@@ -12,7 +12,7 @@ def fill_body_text(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("articles", "0007_access_administrators")]
+    dependencies = [("articles", "0009_audit_details_change")]
 
     operations = [
         migrations.AddField(
