@@ -35,7 +35,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
+            def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 fields = dict(p.split("=", 1) for p in self.headers["Embargo-Signature"].split(","))
                 expected = hmac.new(
@@ -77,7 +77,9 @@ def endpoint_for(receiver, events=("published", "updated", "withdrawn")) -> Webh
 
 
 def deliver_all() -> None:
-    for delivery in WebhookDelivery.objects.filter(delivered_at__isnull=True, gave_up=False).order_by("pk"):
+    for delivery in WebhookDelivery.objects.filter(
+        delivered_at__isnull=True, gave_up=False
+    ).order_by("pk"):
         webhooks.deliver.call(delivery.pk)
 
 

@@ -64,15 +64,17 @@ def public_payload(event: str, article: Article) -> dict:
 
 def visibility_changed(*, article: Article) -> None:
     """Queue a delivery per interested endpoint for a change the caller is committing."""
-    is_public = Article.objects.published().filter(pk=article.pk).exists()
-    if is_public:
+    endpoints = list(WebhookEndpoint.objects.filter(is_active=True))
+    if not endpoints:
+        return  # one query when no endpoint is configured
+    article = Article.objects.with_public_flag().select_related("live_revision").get(pk=article.pk)
+    if article.is_public:
         first = article.published_at == article.updated_at
         event = WebhookEndpoint.Event.PUBLISHED if first else WebhookEndpoint.Event.UPDATED
     else:
         event = WebhookEndpoint.Event.WITHDRAWN
-    article = Article.objects.select_related("live_revision").get(pk=article.pk)
     payload = public_payload(event, article)
-    for endpoint in WebhookEndpoint.objects.filter(is_active=True):
+    for endpoint in endpoints:
         if event in endpoint.events:
             delivery = WebhookDelivery.objects.create(
                 endpoint=endpoint, event=event, payload=payload
