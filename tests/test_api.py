@@ -228,3 +228,24 @@ def test_every_api_route_is_in_the_leak_tests():
     api_routes = {n for n in _named_routes(get_resolver().url_patterns) if n.startswith("api:")}
     assert api_routes <= COVERED_ROUTES
     assert Article  # the matrix builds articles through services
+
+
+@pytest.mark.parametrize("reader", ["anonymous", "token_no_grant", "token_revoked", "bad_token"])
+def test_a_hidden_article_costs_the_queries_of_a_missing_one(client, people, roles, reader):
+    """Same work: the database is asked the same number of questions for hidden and missing."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    article = make_article("draft", people, roles)
+    headers = headers_for(reader, people)
+    counts = []
+    for slug in (article.slug, "never-existed", article.slug):
+        with CaptureQueriesContext(connection) as queries:
+            client.get(f"/api/v1/articles/{slug}", headers=headers)
+        counts.append(len(queries))
+    assert counts[1] == counts[2]
+
+
+def test_api_answers_vary_on_authorization(client, people, roles):
+    make_article("published", people, roles)
+    assert "Authorization" in client.get("/api/v1/articles")["Vary"]

@@ -17,6 +17,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core import signing
 from django.db.models import Prefetch, Q
 from django.http import HttpResponse, HttpResponseNotModified
+from django.utils.cache import patch_vary_headers
 from django.utils.http import http_date, parse_etags
 from ninja import NinjaAPI, Schema
 from ninja.security import HttpBearer
@@ -159,7 +160,9 @@ def respond(request, data: dict, *, showing=(), modified: datetime | None = None
     """JSON, public (cacheable, conditional) for the public, private no-store for a token."""
     content = json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
     if isinstance(getattr(request, "auth", None), ApiToken):
-        return mark_private(HttpResponse(content, content_type="application/json"))
+        response = HttpResponse(content, content_type="application/json")
+        patch_vary_headers(response, ["Authorization"])
+        return mark_private(response)
     etag = f'"{hashlib.sha256(content).hexdigest()[:32]}"'
     if etag in parse_etags(request.headers.get("If-None-Match", "")):
         response = HttpResponseNotModified()
@@ -168,6 +171,8 @@ def respond(request, data: dict, *, showing=(), modified: datetime | None = None
     response["ETag"] = etag
     if modified is not None:
         response["Last-Modified"] = http_date(modified.timestamp())
+    # A shared cache must not answer a token's request with the public's answer.
+    patch_vary_headers(response, ["Authorization"])
     return mark_public(request, response, showing=showing)
 
 
