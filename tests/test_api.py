@@ -249,3 +249,12 @@ def test_a_hidden_article_costs_the_queries_of_a_missing_one(client, people, rol
 def test_api_answers_vary_on_authorization(client, people, roles):
     make_article("published", people, roles)
     assert "Authorization" in client.get("/api/v1/articles")["Vary"]
+
+
+def test_the_tag_filter_sees_only_the_revision_shown(client, people, roles):
+    article = make_article("published", people, roles)
+    services.article_update(actor=None, article=article, title="Draft", tags=["secret-tag"])
+    assert client.get("/api/v1/articles?tag=secret-tag").json()["items"] == []
+    assert_same_shape(
+        client.get("/api/v1/articles?tag=secret-tag"), client.get("/api/v1/articles?tag=nowhere")
+    )

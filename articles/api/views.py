@@ -224,8 +224,11 @@ def article_list(request, cursor: str | None = None, tag: str | None = None):
             .order_by("-published_at", "-pk")
         )
     if tag:
-        field = "latest_revision" if is_token else "live_revision"
-        queryset = queryset.filter(Q(**{f"{field}__tags__slug": tag})).distinct()
+        # The tags of the revision each article is shown with: live if public, else the draft.
+        shown = Q(is_public=True, live_revision__tags__slug=tag)
+        if is_token:
+            shown |= Q(is_public=False, latest_revision__tags__slug=tag)
+        queryset = queryset.filter(shown).distinct()
     after = _after(cursor)
     if after is not None:
         if is_token:
