@@ -23,6 +23,7 @@ from django.utils import timezone
 from guardian.conf import settings as guardian_settings
 
 from articles.models import (
+    ApiToken,
     Article,
     ArticleGroupObjectPermission,
     ArticleUserObjectPermission,
@@ -261,6 +262,8 @@ class Audience:
     dormant: tuple[Holder, ...] = ()
     # Links revoked, or whose creator lost access, before they would have expired.
     ended_links: tuple[EndedLink, ...] = ()
+    # Working personal API tokens of the people above who may view it: each reads what its owner may.
+    api_tokens: tuple[ApiToken, ...] = ()
 
     @property
     def why_not_public(self) -> str:
@@ -375,6 +378,22 @@ def who_can_see(article: Article) -> Audience:
             links.append(link)
         else:
             ended.append(EndedLink(link, link_end_reason(link, now) or "no longer works"))
+    viewers = {
+        member
+        for (kind, name, _scope), codenames in collected.items()
+        if "view_article" in codenames
+        for member in ([name] if kind == "user" else members.get(name, []))
+    }
+    api_tokens = (
+        ApiToken.objects.filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=now),
+            revoked_at__isnull=True,
+            owner__is_active=True,
+            owner__username__in=sorted(viewers),
+        )
+        .select_related("owner")
+        .order_by("owner__username", "pk")
+    )
     return Audience(
         article=article,
         is_public=flagged.is_public,
@@ -383,6 +402,7 @@ def who_can_see(article: Article) -> Audience:
         preview_links=tuple(links),
         dormant=holders(dormant),
         ended_links=tuple(ended),
+        api_tokens=tuple(api_tokens),
     )
 
 

@@ -589,3 +589,4 @@ class AuditEventAdmin(HiddenIsMissingMixin, admin.ModelAdmin):
 
 # Registered here, after django.contrib.auth's admin, so its User and Group pages are replaced.
 from articles import admin_people  # noqa: E402, F401
+from articles.api import admin as api_admin  # noqa: E402, F401

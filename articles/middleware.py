@@ -4,6 +4,8 @@ import hashlib
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.cache import get_conditional_response
+from django.utils.http import parse_http_date_safe
 
 from articles.caching import mark_private, public_generation
 
@@ -61,7 +63,13 @@ class PublicPageCacheMiddleware:
         key = self._key(request, public_generation())
         cached = cache.get(key)
         if cached is not None:
-            return cached
+            # A stored answer with validators (the API's) still honours If-None-Match / -Modified-Since.
+            return get_conditional_response(
+                request,
+                etag=cached.get("ETag"),
+                last_modified=parse_http_date_safe(cached.get("Last-Modified", "")),
+                response=cached,
+            )
         response = self.get_response(request)
         if (
             getattr(response, "embargo_public", False)

@@ -213,6 +213,10 @@ def _record_visibility_change(
         raise RuntimeError("A visibility change must be recorded inside its own transaction.")
     if public_changed:
         purge_public_pages(slugs=[article.slug])
+        # The webhook outbox: rows in this transaction, so they commit with the change or not at all.
+        from articles.api import webhooks
+
+        webhooks.visibility_changed(article=article)
     audit_record(action=action, actor=actor, article=article, detail=detail)
 
 

@@ -386,6 +386,10 @@ LOGGING = {
 # in the database and run by `manage.py db_worker` (django-tasks-db).
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
+# The content API's rates (django-ninja's "N/s|m|h|d"): per address for the public, per token.
+EMBARGO_API_RATE_PUBLIC = "120/m"
+EMBARGO_API_RATE_TOKEN = "600/m"  # noqa: S105  (a rate, not a secret)
+
 if ENVIRONMENT == "test":
     # Password hashing is deliberately slow; the test suite creates hundreds of users.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

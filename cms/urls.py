@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from articles.api.views import api
+
 handler404 = "articles.errors.not_found"
 handler500 = "articles.errors.server_error"
 
@@ -21,5 +23,6 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    path("api/v1/", api.urls),
     path("", include("articles.urls")),
 ]

@@ -540,10 +540,13 @@ def _named_routes(patterns, namespace=""):
 
 def test_every_route_is_covered():
     """A new URL is a new door: it must have leak tests before it can exist."""
-    from tests import test_admin_people, test_discovery_leaks
+    from tests import test_admin_people, test_api, test_discovery_leaks
 
     covered = (
-        COVERED_ROUTES | test_discovery_leaks.COVERED_ROUTES | test_admin_people.COVERED_ROUTES
+        COVERED_ROUTES
+        | test_discovery_leaks.COVERED_ROUTES
+        | test_admin_people.COVERED_ROUTES
+        | test_api.COVERED_ROUTES
     )
     uncovered = [
         name

@@ -40,6 +40,10 @@ def audience_as_dict(audience: Audience) -> dict:
             }
             for link in audience.preview_links
         ],
+        "api_tokens": [
+            {"id": token.pk, "owner": token.owner.get_username(), "label": token.label}
+            for token in audience.api_tokens
+        ],
         "ended_links": [
             {
                 "id": ended.link.pk,
@@ -105,6 +109,11 @@ class Command(BaseCommand):
                 f"  #{link.pk} “{link.label}” until {expires}: revision {link.revision.number}{current}"
             )
         if not audience.preview_links:
+            self.stdout.write("  none")
+        self.stdout.write("Live API tokens (each reads what its owner may):")
+        for token in audience.api_tokens:
+            self.stdout.write(f"  #{token.pk} {token.prefix}… of {token.owner.get_username()}")
+        if not audience.api_tokens:
             self.stdout.write("  none")
         if audience.ended_links:
             self.stdout.write("Share links ended before they expired:")

@@ -1,0 +1,1 @@
+"""The headless content API (``/api/v1/``) and its personal tokens, through the one access rule."""

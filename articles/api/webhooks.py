@@ -1,0 +1,121 @@
+"""Signed webhooks: an outbox row per endpoint, written in the transaction of the visibility change.
+
+Each delivery is a ``WebhookDelivery`` row plus a task (django-tasks-db: also a row in the same
+database), so both commit with the change or not at all, and no worker sees them before the commit.
+The payload is what is public *after* the event: a withdrawal names the URL to drop and nothing else.
+
+Signature (as Stripe's): ``Embargo-Signature: t=<unix time>,v1=<hex HMAC-SHA256(secret, "t.body")>``.
+"""
+
+import hashlib
+import hmac
+import json
+import time
+import urllib.error
+import urllib.request
+from datetime import timedelta
+
+from django.conf import settings
+from django.tasks import task
+from django.utils import timezone
+
+from articles.models import Article, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+
+MAX_ATTEMPTS = 6
+TIMEOUT_SECONDS = 10
+SIGNATURE_HEADER = "Embargo-Signature"
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    """The ``Embargo-Signature`` value for ``body`` sent at ``timestamp``."""
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={mac}"
+
+
+def backoff(attempt: int) -> timedelta:
+    """Wait before try ``attempt + 1``: 30 s, 1 min, 2 min, … at most an hour."""
+    return timedelta(seconds=min(30 * 2 ** (attempt - 1), 3600))
+
+
+def _url(path: str) -> str:
+    return settings.EMBARGO_BASE_URL.rstrip("/") + path
+
+
+def public_payload(event: str, article: Article) -> dict:
+    """What the receiver may know after ``event``: the live revision, or only the URL to drop."""
+    data = {
+        "event": event,
+        # Deliveries may arrive out of order (retries): receivers keep the latest per slug.
+        "occurred_at": timezone.now().isoformat(),
+        "url": _url(article.get_absolute_url()),
+        "slug": article.slug,
+    }
+    if event == WebhookEndpoint.Event.WITHDRAWN:
+        return data
+    live = article.live_revision
+    data["article"] = {
+        "title": live.title,
+        "summary": live.summary,
+        "published_at": article.published_at.isoformat(),
+        "api_url": _url(f"/api/v1/articles/{article.slug}"),
+    }
+    return data
+
+
+def visibility_changed(*, article: Article) -> None:
+    """Queue a delivery per interested endpoint for a change the caller is committing."""
+    endpoints = list(WebhookEndpoint.objects.filter(is_active=True))
+    if not endpoints:
+        return  # one query when no endpoint is configured
+    article = Article.objects.with_public_flag().select_related("live_revision").get(pk=article.pk)
+    if article.is_public:
+        first = article.published_at == article.updated_at
+        event = WebhookEndpoint.Event.PUBLISHED if first else WebhookEndpoint.Event.UPDATED
+    else:
+        event = WebhookEndpoint.Event.WITHDRAWN
+    payload = public_payload(event, article)
+    for endpoint in endpoints:
+        if event in endpoint.events:
+            delivery = WebhookDelivery.objects.create(
+                endpoint=endpoint, event=event, payload=payload
+            )
+            deliver.enqueue(delivery.pk)
+
+
+@task()
+def deliver(delivery_id: int) -> int | None:
+    """Send one delivery; on failure, try again later with back-off, up to ``MAX_ATTEMPTS``."""
+    delivery = WebhookDelivery.objects.select_related("endpoint").filter(pk=delivery_id).first()
+    if delivery is None or delivery.delivered_at is not None or delivery.gave_up:
+        return None
+    body = json.dumps(delivery.payload, sort_keys=True).encode()
+    if not delivery.endpoint.url.startswith(("https://", "http://")):
+        raise ValueError("A webhook endpoint must be an http(s) URL.")
+    request = urllib.request.Request(  # noqa: S310  (http(s) only, checked above)
+        delivery.endpoint.url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": "Embargo-Webhooks/1",
+            SIGNATURE_HEADER: sign(delivery.endpoint.secret, int(time.time()), body),
+        },
+    )
+    status, error = None, ""
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
+            status = response.status
+    except urllib.error.HTTPError as exc:
+        status, error = exc.code, str(exc.reason)[:500]
+    except (urllib.error.URLError, OSError) as exc:
+        error = str(exc)[:500]
+    WebhookAttempt.objects.create(delivery=delivery, status_code=status, error=error)
+    delivery.attempts += 1
+    if status is not None and 200 <= status < 300:
+        delivery.delivered_at = timezone.now()
+    elif delivery.attempts >= MAX_ATTEMPTS:
+        delivery.gave_up = True
+    else:
+        deliver.using(run_after=timezone.now() + backoff(delivery.attempts)).enqueue(delivery.pk)
+    delivery.save(update_fields=["attempts", "delivered_at", "gave_up"])
+    return status

@@ -1,0 +1,156 @@
+"""Signed webhooks: queued with the visibility change, signed, retried, and public-only.
+
+A receiver on loopback (http.server in a thread, on a free port) checks every signature.
+"""
+
+import hashlib
+import hmac
+import json
+import threading
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from articles import services
+from articles.api import webhooks
+from articles.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from tests.factories import make_article
+
+SECRET = "whsec-test-secret"
+DRAFT_WORDS = "Unreleased merger terms"
+TASK_PATH = "articles.api.webhooks.deliver"
+
+
+class Receiver:
+    """An HTTP server on 127.0.0.1 that records verified deliveries, answering with ``statuses``."""
+
+    def __init__(self, statuses=()):
+        self.statuses = list(statuses)
+        self.received: list[dict] = []
+        self.bad_signatures = 0
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                fields = dict(p.split("=", 1) for p in self.headers["Embargo-Signature"].split(","))
+                expected = hmac.new(
+                    SECRET.encode(), f"{fields['t']}.".encode() + body, hashlib.sha256
+                ).hexdigest()
+                if hmac.compare_digest(expected, fields["v1"]):
+                    receiver.received.append(json.loads(body))
+                else:
+                    receiver.bad_signatures += 1
+                status = receiver.statuses.pop(0) if receiver.statuses else 200
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    with Receiver() as running:
+        yield running
+
+
+def endpoint_for(receiver, events=("published", "updated", "withdrawn")) -> WebhookEndpoint:
+    return WebhookEndpoint.objects.create(url=receiver.url, secret=SECRET, events=list(events))
+
+
+def deliver_all() -> None:
+    for delivery in WebhookDelivery.objects.filter(
+        delivered_at__isnull=True, gave_up=False
+    ).order_by("pk"):
+        webhooks.deliver.call(delivery.pk)
+
+
+def test_a_delivery_is_signed_and_verifiable(db, receiver):
+    endpoint_for(receiver)
+    article = make_article("quiet-harbour")
+    services.article_publish(actor=None, article=article)
+    deliver_all()
+    assert receiver.bad_signatures == 0
+    assert [event["event"] for event in receiver.received] == ["published"]
+    assert receiver.received[0]["article"]["title"] == article.latest_revision.title
+    assert WebhookAttempt.objects.get().status_code == 200
+
+
+def test_a_tampered_body_does_not_verify():
+    signature = webhooks.sign(SECRET, 1_700_000_000, b'{"a":1}')
+    fields = dict(p.split("=", 1) for p in signature.split(","))
+    tampered = hmac.new(SECRET.encode(), b'1700000000.{"a":2}', hashlib.sha256).hexdigest()
+    assert fields["t"] == "1700000000" and fields["v1"] != tampered
+
+
+def test_a_failed_delivery_is_retried_with_back_off(db):
+    with Receiver(statuses=[500]) as receiver:
+        endpoint_for(receiver)
+        services.article_publish(actor=None, article=make_article("quiet-harbour"))
+        delivery = WebhookDelivery.objects.get()
+        assert webhooks.deliver.call(delivery.pk) == 500
+        retry = DBTaskResult.objects.filter(task_path=TASK_PATH, status="READY").latest("pk")
+        assert retry.run_after >= timezone.now() + timedelta(seconds=25)
+        assert webhooks.deliver.call(delivery.pk) == 200
+    delivery.refresh_from_db()
+    assert delivery.delivered_at is not None and delivery.attempts == 2
+    assert list(delivery.tries.values_list("status_code", flat=True)) == [500, 200]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_sends_queued_deliveries_after_commit(receiver):
+    endpoint_for(receiver)
+    services.article_publish(actor=None, article=make_article("quiet-harbour"))
+    call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+    assert [event["event"] for event in receiver.received] == ["published"]
+
+
+def test_no_payload_ever_carries_draft_content(db, receiver):
+    """Publish, edit a draft, publish it (updated), edit again, withdraw: only the public leaves."""
+    endpoint_for(receiver)
+    article = make_article("quiet-harbour")
+    services.article_publish(actor=None, article=article)
+    services.article_update(actor=None, article=article, title="Second", body="New public text.")
+    services.article_publish(actor=None, article=article)
+    services.article_update(actor=None, article=article, title=DRAFT_WORDS, body=DRAFT_WORDS)
+    services.article_withdraw(actor=None, article=article)
+    deliver_all()
+    assert [event["event"] for event in receiver.received] == ["published", "updated", "withdrawn"]
+    assert receiver.received[1]["article"]["title"] == "Second"
+    assert set(receiver.received[2]) == {"event", "occurred_at", "url", "slug"}
+    assert all(DRAFT_WORDS not in json.dumps(event) for event in receiver.received)
+
+
+def test_an_endpoint_gets_only_the_events_it_asked_for(db, receiver):
+    endpoint_for(receiver, events=["withdrawn"])
+    article = make_article("quiet-harbour")
+    services.article_publish(actor=None, article=article)
+    services.article_withdraw(actor=None, article=article)
+    deliver_all()
+    assert [event["event"] for event in receiver.received] == ["withdrawn"]
+
+
+def test_changes_that_publish_nothing_send_nothing(db, receiver):
+    endpoint_for(receiver)
+    article = make_article("quiet-harbour")
+    services.article_update(actor=None, article=article, title=DRAFT_WORDS)
+    services.article_submit(actor=None, article=article)
+    assert not WebhookDelivery.objects.exists()
