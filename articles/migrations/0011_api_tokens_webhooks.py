@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('articles', '0007_access_administrators'),
+        ('articles', '0010_revision_body_text'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
