@@ -3,9 +3,8 @@
 import hashlib
 
 from django.conf import settings
-from django.core.cache import cache
-
 from articles.caching import mark_private, public_generation
+from articles.soft_cache import cache_get, cache_set
 
 
 class EmbargoHeadersMiddleware:
@@ -49,7 +48,7 @@ class PublicPageCacheMiddleware:
         if not self._may_use_cache(request):
             return self.get_response(request)
         key = self._key(request, public_generation())
-        cached = cache.get(key)
+        cached = cache_get(key)  # None too when the cache is down: the page is rendered fresh
         if cached is not None:
             return cached
         response = self.get_response(request)
@@ -59,7 +58,7 @@ class PublicPageCacheMiddleware:
             and not response.streaming
             and response.embargo_max_age > 0
         ):
-            cache.set(key, response, timeout=response.embargo_max_age)
+            cache_set(key, response, timeout=response.embargo_max_age)
         return response
 
     @staticmethod

@@ -184,7 +184,13 @@ if REDIS_URL and urlsplit(REDIS_URL).scheme not in {"redis", "rediss", "unix"}:
     _refuse("REDIS_URL", REDIS_URL, "is not a redis://, rediss:// or unix:// URL")
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # A stopped or paused Redis must cost a request half a second, not an outage: the page
+            # cache then serves uncached pages (articles/soft_cache.py). Sessions are not in it.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -295,6 +301,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Sessions and CSRF: secure cookies whenever the site is not in development.
+# Sessions live in the database, never in the cache: a cache outage must not sign anyone out.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_HTTPONLY = True
 EMBARGO_HTTPS = _read("bool", "EMBARGO_HTTPS", True)
 SESSION_COOKIE_SECURE = ENVIRONMENT == "production" and EMBARGO_HTTPS

@@ -72,8 +72,12 @@ CASES = {
     ),
     "REDIS_URL": Case(
         "redis://127.0.0.1:6379/3",
-        '[settings.CACHES["default"].get(key) for key in ("BACKEND", "LOCATION")]',
-        ["django.core.cache.backends.redis.RedisCache", "redis://127.0.0.1:6379/3"],
+        '[settings.CACHES["default"].get(key) for key in ("BACKEND", "LOCATION", "OPTIONS")]',
+        [
+            "django.core.cache.backends.redis.RedisCache",
+            "redis://127.0.0.1:6379/3",
+            {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        ],
         "http://127.0.0.1:6379",
     ),
     "EMBARGO_STORAGE": Case(
