@@ -3,6 +3,7 @@
 import hashlib
 
 from django.conf import settings
+
 from articles.caching import mark_private, public_generation
 from articles.soft_cache import cache_get, cache_set
 

@@ -392,6 +392,13 @@ LOGGING = {
 
 # Background work (scheduled publication and withdrawal) runs on Django's tasks framework, stored
 # in the database and run by `manage.py db_worker` (django-tasks-db).
+# HTTP caches in front of the site (Varnish, a CDN): purged through the task outbox on every change
+# of what is public (articles/frontend_cache.py). Empty: no cache in front, nothing purged.
+EMBARGO_HTTP_CACHE_PURGE_URL = _read("str", "EMBARGO_HTTP_CACHE_PURGE_URL", "") and (
+    _read_http_url("EMBARGO_HTTP_CACHE_PURGE_URL", None)
+)
+EMBARGO_HTTP_CACHE_PURGE_BACKEND = "articles.frontend_cache.VarnishPurge"
+
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 if ENVIRONMENT == "test":

@@ -18,8 +18,9 @@ def wait_for_port(
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
+            error = process.stderr.read().decode(errors="replace") if process.stderr else ""
             raise RuntimeError(
-                f"{process.args[0]} exited with {process.returncode} before listening"
+                f"{process.args[0]} exited with {process.returncode} before listening: {error}"
             )
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):

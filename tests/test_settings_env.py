@@ -80,6 +80,12 @@ CASES = {
         ],
         "http://127.0.0.1:6379",
     ),
+    "EMBARGO_HTTP_CACHE_PURGE_URL": Case(
+        "http://127.0.0.1:6081/",
+        "settings.EMBARGO_HTTP_CACHE_PURGE_URL",
+        "http://127.0.0.1:6081",
+        "varnish:6081",
+    ),
     "EMBARGO_STORAGE": Case(
         "s3",
         'settings.STORAGES["assets"]["BACKEND"]',
