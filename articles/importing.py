@@ -446,7 +446,22 @@ def import_article(
                 raise _DryRun
     except _DryRun:
         pass
+    except storage_errors() as error:
+        # The store failing is this file's failure: the batch goes on with the next one.
+        raise ImportFailure(item.path, "assets", f"the asset storage failed: {error}") from error
     return result
+
+
+def storage_errors() -> tuple[type[Exception], ...]:
+    """What a failing local disk or object store raises."""
+    errors: list[type[Exception]] = [OSError]
+    try:
+        from botocore.exceptions import BotoCoreError, ClientError
+    except ImportError:
+        pass
+    else:
+        errors += [BotoCoreError, ClientError]
+    return tuple(errors)
 
 
 def export_article(article: Article, directory: Path) -> tuple[Path, list[str]]:
