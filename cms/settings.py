@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import NoReturn
 from urllib.parse import urlsplit
 
+from botocore.config import Config as BotoConfig
 from django.core.exceptions import ImproperlyConfigured
 from environs import Env, EnvError, validate
 
@@ -265,11 +266,32 @@ elif EMBARGO_STORAGE == "s3":
             "querystring_expire": 60,
             "file_overwrite": False,
             "location": "assets",
+            # A hung store must not hold a worker for ever: short timeouts, a few retries.
+            "client_config": BotoConfig(
+                connect_timeout=3,
+                read_timeout=10,
+                retries={"max_attempts": 3, "mode": "standard"},
+                signature_version="s3v4",  # presigned URLs that say when they expire
+            ),
         },
     }
 else:
     raise ImproperlyConfigured(
         f"EMBARGO_STORAGE={EMBARGO_STORAGE!r} is not a storage Embargo knows: use 'local' or 's3'."
+    )
+
+# How asset bytes reach a reader after the access check (articles/asset_delivery.py).
+EMBARGO_ASSET_DELIVERY = _read(
+    "str",
+    "EMBARGO_ASSET_DELIVERY",
+    "stream",
+    validate=validate.OneOf(["stream", "presigned", "x-accel"]),
+)
+if EMBARGO_ASSET_DELIVERY == "presigned" and EMBARGO_STORAGE != "s3":
+    _refuse("EMBARGO_ASSET_DELIVERY", "presigned", "needs EMBARGO_STORAGE=s3")
+if EMBARGO_ASSET_DELIVERY == "x-accel" and EMBARGO_STORAGE != "local":
+    _refuse(
+        "EMBARGO_ASSET_DELIVERY", "x-accel", "needs EMBARGO_STORAGE=local (nginx serves the files)"
     )
 
 STORAGES = {

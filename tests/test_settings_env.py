@@ -86,6 +86,9 @@ CASES = {
         "http://127.0.0.1:6081",
         "varnish:6081",
     ),
+    "EMBARGO_ASSET_DELIVERY": Case(
+        "x-accel", "settings.EMBARGO_ASSET_DELIVERY", "x-accel", "sendfile"
+    ),
     "EMBARGO_STORAGE": Case(
         "s3",
         'settings.STORAGES["assets"]["BACKEND"]',
