@@ -136,8 +136,10 @@ def _asset_response(
         response = asset_delivery.presigned_redirect(asset)
         response.embargo_no_referrer = preview_link is not None
         return mark_private(response, no_referrer=preview_link is not None)
-    response = asset_delivery.body_response(asset)  # EMBARGO_ASSET_DELIVERY: stream or x-accel
-    response["Content-Length"] = str(asset.size)
+    # EMBARGO_ASSET_DELIVERY: stream or x-accel; with x-accel, nginx sets the Content-Length.
+    response = asset_delivery.body_response(asset)
+    if "X-Accel-Redirect" not in response:
+        response["Content-Length"] = str(asset.size)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     # Ranges are not served: a partial response is the whole answer or nothing.

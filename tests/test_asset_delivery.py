@@ -108,7 +108,7 @@ def test_x_accel_hands_the_file_to_nginx_after_the_check(db, client, settings):
     response = client.get(asset.get_absolute_url())
     assert response.status_code == 200
     assert response["X-Accel-Redirect"] == f"/_embargo_assets/{asset.file.name}"
-    assert response.content == b""
+    assert response.content == b"" and response["Content-Length"] == "0"  # not the file's size
     assert response["Content-Type"] == "image/png"
     draft = make_article("quiet-story", files=(png_bytes(),)).assets.get()
     hidden = client.get(draft.get_absolute_url())
