@@ -87,7 +87,7 @@ CASES = {
         "varnish:6081",
     ),
     "EMBARGO_ASSET_DELIVERY": Case(
-        "x-accel", "settings.EMBARGO_ASSET_DELIVERY", "x-accel", "sendfile"
+        "presigned", "settings.EMBARGO_ASSET_DELIVERY", "presigned", "sendfile", needs=S3
     ),
     "EMBARGO_STORAGE": Case(
         "s3",
