@@ -18,6 +18,8 @@ from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
+from articles import frontend_cache
+
 if TYPE_CHECKING:
     from articles.models import Article
 
@@ -34,7 +36,8 @@ def public_generation() -> int:
 
 # Sent once a change to what is public has committed, with ``slugs`` (the articles concerned, or
 # none for everything): the one place where purging caches outside this site (a CDN, through a
-# durable outbox that retries) will hook in. Nothing outside the site caches pages today.
+# durable outbox that retries) is enqueued by ``purge_public_pages`` itself, in the transaction;
+# see articles/frontend_cache.py. This signal is for what may run after the commit only.
 public_pages_changed = Signal()
 
 
@@ -49,6 +52,7 @@ def purge_public_pages(*, slugs: Iterable[str] = ()) -> int:
     if not PageCacheGeneration.objects.filter(pk=1).update(value=F("value") + 1):
         PageCacheGeneration.objects.get_or_create(pk=1, defaults={"value": 1})
     slugs = tuple(slugs)
+    frontend_cache.enqueue_purge(slugs)  # a row in this transaction: the durable purge outbox
     transaction.on_commit(
         lambda: public_pages_changed.send(sender=PageCacheGeneration, slugs=slugs)
     )
@@ -84,6 +88,7 @@ def mark_public(request, response, *, showing: "Iterable[Article] | QuerySet" = 
     response.embargo_public = True
     response.embargo_max_age = max_age
     patch_cache_control(response, public=True, max_age=max_age)
+    response[frontend_cache.SURROGATE_KEY_HEADER] = frontend_cache.surrogate_keys(request, showing)
     patch_vary_headers(response, ["Cookie"])
     return response
 

@@ -107,6 +107,8 @@ class Imported:
     status: str
     # Each newly stored asset that had metadata stripped: its name and what was removed.
     stripped: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # The article was published and this import took it off the site (--allow-withdraw).
+    withdrew: bool = False
 
 
 def _fail(path: Path, field_name: str, message: str) -> ImportFailure:
@@ -371,8 +373,30 @@ def _create_or_update(
     return article, False, list(revision.assets.exclude(pk__in=[a.pk for a in keep]))
 
 
-def _save(item: ArticleFile) -> Imported:
+def _takes_down(item: ArticleFile) -> bool:
+    """Would importing ``item`` take a published article off the site without saying so?
+
+    ``status: withdrawn`` says so; any other status but ``published`` over a published article
+    (``draft``, ``in_review``, ``scheduled``) withdraws it as a side effect.
+    """
+    existing = Article.objects.filter(slug=item.slug).values_list("status", flat=True).first()
+    return (
+        existing == Status.PUBLISHED
+        and item.status is not None
+        and item.status not in (Status.PUBLISHED, Status.WITHDRAWN)
+    )
+
+
+def _save(item: ArticleFile, *, allow_withdraw: bool = False) -> Imported:
     """Create or update one article from ``item`` (inside the caller's transaction)."""
+    withdrew = _takes_down(item)
+    if withdrew and not allow_withdraw:
+        raise _fail(
+            item.path,
+            "status",
+            f"“{item.status}” would withdraw the published article “{item.slug}”; "
+            "pass --allow-withdraw to do that.",
+        )
     files = _open_assets(item)
     try:
         article, created, stored = _create_or_update(item, files)
@@ -404,6 +428,7 @@ def _save(item: ArticleFile) -> Imported:
             for asset in stored
             if asset.removed_metadata
         ),
+        withdrew=withdrew,
     )
 
 
@@ -411,17 +436,34 @@ class _DryRun(Exception):
     """Raised to roll back a dry run after everything was checked."""
 
 
-def import_article(item: ArticleFile, *, dry_run: bool = False) -> Imported:
+def import_article(
+    item: ArticleFile, *, dry_run: bool = False, allow_withdraw: bool = False
+) -> Imported:
     """Import one parsed file in its own transaction; a failure leaves no article and no files."""
     result = None
     try:
         with services.discard_files_on_failure(), transaction.atomic():
-            result = _save(item)
+            result = _save(item, allow_withdraw=allow_withdraw)
             if dry_run:
                 raise _DryRun
     except _DryRun:
         pass
+    except storage_errors() as error:
+        # The store failing is this file's failure: the batch goes on with the next one.
+        raise ImportFailure(item.path, "assets", f"the asset storage failed: {error}") from error
     return result
+
+
+def storage_errors() -> tuple[type[Exception], ...]:
+    """What a failing local disk or object store raises."""
+    errors: list[type[Exception]] = [OSError]
+    try:
+        from botocore.exceptions import BotoCoreError, ClientError
+    except ImportError:
+        pass
+    else:
+        errors += [BotoCoreError, ClientError]
+    return tuple(errors)
 
 
 def export_article(article: Article, directory: Path) -> tuple[Path, list[str]]:

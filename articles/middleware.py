@@ -3,11 +3,11 @@
 import hashlib
 
 from django.conf import settings
-from django.core.cache import cache
 from django.utils.cache import get_conditional_response
 from django.utils.http import parse_http_date_safe
 
 from articles.caching import mark_private, public_generation
+from articles.soft_cache import cache_get, cache_set
 
 
 def sets_cookies(response) -> bool:
@@ -61,7 +61,7 @@ class PublicPageCacheMiddleware:
         if not self._may_use_cache(request):
             return self.get_response(request)
         key = self._key(request, public_generation())
-        cached = cache.get(key)
+        cached = cache_get(key)  # None too when the cache is down: the page is rendered fresh
         if cached is not None:
             # A stored answer with validators (the API's) still honours If-None-Match / -Modified-Since.
             return get_conditional_response(
@@ -78,7 +78,7 @@ class PublicPageCacheMiddleware:
             and not sets_cookies(response)  # made private on the way out, never stored
             and response.embargo_max_age > 0
         ):
-            cache.set(key, response, timeout=response.embargo_max_age)
+            cache_set(key, response, timeout=response.embargo_max_age)
         return response
 
     @staticmethod

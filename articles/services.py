@@ -11,6 +11,7 @@ call these; nothing else writes.
 
 import contextlib
 import contextvars
+import logging
 import secrets
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
@@ -151,9 +152,17 @@ def discard_files_on_failure():
     try:
         yield
     except BaseException:
+        # The original error is what the caller must see; a store that cannot delete either (it
+        # is down) leaves orphans, which are logged and which `manage.py gc_assets` finds.
         storage = asset_storage()
         for name in _stored_files.get():
-            storage.delete(name)
+            try:
+                storage.delete(name)
+            except Exception as cleanup_error:
+                logging.getLogger("embargo.health").warning(
+                    "could not delete an asset file of a failed change; see manage.py gc_assets",
+                    extra={"component": "storage", "error": repr(cleanup_error)},
+                )
         raise
     finally:
         _stored_files.reset(token)

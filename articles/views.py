@@ -5,11 +5,10 @@ import re
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import Prefetch
-from django.http import FileResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from articles import access
+from articles import access, asset_delivery
 from articles.caching import mark_private, mark_public
 from articles.models import Article, AuditEvent, Tag
 from articles.services import audit_record
@@ -133,13 +132,14 @@ def _asset_response(
             asset=asset,
             route=_audit_route(request, preview_token),
         )
-    response = FileResponse(
-        asset.file.open("rb"),
-        as_attachment=not asset.is_image,
-        filename=asset.download_name,
-        content_type=asset.content_type,
-    )
-    response["Content-Length"] = str(asset.size)
+    if not is_public and asset_delivery.redirects_private_assets():
+        response = asset_delivery.presigned_redirect(asset)
+        response.embargo_no_referrer = preview_link is not None
+        return mark_private(response, no_referrer=preview_link is not None)
+    # EMBARGO_ASSET_DELIVERY: stream or x-accel; with x-accel, nginx sets the Content-Length.
+    response = asset_delivery.body_response(asset)
+    if "X-Accel-Redirect" not in response:
+        response["Content-Length"] = str(asset.size)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     # Ranges are not served: a partial response is the whole answer or nothing.

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import NoReturn
 from urllib.parse import urlsplit
 
+from botocore.config import Config as BotoConfig
 from django.core.exceptions import ImproperlyConfigured
 from environs import Env, EnvError, validate
 
@@ -184,7 +185,13 @@ if REDIS_URL and urlsplit(REDIS_URL).scheme not in {"redis", "rediss", "unix"}:
     _refuse("REDIS_URL", REDIS_URL, "is not a redis://, rediss:// or unix:// URL")
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # A stopped or paused Redis must cost a request half a second, not an outage: the page
+            # cache then serves uncached pages (articles/soft_cache.py). Sessions are not in it.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -259,11 +266,32 @@ elif EMBARGO_STORAGE == "s3":
             "querystring_expire": 60,
             "file_overwrite": False,
             "location": "assets",
+            # A hung store must not hold a worker for ever: short timeouts, a few retries.
+            "client_config": BotoConfig(
+                connect_timeout=3,
+                read_timeout=10,
+                retries={"max_attempts": 3, "mode": "standard"},
+                signature_version="s3v4",  # presigned URLs that say when they expire
+            ),
         },
     }
 else:
     raise ImproperlyConfigured(
         f"EMBARGO_STORAGE={EMBARGO_STORAGE!r} is not a storage Embargo knows: use 'local' or 's3'."
+    )
+
+# How asset bytes reach a reader after the access check (articles/asset_delivery.py).
+EMBARGO_ASSET_DELIVERY = _read(
+    "str",
+    "EMBARGO_ASSET_DELIVERY",
+    "stream",
+    validate=validate.OneOf(["stream", "presigned", "x-accel"]),
+)
+if EMBARGO_ASSET_DELIVERY == "presigned" and EMBARGO_STORAGE != "s3":
+    _refuse("EMBARGO_ASSET_DELIVERY", "presigned", "needs EMBARGO_STORAGE=s3")
+if EMBARGO_ASSET_DELIVERY == "x-accel" and EMBARGO_STORAGE != "local":
+    _refuse(
+        "EMBARGO_ASSET_DELIVERY", "x-accel", "needs EMBARGO_STORAGE=local (nginx serves the files)"
     )
 
 STORAGES = {
@@ -295,6 +323,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Sessions and CSRF: secure cookies whenever the site is not in development.
+# Sessions live in the database, never in the cache: a cache outage must not sign anyone out.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_HTTPONLY = True
 EMBARGO_HTTPS = _read("bool", "EMBARGO_HTTPS", True)
 SESSION_COOKIE_SECURE = ENVIRONMENT == "production" and EMBARGO_HTTPS
@@ -384,6 +414,13 @@ LOGGING = {
 
 # Background work (scheduled publication and withdrawal) runs on Django's tasks framework, stored
 # in the database and run by `manage.py db_worker` (django-tasks-db).
+# HTTP caches in front of the site (Varnish, a CDN): purged through the task outbox on every change
+# of what is public (articles/frontend_cache.py). Empty: no cache in front, nothing purged.
+EMBARGO_HTTP_CACHE_PURGE_URL = _read("str", "EMBARGO_HTTP_CACHE_PURGE_URL", "") and (
+    _read_http_url("EMBARGO_HTTP_CACHE_PURGE_URL", None)
+)
+EMBARGO_HTTP_CACHE_PURGE_BACKEND = "articles.frontend_cache.VarnishPurge"
+
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 # The content API's rates (django-ninja's "N/s|m|h|d"): per address for the public, per token.

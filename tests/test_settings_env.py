@@ -72,9 +72,22 @@ CASES = {
     ),
     "REDIS_URL": Case(
         "redis://127.0.0.1:6379/3",
-        '[settings.CACHES["default"].get(key) for key in ("BACKEND", "LOCATION")]',
-        ["django.core.cache.backends.redis.RedisCache", "redis://127.0.0.1:6379/3"],
+        '[settings.CACHES["default"].get(key) for key in ("BACKEND", "LOCATION", "OPTIONS")]',
+        [
+            "django.core.cache.backends.redis.RedisCache",
+            "redis://127.0.0.1:6379/3",
+            {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        ],
         "http://127.0.0.1:6379",
+    ),
+    "EMBARGO_HTTP_CACHE_PURGE_URL": Case(
+        "http://127.0.0.1:6081/",
+        "settings.EMBARGO_HTTP_CACHE_PURGE_URL",
+        "http://127.0.0.1:6081",
+        "varnish:6081",
+    ),
+    "EMBARGO_ASSET_DELIVERY": Case(
+        "presigned", "settings.EMBARGO_ASSET_DELIVERY", "presigned", "sendfile", needs=S3
     ),
     "EMBARGO_STORAGE": Case(
         "s3",

@@ -66,7 +66,10 @@ def parse_duration(value: str, option: str) -> timedelta:
         raise CommandError(
             f"{option}: “{value}” is not a duration; use a number and a unit, e.g. 30m, 72h, 7d, 2w."
         )
-    return timedelta(**{UNITS[match["unit"]]: int(match["amount"])})
+    try:
+        return timedelta(**{UNITS[match["unit"]]: int(match["amount"])})
+    except OverflowError:
+        raise CommandError(f"{option}: “{value}” is too long a duration.") from None
 
 
 def validation_message(error: ValidationError) -> str:

@@ -19,10 +19,18 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("directory", metavar="DIR", type=Path)
         parser.add_argument("--status", choices=Status.values, help="Only articles in this state.")
+        parser.add_argument(
+            "--create", action="store_true", help="Create DIR and any missing parent directories."
+        )
 
-    def handle(self, *args, directory: Path, status: str | None, **options):
+    def handle(self, *args, directory: Path, status: str | None, create: bool, **options):
         if directory.exists() and not directory.is_dir():
             raise CommandError(f"DIR: “{directory}” exists and is not a directory.")
+        if not directory.exists() and not directory.parent.is_dir() and not create:
+            raise CommandError(
+                f"DIR: “{directory.parent}” does not exist (a mistyped path?); "
+                "pass --create to create it."
+            )
         directory.mkdir(parents=True, exist_ok=True)
         articles = Article.objects.select_related(
             "author", "live_revision", "latest_revision"

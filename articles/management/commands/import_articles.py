@@ -29,8 +29,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run", action="store_true", help="Check and import, then roll everything back."
         )
+        parser.add_argument(
+            "--allow-withdraw",
+            action="store_true",
+            help="Let a file with a status other than published withdraw a published article.",
+        )
 
-    def handle(self, *args, directory: Path, dry_run: bool, **options):
+    def handle(self, *args, directory: Path, dry_run: bool, allow_withdraw: bool, **options):
         if not directory.is_dir():
             raise CommandError(f"DIR: “{directory}” is not a directory.")
         paths = sorted(directory.glob("*.md"))
@@ -52,7 +57,7 @@ class Command(BaseCommand):
             desc="Importing",
         ):
             try:
-                result = import_article(item, dry_run=dry_run)
+                result = import_article(item, dry_run=dry_run, allow_withdraw=allow_withdraw)
             except ImportFailure as failure:
                 failures.append(failure)
                 continue
@@ -60,6 +65,10 @@ class Command(BaseCommand):
             updated += not result.created
             verb = "created" if result.created else "updated"
             self.stdout.write(f"{item.path.name}: {verb} {result.slug} ({result.status})")
+            if result.withdrew:
+                self.stdout.write(
+                    f"{item.path.name}: withdrew {result.slug}: it was published and is no longer"
+                )
             for name, removed in result.stripped:
                 self.stdout.write(f"{item.path.name}: {removal_message(name, removed)}")
         for failure in sorted(failures, key=lambda f: f.path):

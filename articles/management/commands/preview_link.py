@@ -47,6 +47,8 @@ class Command(BaseCommand):
             )
         except ValidationError as error:
             raise CommandError(validation_message(error)) from None
+        except OverflowError:  # a date past the year 9999, before the longest-link check
+            raise CommandError(f"--expires: “{expires}” is too long a duration.") from None
         self.stdout.write(settings.EMBARGO_BASE_URL + reverse("preview", args=[token]))
         expires_at = timezone.localtime(link.expires_at).isoformat(timespec="minutes")
         self.stderr.write(f"Link #{link.pk} “{link.label}” expires {expires_at}.")

@@ -9,6 +9,7 @@ from articles.management.commands._shared import (
     refused_by_database,
     validation_message,
 )
+from articles.models import Status
 
 
 class Command(BaseCommand):
@@ -25,6 +26,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, slug: str, at: str | None, **options):
         article = article_named(slug)
+        if article.status == Status.WITHDRAWN:
+            raise CommandError(
+                f"{slug}: is withdrawn; `manage.py republish {slug}` publishes it again."
+            )
         when = parse_when(at, "--at") if at else None
         try:
             with refused_by_database(slug, "publish it" if when is None else "schedule it"):

@@ -1,0 +1,73 @@
+"""How an asset's bytes reach the reader, once the access check has let the request through.
+
+``EMBARGO_ASSET_DELIVERY`` chooses:
+
+- ``stream`` (default): the worker streams the file in chunks. From S3 it reads the object's body
+  as it arrives (django-storages' ``S3File`` would download the whole object first, holding a
+  worker and the object's size in memory before the first byte).
+- ``presigned`` (S3 only): a private asset is answered with a redirect to a presigned URL that
+  expires in ``PRESIGNED_SECONDS`` and makes the store send the right ``Content-Type`` and
+  ``Content-Disposition``; the worker is free at once. Public assets are still streamed, so that
+  caches in front keep them under the site's URL.
+- ``x-accel`` (local storage only): an empty response with ``X-Accel-Redirect`` to the internal
+  nginx location ``X_ACCEL_PREFIX``, which serves the file from ``EMBARGO_ASSET_ROOT`` (README).
+"""
+
+from urllib.parse import quote
+
+from django.conf import settings
+from django.http import FileResponse, HttpResponse, HttpResponseRedirect
+from django.utils.http import content_disposition_header
+
+PRESIGNED_SECONDS = 300
+X_ACCEL_PREFIX = "/_embargo_assets/"
+CHUNK_BYTES = 64 * 1024
+
+
+def _is_s3(storage) -> bool:
+    return hasattr(storage, "bucket") and hasattr(storage, "_normalize_name")
+
+
+def body_response(asset) -> HttpResponse:
+    """A response carrying (or, for x-accel, pointing nginx at) the asset's bytes."""
+    attachment = not asset.is_image
+    if settings.EMBARGO_ASSET_DELIVERY == "x-accel":
+        response = HttpResponse(content_type=asset.content_type)
+        response["Content-Disposition"] = content_disposition_header(
+            attachment, asset.download_name
+        )
+        response["X-Accel-Redirect"] = X_ACCEL_PREFIX + quote(asset.file.name)
+        return response
+    storage = asset.file.storage
+    if _is_s3(storage):
+        key = storage._normalize_name(asset.file.name)
+        filelike = storage.bucket.Object(key).get()["Body"]  # a stream, read as it arrives
+    else:
+        filelike = asset.file.open("rb")
+    response = FileResponse(
+        filelike,
+        as_attachment=attachment,
+        filename=asset.download_name,
+        content_type=asset.content_type,
+    )
+    response.block_size = CHUNK_BYTES
+    return response
+
+
+def redirects_private_assets() -> bool:
+    return settings.EMBARGO_ASSET_DELIVERY == "presigned"
+
+
+def presigned_redirect(asset) -> HttpResponseRedirect:
+    """A redirect to a presigned URL for ``asset``, valid ``PRESIGNED_SECONDS``; after the check."""
+    url = asset.file.storage.url(
+        asset.file.name,
+        parameters={
+            "ResponseContentType": asset.content_type,
+            "ResponseContentDisposition": content_disposition_header(
+                not asset.is_image, asset.download_name
+            ),
+        },
+        expire=PRESIGNED_SECONDS,
+    )
+    return HttpResponseRedirect(url)

@@ -1,0 +1,37 @@
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from articles import services
+from articles.management.commands._shared import (
+    article_named,
+    refused_by_database,
+    validation_message,
+)
+from articles.models import Status
+
+
+class Command(BaseCommand):
+    """Publish a withdrawn article again (`publish` refuses a withdrawn article).
+
+    Example: python manage.py republish the-mythos-leak
+    Its latest revision becomes the live one: check it first with `who_can_see` or the admin.
+    """
+
+    help = "Publish the withdrawn article SLUG again, now."
+
+    def add_arguments(self, parser):
+        parser.add_argument("slug", metavar="SLUG")
+
+    def handle(self, *args, slug: str, **options):
+        article = article_named(slug)
+        if article.status != Status.WITHDRAWN:
+            raise CommandError(f"{slug}: is {article.status}, not withdrawn; use `publish` for it.")
+        try:
+            with refused_by_database(slug, "republish it"), transaction.atomic():
+                services.article_return_to_draft(actor=None, article=article)
+                article = services.article_publish(actor=None, article=article)
+        except ValidationError as error:
+            raise CommandError(f"{slug}: {validation_message(error)}") from None
+        article.refresh_from_db()
+        self.stdout.write(f"Republished {slug}: revision {article.live_revision.number} is live.")

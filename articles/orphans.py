@@ -1,0 +1,43 @@
+"""Stored asset files that no asset row refers to (``manage.py gc_assets``).
+
+A change that fails after storing a file deletes it again; if the store could not delete either
+(it was down), the file stays behind with no row. Such orphans are private (the store has no public
+URL) but take space and hold content someone meant to discard.
+"""
+
+from collections.abc import Iterator
+
+from articles.health import STORAGE_SENTINEL
+from articles.models import Asset
+from articles.storage import asset_storage
+
+# Files in the asset storage that are not assets.
+NOT_ASSETS = frozenset({STORAGE_SENTINEL})
+
+
+def _walk(storage, directory: str = "") -> Iterator[str]:
+    directories, files = storage.listdir(directory)
+    for name in files:
+        yield f"{directory}/{name}" if directory else name
+    for sub in directories:
+        yield from _walk(storage, f"{directory}/{sub}" if directory else sub)
+
+
+def orphaned_files() -> list[str]:
+    """Every stored name that is neither an asset row's file nor one of Embargo's own files."""
+    referenced = set(Asset.objects.values_list("file", flat=True))
+    return sorted(
+        name for name in _walk(asset_storage()) if name not in referenced and name not in NOT_ASSETS
+    )
+
+
+def delete_orphans(names: list[str]) -> int:
+    """Delete ``names`` that are still orphans (an upload may have claimed one since)."""
+    referenced = set(Asset.objects.filter(file__in=names).values_list("file", flat=True))
+    storage = asset_storage()
+    deleted = 0
+    for name in names:
+        if name not in referenced:
+            storage.delete(name)
+            deleted += 1
+    return deleted

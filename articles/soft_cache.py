@@ -1,0 +1,98 @@
+"""The page cache fails soft: an unreachable cache means uncached pages, never an error page.
+
+Every page-cache read and write goes through ``cache_get``/``cache_set``. When the cache backend
+raises (Redis stopped, paused past its socket timeout, refusing connections) the request is served
+from the database as if nothing were cached — fresh, because the database is the truth, and never a
+private response, because only the public path ever reaches the cache. The cache is then left alone
+for ``RETRY_AFTER`` seconds, so an outage costs one timeout per process per interval rather than
+one per request, and is tried again after that: it recovers by itself. Going down and coming back
+are each logged once, not once per request.
+"""
+
+import logging
+import threading
+import time
+from typing import Any
+
+from django.core.cache import cache
+from django.core.signals import setting_changed
+
+logger = logging.getLogger("embargo.health")
+
+# Seconds the page cache is bypassed after a failure before it is tried again.
+RETRY_AFTER = 5.0
+
+_lock = threading.Lock()
+_down_since: float | None = None  # monotonic time of the failure that opened the breaker
+_retry_at = 0.0
+
+
+def cache_available() -> bool:
+    """False while the breaker is open (a recent failure); the caller then skips the cache."""
+    return _down_since is None or time.monotonic() >= _retry_at
+
+
+def _failed(operation: str, error: Exception) -> None:
+    global _down_since, _retry_at
+    with _lock:
+        first = _down_since is None
+        now = time.monotonic()
+        if first:
+            _down_since = now
+        _retry_at = now + RETRY_AFTER
+    if first:
+        logger.warning(
+            "page cache unavailable: serving uncached pages",
+            extra={"component": "cache", "operation": operation, "error": repr(error)},
+        )
+
+
+def _succeeded() -> None:
+    global _down_since
+    if _down_since is None:
+        return
+    with _lock:
+        down_for, _down_since = time.monotonic() - (_down_since or 0), None
+    logger.warning(
+        "page cache available again", extra={"component": "cache", "down_seconds": round(down_for)}
+    )
+
+
+def cache_get(key: str) -> Any:
+    """The cached value, or None when it is missing or the cache cannot be reached."""
+    if not cache_available():
+        return None
+    try:
+        value = cache.get(key)
+    except Exception as error:  # any backend failure is the cache being down
+        _failed("get", error)
+        return None
+    _succeeded()
+    return value
+
+
+def cache_set(key: str, value: Any, *, timeout: int) -> None:
+    """Store ``value`` if the cache can be reached; otherwise the page simply stays uncached."""
+    if not cache_available():
+        return
+    try:
+        cache.set(key, value, timeout=timeout)
+    except Exception as error:
+        _failed("set", error)
+    else:
+        _succeeded()
+
+
+def reset() -> None:
+    """Close the breaker (tests, and a settings change that names another cache)."""
+    global _down_since, _retry_at
+    with _lock:
+        _down_since, _retry_at = None, 0.0
+
+
+def _on_setting_changed(*, setting: str, **kwargs) -> None:
+    if setting == "CACHES":
+        reset()
+
+
+setting_changed.connect(_on_setting_changed, dispatch_uid="embargo-soft-cache-reset")
