@@ -11,8 +11,9 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from PIL import Image, ImageDraw
 
-from articles import people, services
+from articles import publishing
 from articles.models import Article
+from articles.publishing import people
 from articles.roles import setup_roles
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
@@ -84,7 +85,7 @@ def briefing_pdf() -> io.BytesIO:
 
 def _share_with_desk(article: Article, editor) -> None:
     """The demo editor stands in for the story's desk: it shares previews and manages access."""
-    services.access_grant(actor=None, article=article, perm="share", user=editor)
+    publishing.access_grant(actor=None, article=article, perm="share", user=editor)
 
 
 def load_demo() -> DemoResult:
@@ -108,7 +109,7 @@ def load_demo() -> DemoResult:
         )
         story = _story("the-mythos-leak.md")
         if not Article.objects.filter(slug=story["slug"]).exists():
-            article = services.article_create(
+            article = publishing.article_create(
                 actor=None,
                 author=editor,
                 slug=story["slug"],
@@ -118,11 +119,11 @@ def load_demo() -> DemoResult:
                 tags=story["tags"],
             )
             _share_with_desk(article, editor)
-            services.article_publish(actor=None, article=article)
+            publishing.article_publish(actor=None, article=article)
             created.append(f"published article {article.slug}")
         follow_up = _story("mythos-follow-up.md")
         if not Article.objects.filter(slug=follow_up["slug"]).exists():
-            article = services.article_create(
+            article = publishing.article_create(
                 actor=None,
                 author=editor,
                 slug=follow_up["slug"],
@@ -136,8 +137,8 @@ def load_demo() -> DemoResult:
                 ],
             )
             early_access = Group.objects.get(name="Early access")
-            services.access_grant(actor=None, article=article, perm="view", group=early_access)
-            services.access_grant(actor=None, article=article, perm="view", user=reader)
+            publishing.access_grant(actor=None, article=article, perm="view", group=early_access)
+            publishing.access_grant(actor=None, article=article, perm="view", user=reader)
             _share_with_desk(article, editor)
 
             created.append(f"embargoed draft {article.slug}")

@@ -12,7 +12,12 @@ from django.urls import reverse
 from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from articles.querysets import ArticleQuerySet, AssetQuerySet, PreviewLinkQuerySet, TagQuerySet
+from articles.access.querysets import (
+    ArticleQuerySet,
+    AssetQuerySet,
+    PreviewLinkQuerySet,
+    TagQuerySet,
+)
 from articles.storage import asset_storage, new_storage_key
 
 validate_slug = RegexValidator(
@@ -250,7 +255,7 @@ class AuditEvent(models.Model):
         SLUG_REFUSED = "slug_refused", "Tried a slug that is not available"
         VIEW = "view", "Viewed a non-public article"
         ASSET_VIEW = "asset_view", "Downloaded a non-public asset"
-        # Changes to people rather than articles (articles/people.py): global reach, so audited.
+        # Changes to people rather than articles (articles/publishing/people.py): global reach, so audited.
         PERMISSIONS_CHANGE = "permissions_change", "Changed global permissions"
         MEMBERSHIP_CHANGE = "membership_change", "Changed group membership"
         ACCOUNT_CHANGE = "account_change", "Changed staff, superuser or active status"
@@ -274,7 +279,7 @@ class AuditEvent(models.Model):
         Asset, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     route = models.CharField(max_length=500, blank=True)
-    # Whose account or which group a change to people was made to (see articles/people.py).
+    # Whose account or which group a change to people was made to (see articles/publishing/people.py).
     target_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -48,19 +48,19 @@ def build() -> dict[str, str]:
     from django.core.files.uploadedfile import SimpleUploadedFile
     from PIL import Image
 
-    from articles import services
+    from articles import publishing
 
     buffer = io.BytesIO()
     Image.new("RGB", (4, 4), "red").save(buffer, format="PNG")
     image = SimpleUploadedFile("chart.png", buffer.getvalue(), content_type="image/png")
-    draft = services.article_create(
+    draft = publishing.article_create(
         actor=None, slug="hidden-draft", title="Hidden", files=[("chart.png", image)]
     )
-    edited = services.article_create(actor=None, slug="edited", title="Edited", body="Live.")
-    services.article_publish(actor=None, article=edited)
-    services.article_update(actor=None, article=edited, title="Edited", body="Unpublished.")
-    plain = services.article_create(actor=None, slug="plain", title="Plain", body="Live.")
-    services.article_publish(actor=None, article=plain)
+    edited = publishing.article_create(actor=None, slug="edited", title="Edited", body="Live.")
+    publishing.article_publish(actor=None, article=edited)
+    publishing.article_update(actor=None, article=edited, title="Edited", body="Unpublished.")
+    plain = publishing.article_create(actor=None, slug="plain", title="Plain", body="Live.")
+    publishing.article_publish(actor=None, article=plain)
     token = draft.latest_revision.assets.get().token
     return {
         "hidden": "/articles/hidden-draft/",

@@ -4,8 +4,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-handler404 = "articles.errors.not_found"
-handler500 = "articles.errors.server_error"
+handler404 = "articles.web.errors.not_found"
+handler500 = "articles.web.errors.server_error"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -21,5 +21,5 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
-    path("", include("articles.urls")),
+    path("", include("articles.web.urls")),
 ]

@@ -10,7 +10,7 @@ from django.utils import timezone
 from PIL import ExifTags, Image, ImageCms
 from pypdf import PdfWriter
 
-from articles import services
+from articles import publishing
 from articles.models import Article, Status
 
 
@@ -93,7 +93,7 @@ def make_article(
 
     ``fields`` go to ``article_create`` as they are (``summary``, ``tags`` …).
     """
-    article = services.article_create(
+    article = publishing.article_create(
         actor=actor,
         slug=slug,
         title=title or slug.replace("-", " ").capitalize(),
@@ -102,14 +102,14 @@ def make_article(
         **fields,
     )
     if status == Status.IN_REVIEW:
-        services.article_submit(actor=None, article=article)
+        publishing.article_submit(actor=None, article=article)
     elif status == Status.SCHEDULED:
-        services.article_schedule(
+        publishing.article_schedule(
             actor=None, article=article, publish_at=timezone.now() + timedelta(days=1)
         )
     elif status in (Status.PUBLISHED, Status.WITHDRAWN):
-        services.article_publish(actor=None, article=article)
+        publishing.article_publish(actor=None, article=article)
         if status == Status.WITHDRAWN:
-            services.article_withdraw(actor=None, article=article)
+            publishing.article_withdraw(actor=None, article=article)
     article.refresh_from_db()
     return article

@@ -12,9 +12,9 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
-from articles import services
-from articles.importing import import_article, parse_article_file
+from articles import publishing
 from articles.models import Article, AuditEvent, Tag
+from articles.transfer import import_article, parse_article_file
 
 pytestmark = pytest.mark.django_db
 
@@ -26,14 +26,14 @@ def insider() -> User:
     """Staff author with their own article and nothing else."""
     user = User.objects.create_user("ines", is_staff=True)
     user.groups.add(Group.objects.get(name="Authors"))
-    services.article_create(actor=user, slug="ines-own", title="Own", tags=["Budget"])
+    publishing.article_create(actor=user, slug="ines-own", title="Own", tags=["Budget"])
     return user
 
 
 @pytest.fixture
 def hidden() -> Article:
     """Someone else's draft, tagged "zqreview-tag"."""
-    return services.article_create(
+    return publishing.article_create(
         actor=None, slug="zq-hidden-plan", title="Hidden plan", tags=["zqreview-tag"]
     )
 
@@ -86,7 +86,7 @@ def test_the_service_refuses_a_taken_slug_in_the_same_words(
         django_capture_on_commit_callbacks(execute=True),
         pytest.raises(ValidationError) as refused,
     ):
-        services.article_create(actor=insider, slug="zq-hidden-plan", title="Mine")
+        publishing.article_create(actor=insider, slug="zq-hidden-plan", title="Mine")
     assert refused.value.message_dict == {"slug": [NEUTRAL]}
     assert AuditEvent.objects.filter(action=AuditEvent.Action.SLUG_REFUSED).count() == 1
 
@@ -105,27 +105,31 @@ def test_a_new_tag_keeps_the_spelling_its_author_typed_when_the_other_is_hidden(
 
 
 def test_a_tag_takes_the_spelling_of_an_article_its_author_can_see(insider):
-    published = services.article_create(actor=None, slug="public-one", title="P", tags=["Security"])
-    services.article_publish(actor=None, article=published)
-    article = services.article_create(actor=insider, slug="ines-two", title="T", tags=["security"])
-    own = services.article_create(actor=insider, slug="ines-three", title="T", tags=["budget"])
+    published = publishing.article_create(
+        actor=None, slug="public-one", title="P", tags=["Security"]
+    )
+    publishing.article_publish(actor=None, article=published)
+    article = publishing.article_create(
+        actor=insider, slug="ines-two", title="T", tags=["security"]
+    )
+    own = publishing.article_create(actor=insider, slug="ines-three", title="T", tags=["budget"])
     assert [tag.name for tag in article.latest_revision.tags.all()] == ["Security"]
     assert [tag.name for tag in own.latest_revision.tags.all()] == ["Budget"]
 
 
 def test_two_spellings_of_a_tag_typed_in_one_revision_make_one_tag(insider):
-    article = services.article_create(
+    article = publishing.article_create(
         actor=insider, slug="ines-four", title="T", tags=["Data Centres", "data centres"]
     )
     assert [tag.name for tag in article.latest_revision.tags.all()] == ["Data Centres"]
 
 
 def test_one_tag_page_lists_every_spelling_of_its_slug(client, insider, hidden):
-    article = services.article_create(
+    article = publishing.article_create(
         actor=insider, slug="ines-five", title="Five", tags=["ZQReview Tag"]
     )
-    services.article_publish(actor=None, article=article)
-    services.article_publish(actor=None, article=hidden)
+    publishing.article_publish(actor=None, article=article)
+    publishing.article_publish(actor=None, article=hidden)
     page = client.get("/tags/zqreview-tag/").content.decode()
     assert "Five" in page and "Hidden plan" in page
     index = client.get("/tags/").content.decode()

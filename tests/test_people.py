@@ -1,4 +1,4 @@
-"""Changes to people (articles/people.py): who may make them, the audit trail, and their effect."""
+"""Changes to people (articles/publishing/people.py): who may make them, the audit trail, and their effect."""
 
 import io
 
@@ -8,10 +8,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from guardian.utils import get_anonymous_user
 
-from articles import checks, exposure, people, services
+from articles import checks, exposure, publishing
 from articles.access import global_permission_holders as access_holders
 from articles.demo import load_demo
 from articles.models import AuditEvent
+from articles.publishing import people
 from articles.roles import ACCESS_ADMINISTRATORS
 from tests.factories import make_article, make_user
 
@@ -288,8 +289,8 @@ def test_setup_roles_repairs_a_role_through_the_audited_service():
 def test_deactivating_a_creator_ends_their_share_links_for_good(client):
     """The link dies on the next request, and stays dead when the account is reactivated."""
     author = make_user("link-author", groups=("Authors",))
-    draft = services.article_create(actor=author, slug="deactivated-draft", title="Draft")
-    link, token = services.preview_link_issue(actor=author, article=draft, label="Legal")
+    draft = publishing.article_create(actor=author, slug="deactivated-draft", title="Draft")
+    link, token = publishing.preview_link_issue(actor=author, article=draft, label="Legal")
     assert client.get(f"/preview/{token}/").status_code == 200
 
     people.user_access_change(actor=None, user=author, is_active=False)
@@ -307,8 +308,8 @@ def test_deactivating_a_creator_ends_their_share_links_for_good(client):
 def test_leaving_a_role_group_ends_the_links_issued_through_it(client):
     editor = make_user("group-editor", groups=("Editors",))
     draft = make_article("group-draft")
-    services.access_grant(actor=None, article=draft, perm="share", user=editor)
-    link, token = services.preview_link_issue(actor=editor, article=draft, label="Desk")
+    publishing.access_grant(actor=None, article=draft, perm="share", user=editor)
+    link, token = publishing.preview_link_issue(actor=editor, article=draft, label="Desk")
     assert client.get(f"/preview/{token}/").status_code == 200
 
     editors = Group.objects.get(name="Editors")

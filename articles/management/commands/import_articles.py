@@ -2,14 +2,14 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from articles.importing import (
+from articles.management.commands._shared import progress
+from articles.scrubbing import removal_message
+from articles.transfer import (
     ImportFailure,
     duplicate_slugs,
     import_article,
     parse_article_file,
 )
-from articles.management.commands._shared import progress
-from articles.scrubbing import removal_message
 
 
 class Command(BaseCommand):

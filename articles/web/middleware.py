@@ -5,7 +5,7 @@ import hashlib
 from django.conf import settings
 from django.core.cache import cache
 
-from articles.caching import mark_private, public_generation
+from articles.web.caching import mark_private, public_generation
 
 
 class EmbargoHeadersMiddleware:

@@ -27,7 +27,7 @@ from guardian.conf import settings as guardian_settings
 from guardian.shortcuts import assign_perm, remove_perm
 
 from articles.access import PREVIEW_SALT
-from articles.caching import purge_public_pages
+from articles.access.querysets import is_real_user
 from articles.models import (
     Article,
     Asset,
@@ -38,11 +38,11 @@ from articles.models import (
     Tag,
     validate_slug,
 )
-from articles.querysets import is_real_user
-from articles.rendering import render_markdown
+from articles.publishing.rendering import render_markdown
+from articles.publishing.tasks import publish_due_at
 from articles.storage import asset_storage
-from articles.tasks import publish_due_at
 from articles.validation import inspect_upload
+from articles.web.caching import purge_public_pages
 
 PERMISSIONS = {
     "view": "view_article",

@@ -49,7 +49,7 @@ from articles.access import global_permission_holders
 from articles.models import Article, Asset
 from articles.storage import asset_storage
 from articles.validation import safe_download_name
-from articles.views import ARTICLES_PER_PAGE
+from articles.web.views import ARTICLES_PER_PAGE
 
 ERROR = "error"
 WARNING = "warning"

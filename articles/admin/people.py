@@ -18,7 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.html import format_html, format_html_join
 from guardian.conf import settings as guardian_settings
 
-from articles import people
+from articles.publishing import people
 from articles.roles import ACCESS_ADMINISTRATORS, ROLE_DESCRIPTIONS, ROLES
 
 ACCESS_FIELDS = ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")

@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from guardian.conf import settings as guardian_settings
 
+from articles.access.querysets import is_real_user
 from articles.models import (
     Article,
     ArticleGroupObjectPermission,
@@ -31,7 +32,6 @@ from articles.models import (
     Revision,
     Status,
 )
-from articles.querysets import is_real_user
 
 PREVIEW_SALT = "embargo.preview-link"
 

@@ -26,9 +26,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from guardian.conf import settings as guardian_settings
 
+from articles.access.querysets import is_real_user
 from articles.models import AuditEvent
-from articles.querysets import is_real_user
-from articles.services import audit_record, preview_links_end_where_creator_lost_access
+from articles.publishing import audit_record, preview_links_end_where_creator_lost_access
 
 ARTICLES_APP = "articles"
 ACCESS_PERMISSION = "articles.administer_access"

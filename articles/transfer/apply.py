@@ -38,7 +38,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from articles import services
+from articles import publishing
 from articles.models import (
     Article,
     ArticleGroupObjectPermission,
@@ -61,7 +61,7 @@ FIELDS = (
     "grants",
 )
 IMPORTABLE_STATUSES = tuple(Status.values)
-SHORT_PERMS = {codename: short for short, codename in services.PERMISSIONS.items()}
+SHORT_PERMS = {codename: short for short, codename in publishing.PERMISSIONS.items()}
 
 
 class ImportFailure(Exception):
@@ -158,11 +158,11 @@ def _grants(path: Path, meta: dict) -> list[Grant]:
         if not isinstance(entry, dict) or set(entry) - {"user", "group", "perm"}:
             raise _fail(path, "grants", f"{entry!r} must look like {{group: NAME, perm: view}}.")
         perm = str(entry.get("perm", ""))
-        if perm not in services.PERMISSIONS:
+        if perm not in publishing.PERMISSIONS:
             raise _fail(
                 path,
                 "grants",
-                f"“{perm}” is not a permission; use one of: {', '.join(services.PERMISSIONS)}.",
+                f"“{perm}” is not a permission; use one of: {', '.join(publishing.PERMISSIONS)}.",
             )
         if ("user" in entry) == ("group" in entry):
             raise _fail(path, "grants", f"{entry!r} must name exactly one user or one group.")
@@ -253,7 +253,7 @@ def _path_to(start: str, target: str) -> list[str]:
         state, actions = queue.popleft()
         if state == target:
             return actions
-        for action, (sources, end, _permission) in services.TRANSITIONS.items():
+        for action, (sources, end, _permission) in publishing.TRANSITIONS.items():
             if state in sources and end not in seen:
                 seen.add(end)
                 queue.append((end, [*actions, action]))
@@ -278,18 +278,18 @@ def _apply_transitions(article: Article, item: ArticleFile) -> None:
     for action in _transitions(article, item):
         try:
             if action == "publish":
-                services.article_publish(
+                publishing.article_publish(
                     actor=None, article=article, unpublish_at=item.unpublish_at
                 )
             elif action == "schedule":
-                services.article_schedule(
+                publishing.article_schedule(
                     actor=None,
                     article=article,
                     publish_at=item.publish_at,
                     unpublish_at=item.unpublish_at,
                 )
             else:
-                getattr(services, f"article_{action}")(actor=None, article=article)
+                getattr(publishing, f"article_{action}")(actor=None, article=article)
         except ValidationError as error:
             field_name = "publish_at" if action == "schedule" else "status"
             raise _validation_failure(item.path, error, field_name) from None
@@ -336,7 +336,7 @@ def _create_or_update(
     article = Article.objects.select_related("latest_revision").filter(slug=item.slug).first()
     author = _user(item.path, "author", item.author) if item.author else None
     if article is None:
-        article = services.article_create(
+        article = publishing.article_create(
             actor=None,
             author=author,
             slug=item.slug,
@@ -356,7 +356,7 @@ def _create_or_update(
             keep.append(existing)
         else:
             new.append((name, upload))
-    revision = services.article_update(
+    revision = publishing.article_update(
         actor=None,
         article=article,
         title=item.title,
@@ -388,7 +388,7 @@ def _save(item: ArticleFile) -> Imported:
             else {"group": _group(item.path, grant.group)}
         )
         try:
-            services.access_grant(actor=None, article=article, perm=grant.perm, **target)
+            publishing.access_grant(actor=None, article=article, perm=grant.perm, **target)
         except ValidationError as error:
             raise _validation_failure(item.path, error, "grants") from None
     article.refresh_from_db()
@@ -413,7 +413,7 @@ def import_article(item: ArticleFile, *, dry_run: bool = False) -> Imported:
     """Import one parsed file in its own transaction; a failure leaves no article and no files."""
     result = None
     try:
-        with services.discard_files_on_failure(), transaction.atomic():
+        with publishing.discard_files_on_failure(), transaction.atomic():
             result = _save(item)
             if dry_run:
                 raise _DryRun
