@@ -1,16 +1,39 @@
-"""The only code that reads permission tables.
+"""The only code that reads permission tables: who may see, and do, what.
+
+The one rule, in one table (``policy`` holds the vocabulary, ``rules`` the SQL):
+
+    =============  ==============================================================================
+    public         status published, a live revision, and no embargo end (``unpublish_at``) passed
+    view           read unpublished work: superuser, or ``view_article`` globally or on the object
+    change         edit, submit, return to draft      -- requires view on the same article
+    publish        publish, schedule, withdraw, purge -- requires view on the same article
+    share          grant, revoke, issue share links   -- requires view on the same article
+    =============  ==============================================================================
+
+"Requires" means a grant of change, publish or share without view is worth nothing: the reads
+(``Article.objects.visible_to``), the per-object answers (``has_article_permission``), the
+actions offered (``publishing.allowed_actions``) and the audience (``who_can_see``) agree.
 
 Names resolve lazily (PEP 562): ``articles.models`` imports ``articles.access.querysets`` while it
-is still loading, so this package must not import the models at import time.
+is still loading, so importing this package must not import the models.
 """
 
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from articles.access.resolve import (
+    from articles.access.policy import (
         ARTICLE_PERMS,
+        CREATOR_PERMISSIONS,
         GLOBAL_PERMS,
+        LINK_CREATOR_PERMISSIONS,
+        PERMISSIONS,
+        REQUIRES_VIEW,
+        effective_perms,
+        has_article_permission,
+        short_name,
+    )
+    from articles.access.resolve import (
         PREVIEW_SALT,
         ArticleView,
         Audience,
@@ -30,8 +53,29 @@ if TYPE_CHECKING:
         preview_view,
         who_can_see,
     )
+    from articles.access.rules import (
+        granted_article_ids_q,
+        holds_article_permission_q,
+        is_real_user,
+        public_article_q,
+        real_people,
+    )
 
 _HOMES = {
+    "ARTICLE_PERMS": "articles.access.policy",
+    "CREATOR_PERMISSIONS": "articles.access.policy",
+    "GLOBAL_PERMS": "articles.access.policy",
+    "LINK_CREATOR_PERMISSIONS": "articles.access.policy",
+    "PERMISSIONS": "articles.access.policy",
+    "REQUIRES_VIEW": "articles.access.policy",
+    "effective_perms": "articles.access.policy",
+    "has_article_permission": "articles.access.policy",
+    "short_name": "articles.access.policy",
+    "granted_article_ids_q": "articles.access.rules",
+    "holds_article_permission_q": "articles.access.rules",
+    "is_real_user": "articles.access.rules",
+    "public_article_q": "articles.access.rules",
+    "real_people": "articles.access.rules",
     "PREVIEW_SALT": "articles.access.resolve",
     "deny": "articles.access.resolve",
     "may_read_unpublished": "articles.access.resolve",
@@ -47,8 +91,6 @@ _HOMES = {
     "link_end_reason": "articles.access.resolve",
     "EndedLink": "articles.access.resolve",
     "Audience": "articles.access.resolve",
-    "ARTICLE_PERMS": "articles.access.resolve",
-    "GLOBAL_PERMS": "articles.access.resolve",
     "who_can_see": "articles.access.resolve",
     "GlobalHolding": "articles.access.resolve",
     "global_permission_holders": "articles.access.resolve",
@@ -56,8 +98,12 @@ _HOMES = {
 
 __all__ = [
     "ARTICLE_PERMS",
+    "CREATOR_PERMISSIONS",
     "GLOBAL_PERMS",
+    "LINK_CREATOR_PERMISSIONS",
+    "PERMISSIONS",
     "PREVIEW_SALT",
+    "REQUIRES_VIEW",
     "ArticleView",
     "Audience",
     "EndedLink",
@@ -66,7 +112,12 @@ __all__ = [
     "article_view",
     "asset_for",
     "deny",
+    "effective_perms",
     "global_permission_holders",
+    "granted_article_ids_q",
+    "has_article_permission",
+    "holds_article_permission_q",
+    "is_real_user",
     "link_end_reason",
     "may_read_unpublished",
     "may_view",
@@ -74,6 +125,9 @@ __all__ = [
     "preview_banner",
     "preview_link_for",
     "preview_view",
+    "public_article_q",
+    "real_people",
+    "short_name",
     "who_can_see",
 ]
 

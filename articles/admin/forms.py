@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.defaultfilters import filesizeformat
 
-from articles import publishing
+from articles import access, publishing
 from articles.models import Article, Asset
 
 
@@ -172,7 +172,7 @@ class AccessForm(forms.Form):
     """Grant or revoke one permission on one article, for a user (by username) or a group (by name)."""
 
     perm = forms.ChoiceField(
-        choices=[(perm, perm) for perm in publishing.PERMISSIONS], label="Permission"
+        choices=[(perm, perm) for perm in access.PERMISSIONS], label="Permission"
     )
     username = forms.CharField(required=False, max_length=150, label="User (username)")
     group = forms.CharField(required=False, max_length=150, label="or group (name)")

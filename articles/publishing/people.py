@@ -26,7 +26,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from guardian.conf import settings as guardian_settings
 
-from articles.access.querysets import is_real_user
+from articles.access.rules import is_real_user
 from articles.models import AuditEvent
 from articles.publishing import audit_record, preview_links_end_where_creator_lost_access
 

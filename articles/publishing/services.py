@@ -27,7 +27,13 @@ from guardian.conf import settings as guardian_settings
 from guardian.shortcuts import assign_perm, remove_perm
 
 from articles.access import PREVIEW_SALT
-from articles.access.querysets import is_real_user
+from articles.access.policy import (
+    CREATOR_PERMISSIONS,
+    LINK_CREATOR_PERMISSIONS,
+    PERMISSIONS,
+    has_article_permission,
+)
+from articles.access.rules import is_real_user
 from articles.models import (
     Article,
     Asset,
@@ -44,16 +50,7 @@ from articles.storage import asset_storage
 from articles.validation import inspect_upload
 from articles.web.caching import purge_public_pages
 
-PERMISSIONS = {
-    "view": "view_article",
-    "change": "change_article",
-    "publish": "publish_article",
-    "share": "share_article",
-}
 TAG_MAX_LENGTH = Tag._meta.get_field("name").max_length
-CREATOR_PERMISSIONS = ("view_article", "change_article", "share_article")
-# A share link works only while its creator holds both (``PreviewLinkQuerySet.live``).
-LINK_CREATOR_PERMISSIONS = ("view_article", "share_article")
 
 
 class EditConflict(ValidationError):
@@ -94,16 +91,6 @@ def _nothing_new_to_publish(article: Article) -> bool:
         article.status == Status.PUBLISHED
         and article.latest_revision_id == article.live_revision_id
     )
-
-
-def has_article_permission(actor, codename: str, article: Article | None = None) -> bool:
-    """Whether ``actor`` holds ``codename`` globally or on ``article``; the shell (None) holds all."""
-    if actor is None:
-        return True
-    if not is_real_user(actor):
-        return False
-    perm = f"articles.{codename}"
-    return actor.has_perm(perm) or (article is not None and actor.has_perm(perm, article))
 
 
 def _require(actor, codename: str, article: Article | None, doing: str) -> None:
@@ -492,6 +479,27 @@ def article_revert(
 # --- state transitions ----------------------------------------------------------------------------
 
 
+def _make_live(locked: Article, now: datetime) -> None:
+    """Point ``locked`` at its working draft as the live revision, or refuse why it cannot be."""
+    if locked.unpublish_at is not None and locked.unpublish_at <= now:
+        raise ValidationError(
+            f"“{locked.slug}” has an embargo end ({locked.unpublish_at:%Y-%m-%d %H:%M} UTC) "
+            "in the past; clear or move it before publishing.",
+            code="embargo_ended",
+        )
+    if locked.latest_revision_id is None:
+        raise ValidationError(f"“{locked.slug}” has no content to publish.")
+    if _nothing_new_to_publish(locked):
+        raise ValidationError(
+            f"“{locked.slug}” is already published and its working draft is the live "
+            "revision: there is nothing new to publish.",
+            code="nothing_to_publish",
+        )
+    locked.live_revision_id = locked.latest_revision_id
+    if locked.status != Status.PUBLISHED or locked.published_at is None:
+        locked.published_at = now
+
+
 def _transition(
     *, actor, article: Article, action: str, now: datetime | None = None, **changes
 ) -> Article:
@@ -512,23 +520,7 @@ def _transition(
         for name, value in changes.items():
             setattr(locked, name, value)
         if target == Status.PUBLISHED:
-            if locked.unpublish_at is not None and locked.unpublish_at <= now:
-                raise ValidationError(
-                    f"“{locked.slug}” has an embargo end ({locked.unpublish_at:%Y-%m-%d %H:%M} UTC) "
-                    "in the past; clear or move it before publishing.",
-                    code="embargo_ended",
-                )
-            if locked.latest_revision_id is None:
-                raise ValidationError(f"“{locked.slug}” has no content to publish.")
-            if _nothing_new_to_publish(locked):
-                raise ValidationError(
-                    f"“{locked.slug}” is already published and its working draft is the live "
-                    "revision: there is nothing new to publish.",
-                    code="nothing_to_publish",
-                )
-            locked.live_revision_id = locked.latest_revision_id
-            if locked.status != Status.PUBLISHED or locked.published_at is None:
-                locked.published_at = now
+            _make_live(locked, now)
         if target == Status.DRAFT and locked.unpublish_at and locked.unpublish_at <= now:
             # A passed embargo end has done its work; keeping it would block every later publish.
             locked.unpublish_at = None

@@ -38,7 +38,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from articles import publishing
+from articles import access, publishing
 from articles.models import (
     Article,
     ArticleGroupObjectPermission,
@@ -61,7 +61,7 @@ FIELDS = (
     "grants",
 )
 IMPORTABLE_STATUSES = tuple(Status.values)
-SHORT_PERMS = {codename: short for short, codename in publishing.PERMISSIONS.items()}
+SHORT_PERMS = {codename: short for short, codename in access.PERMISSIONS.items()}
 
 
 class ImportFailure(Exception):
@@ -158,11 +158,11 @@ def _grants(path: Path, meta: dict) -> list[Grant]:
         if not isinstance(entry, dict) or set(entry) - {"user", "group", "perm"}:
             raise _fail(path, "grants", f"{entry!r} must look like {{group: NAME, perm: view}}.")
         perm = str(entry.get("perm", ""))
-        if perm not in publishing.PERMISSIONS:
+        if perm not in access.PERMISSIONS:
             raise _fail(
                 path,
                 "grants",
-                f"“{perm}” is not a permission; use one of: {', '.join(publishing.PERMISSIONS)}.",
+                f"“{perm}” is not a permission; use one of: {', '.join(access.PERMISSIONS)}.",
             )
         if ("user" in entry) == ("group" in entry):
             raise _fail(path, "grants", f"{entry!r} must name exactly one user or one group.")
@@ -422,6 +422,40 @@ def import_article(item: ArticleFile, *, dry_run: bool = False) -> Imported:
     return result
 
 
+def _export_assets(article: Article, revision, directory: Path) -> list[str]:
+    """Copy ``revision``'s files to ``<slug>/<file>``; return their paths relative to ``directory``."""
+    exported: list[str] = []
+    for asset in revision.assets.all():
+        folder = directory / article.slug
+        folder.mkdir(parents=True, exist_ok=True)
+        target = (folder / asset.original_name).resolve()
+        if not target.is_relative_to(folder.resolve()):
+            raise ValueError(f"{article.slug}: asset name {asset.original_name!r} is unsafe.")
+        with asset.file.open("rb") as source, target.open("wb") as out:
+            shutil.copyfileobj(source, out)
+        exported.append(f"{article.slug}/{asset.original_name}")
+    return exported
+
+
+def _export_grants(article: Article) -> list[dict]:
+    """The per-article grants, users then groups, in short names."""
+    return [
+        {"user": username, "perm": SHORT_PERMS[codename]}
+        for username, codename in ArticleUserObjectPermission.objects.filter(
+            content_object=article, permission__codename__in=SHORT_PERMS
+        )
+        .order_by("user__username", "permission__codename")
+        .values_list("user__username", "permission__codename")
+    ] + [
+        {"group": name, "perm": SHORT_PERMS[codename]}
+        for name, codename in ArticleGroupObjectPermission.objects.filter(
+            content_object=article, permission__codename__in=SHORT_PERMS
+        )
+        .order_by("group__name", "permission__codename")
+        .values_list("group__name", "permission__codename")
+    ]
+
+
 def export_article(article: Article, directory: Path) -> tuple[Path, list[str]]:
     """Write ``article`` as ``<slug>.md`` plus ``<slug>/<file>`` attachments; return notes.
 
@@ -448,33 +482,10 @@ def export_article(article: Article, directory: Path) -> tuple[Path, list[str]]:
     tags = [tag.name for tag in revision.tags.all()]
     if tags:
         meta["tags"] = tags
-    assets = list(revision.assets.all())
-    if assets:
-        folder = directory / article.slug
-        folder.mkdir(parents=True, exist_ok=True)
-        meta["assets"] = []
-        for asset in assets:
-            target = (folder / asset.original_name).resolve()
-            if not target.is_relative_to(folder.resolve()):
-                raise ValueError(f"{article.slug}: asset name {asset.original_name!r} is unsafe.")
-            with asset.file.open("rb") as source, target.open("wb") as out:
-                shutil.copyfileobj(source, out)
-            meta["assets"].append(f"{article.slug}/{asset.original_name}")
-    grants = [
-        {"user": username, "perm": SHORT_PERMS[codename]}
-        for username, codename in ArticleUserObjectPermission.objects.filter(
-            content_object=article, permission__codename__in=SHORT_PERMS
-        )
-        .order_by("user__username", "permission__codename")
-        .values_list("user__username", "permission__codename")
-    ] + [
-        {"group": name, "perm": SHORT_PERMS[codename]}
-        for name, codename in ArticleGroupObjectPermission.objects.filter(
-            content_object=article, permission__codename__in=SHORT_PERMS
-        )
-        .order_by("group__name", "permission__codename")
-        .values_list("group__name", "permission__codename")
-    ]
+    exported = _export_assets(article, revision, directory)
+    if exported:
+        meta["assets"] = exported
+    grants = _export_grants(article)
     if grants:
         meta["grants"] = grants
     path = directory / f"{article.slug}.md"

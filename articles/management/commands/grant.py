@@ -1,7 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from articles import publishing
+from articles import access, publishing
 from articles.management.commands._shared import (
     article_named,
     user_or_group,
@@ -20,7 +20,7 @@ class Command(BaseCommand):
     done = "Granted {perm} on {slug} to {target}."
 
     def add_arguments(self, parser):
-        parser.add_argument("perm", metavar="PERM", choices=list(publishing.PERMISSIONS))
+        parser.add_argument("perm", metavar="PERM", choices=list(access.PERMISSIONS))
         parser.add_argument("slug", metavar="SLUG")
         target = parser.add_mutually_exclusive_group(required=True)
         target.add_argument("--user", metavar="NAME")
