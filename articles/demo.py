@@ -12,6 +12,7 @@ from django.db import transaction
 from PIL import Image, ImageDraw
 
 from articles import publishing
+from articles.access import SYSTEM
 from articles.models import Article
 from articles.publishing import people
 from articles.roles import setup_roles
@@ -44,7 +45,7 @@ def _user(
         created.append(f"user {username}")
     # Status and roles through the audited service, as any other door would give them.
     people.user_access_change(
-        actor=None,
+        actor=SYSTEM,
         user=user,
         is_staff=staff if was_created else None,
         groups={*user.groups.all(), *Group.objects.filter(name__in=groups)},
@@ -85,7 +86,7 @@ def briefing_pdf() -> io.BytesIO:
 
 def _share_with_desk(article: Article, editor) -> None:
     """The demo editor stands in for the story's desk: it shares previews and manages access."""
-    publishing.access_grant(actor=None, article=article, perm="share", user=editor)
+    publishing.access_grant(actor=SYSTEM, article=article, perm="share", user=editor)
 
 
 def load_demo() -> DemoResult:
@@ -110,7 +111,7 @@ def load_demo() -> DemoResult:
         story = _story("the-mythos-leak.md")
         if not Article.objects.filter(slug=story["slug"]).exists():
             article = publishing.article_create(
-                actor=None,
+                actor=SYSTEM,
                 author=editor,
                 slug=story["slug"],
                 title=story["title"],
@@ -119,12 +120,12 @@ def load_demo() -> DemoResult:
                 tags=story["tags"],
             )
             _share_with_desk(article, editor)
-            publishing.article_publish(actor=None, article=article)
+            publishing.article_publish(actor=SYSTEM, article=article)
             created.append(f"published article {article.slug}")
         follow_up = _story("mythos-follow-up.md")
         if not Article.objects.filter(slug=follow_up["slug"]).exists():
             article = publishing.article_create(
-                actor=None,
+                actor=SYSTEM,
                 author=editor,
                 slug=follow_up["slug"],
                 title=follow_up["title"],
@@ -137,8 +138,8 @@ def load_demo() -> DemoResult:
                 ],
             )
             early_access = Group.objects.get(name="Early access")
-            publishing.access_grant(actor=None, article=article, perm="view", group=early_access)
-            publishing.access_grant(actor=None, article=article, perm="view", user=reader)
+            publishing.access_grant(actor=SYSTEM, article=article, perm="view", group=early_access)
+            publishing.access_grant(actor=SYSTEM, article=article, perm="view", user=reader)
             _share_with_desk(article, editor)
 
             created.append(f"embargoed draft {article.slug}")

@@ -220,7 +220,7 @@ class PreviewLink(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Why it was revoked, in words, e.g. "revoked by ada" or "its creator lost the view permission".
     revoked_reason = models.CharField(max_length=200, blank=True, editable=False)
-    # Issued by the trusted shell (``actor=None``): no person whose access it depends on. Without this
+    # Issued by the trusted shell (``actor=SYSTEM``): no person whose access it depends on. Without this
     # flag a link whose creator's account was deleted (created_by set to NULL) would look the same.
     issued_by_shell = models.BooleanField(default=False, editable=False)
 

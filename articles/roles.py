@@ -53,10 +53,11 @@ def setup_roles(
             )
         if group_model is Group:
             # The live models (the command, the demo): a repair is a change to people, audited.
+            from articles.access import SYSTEM
             from articles.publishing.people import group_access_change
 
             group_access_change(
-                actor=None, group=group, permissions={*group.permissions.all(), *permissions}
+                actor=SYSTEM, group=group, permissions={*group.permissions.all(), *permissions}
             )
         else:
             # A migration's historical models, which the services cannot take.

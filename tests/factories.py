@@ -11,6 +11,7 @@ from PIL import ExifTags, Image, ImageCms
 from pypdf import PdfWriter
 
 from articles import publishing
+from articles.access import SYSTEM
 from articles.models import Article, Status
 
 
@@ -86,7 +87,7 @@ def make_article(
     title: str | None = None,
     body: str = "Body text.",
     files: tuple = (),
-    actor=None,
+    actor=SYSTEM,
     **fields,
 ) -> Article:
     """An article in ``status``, reached through the services (the shell publishes and schedules).
@@ -102,14 +103,14 @@ def make_article(
         **fields,
     )
     if status == Status.IN_REVIEW:
-        publishing.article_submit(actor=None, article=article)
+        publishing.article_submit(actor=SYSTEM, article=article)
     elif status == Status.SCHEDULED:
         publishing.article_schedule(
-            actor=None, article=article, publish_at=timezone.now() + timedelta(days=1)
+            actor=SYSTEM, article=article, publish_at=timezone.now() + timedelta(days=1)
         )
     elif status in (Status.PUBLISHED, Status.WITHDRAWN):
-        publishing.article_publish(actor=None, article=article)
+        publishing.article_publish(actor=SYSTEM, article=article)
         if status == Status.WITHDRAWN:
-            publishing.article_withdraw(actor=None, article=article)
+            publishing.article_withdraw(actor=SYSTEM, article=article)
     article.refresh_from_db()
     return article

@@ -15,6 +15,7 @@ from guardian.utils import get_anonymous_user
 from PIL import Image
 
 from articles import publishing
+from articles.access import SYSTEM
 from articles.models import Article, AuditEvent, PreviewLink, Status
 
 pytestmark = pytest.mark.django_db
@@ -75,9 +76,9 @@ def draft(author) -> Article:
 @pytest.fixture
 def published() -> Article:
     article = publishing.article_create(
-        actor=None, slug="old-news", title="Old news", body="Known."
+        actor=SYSTEM, slug="old-news", title="Old news", body="Known."
     )
-    return publishing.article_publish(actor=None, article=article)
+    return publishing.article_publish(actor=SYSTEM, article=article)
 
 
 def post_article(client: Client, article: Article, **changes):
@@ -128,7 +129,7 @@ def test_admin_without_staff_login_cannot_tell_hidden_from_missing(client, draft
     """Without a staff login every admin page redirects to the admin login, whatever the id."""
     if person == "reader":
         reader = User.objects.create_user("reader")
-        publishing.access_grant(actor=None, article=draft, perm="view", user=reader)
+        publishing.access_grant(actor=SYSTEM, article=draft, perm="view", user=reader)
         login(client, reader)
     hidden = client.get(admin_url("change", draft.pk))
     missing = client.get(admin_url("change", MISSING_PK))
@@ -140,7 +141,7 @@ def test_admin_without_staff_login_cannot_tell_hidden_from_missing(client, draft
 
 
 def test_hidden_share_link_revoke_is_404(client, outsider, draft):
-    link, _token = publishing.preview_link_issue(actor=None, article=draft, label="Legal")
+    link, _token = publishing.preview_link_issue(actor=SYSTEM, article=draft, label="Legal")
     login(client, outsider)
     response = client.post(admin_url("share_revoke", draft.pk, link.pk))
     assert response.status_code == 404
@@ -148,8 +149,8 @@ def test_hidden_share_link_revoke_is_404(client, outsider, draft):
 
 
 def test_hidden_share_link_update_is_404(client, outsider, draft):
-    link, _token = publishing.preview_link_issue(actor=None, article=draft, label="Legal")
-    publishing.article_update(actor=None, article=draft, title="Newer")
+    link, _token = publishing.preview_link_issue(actor=SYSTEM, article=draft, label="Legal")
+    publishing.article_update(actor=SYSTEM, article=draft, title="Newer")
     login(client, outsider)
     response = client.post(admin_url("share_update", draft.pk, link.pk))
     assert response.status_code == 404
@@ -208,9 +209,9 @@ def test_changelist_search_does_not_find_hidden_titles(client, outsider, draft):
 @pytest.mark.parametrize("count", [5, 50])
 def test_changelist_query_count_does_not_grow(client, editor, count, django_assert_num_queries):
     for number in range(count):
-        article = publishing.article_create(actor=None, slug=f"a-{number}", title=f"A {number}")
+        article = publishing.article_create(actor=SYSTEM, slug=f"a-{number}", title=f"A {number}")
         if number % 2:
-            publishing.article_publish(actor=None, article=article)
+            publishing.article_publish(actor=SYSTEM, article=article)
     login(client, editor)
     with django_assert_num_queries(7):
         response = client.get(admin_url("changelist"))
@@ -312,7 +313,7 @@ def test_upload_is_attached_privately(client, author, draft):
 
 def test_viewer_without_change_gets_a_read_only_page(client, draft):
     reader = staff("early", "Early access")
-    publishing.access_grant(actor=None, article=draft, perm="view", user=reader)
+    publishing.access_grant(actor=SYSTEM, article=draft, perm="view", user=reader)
     login(client, reader)
     page = client.get(admin_url("change", draft.pk))
     assert page.status_code == 200
@@ -327,7 +328,7 @@ def test_viewer_without_change_gets_a_read_only_page(client, draft):
 
 def test_access_panel_lists_grants_and_public_state(client, author, draft):
     reader = staff("early", "Early access")
-    publishing.access_grant(actor=None, article=draft, perm="view", user=reader)
+    publishing.access_grant(actor=SYSTEM, article=draft, perm="view", user=reader)
     page = login(client, author).get(admin_url("access", draft.pk)).content.decode()
     assert "early" in page
     assert "Editors" in page
@@ -343,7 +344,7 @@ def test_access_panel_says_since_when_a_public_article_is_public(client, publish
 
 def test_access_panel_says_when_a_scheduled_article_goes_public(client, author, draft):
     publishing.article_schedule(
-        actor=None, article=draft, publish_at=timezone.now() + timedelta(days=2)
+        actor=SYSTEM, article=draft, publish_at=timezone.now() + timedelta(days=2)
     )
     page = login(client, author).get(admin_url("access", draft.pk)).content.decode()
     assert "No: scheduled for " in page
@@ -351,8 +352,8 @@ def test_access_panel_says_when_a_scheduled_article_goes_public(client, author, 
 
 def test_access_panel_offers_a_revoke_button_per_granted_permission(client, author, draft):
     reader = staff("early")
-    publishing.access_grant(actor=None, article=draft, perm="view", user=reader)
-    publishing.access_grant(actor=None, article=draft, perm="change", user=reader)
+    publishing.access_grant(actor=SYSTEM, article=draft, perm="view", user=reader)
+    publishing.access_grant(actor=SYSTEM, article=draft, perm="change", user=reader)
     page = login(client, author).get(admin_url("access", draft.pk)).content.decode()
     assert page.count('name="username" value="early"') == 2
     assert "Revoke view" in page and "Revoke change" in page
@@ -360,7 +361,7 @@ def test_access_panel_offers_a_revoke_button_per_granted_permission(client, auth
 
 def test_access_panel_lists_a_deactivated_grantee_to_revoke(client, author, draft):
     gone = staff("gone")
-    publishing.access_grant(actor=None, article=draft, perm="view", user=gone)
+    publishing.access_grant(actor=SYSTEM, article=draft, perm="view", user=gone)
     User.objects.filter(pk=gone.pk).update(is_active=False)
     page = login(client, author).get(admin_url("access", draft.pk)).content.decode()
     assert "user gone <em>(deactivated" in page
@@ -382,7 +383,7 @@ def test_access_panel_never_lists_the_anonymous_user(client, author, draft):
 
 
 def test_access_panel_lists_live_share_links(client, author, draft):
-    publishing.preview_link_issue(actor=None, article=draft, label="Legal review")
+    publishing.preview_link_issue(actor=SYSTEM, article=draft, label="Legal review")
     page = login(client, author).get(admin_url("access", draft.pk)).content.decode()
     assert "“Legal review”" in page
 
@@ -636,14 +637,14 @@ def test_audit_event_of_hidden_article_is_404(client, event):
 
 def test_audit_admin_shows_only_events_of_articles_granted_to_the_viewer(client, event, published):
     """Public is not enough: a public article's trail names its unpublished draft's files."""
-    publishing.audit_record(action=AuditEvent.Action.PUBLISH, actor=None, article=published)
+    publishing.audit_record(action=AuditEvent.Action.PUBLISH, actor=SYSTEM, article=published)
     viewer = staff("watcher")
     viewer.user_permissions.add(*Permission.objects.filter(codename="view_auditevent"))
     changelist = reverse("admin:articles_auditevent_changelist")
     page = login(client, viewer).get(changelist)
     assert page.status_code == 200
     assert b"old-news" not in page.content
-    publishing.access_grant(actor=None, article=published, perm="view", user=viewer)
+    publishing.access_grant(actor=SYSTEM, article=published, perm="view", user=viewer)
     page = client.get(changelist)
     assert b"old-news" in page.content
     assert b"secret-merger" not in page.content

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles import access, publishing
+from articles.access import SYSTEM
 from articles.admin import people as admin_people
 from articles.models import Article, AuditEvent
 from articles.publishing import people
@@ -228,7 +229,7 @@ def test_superuser_gives_view_article_and_the_trail_who_can_see_and_access_page_
 
     holders = access.who_can_see(draft).global_holders
     assert access.Holder("user", "rita", ("view",), "global") in holders
-    publishing.access_grant(actor=None, article=draft, perm="share", user=root)
+    publishing.access_grant(actor=SYSTEM, article=draft, perm="share", user=root)
     page = client.get(reverse("admin:articles_article_access", args=[draft.pk])).content.decode()
     rights_on_every_article = page.split("Rights on every article")[1].split("</table>")[0]
     assert "user rita" in rights_on_every_article
@@ -338,7 +339,7 @@ def test_access_administrators_read_the_trail_of_people_but_not_of_hidden_articl
     client, reader, draft
 ):
     admin = staff("ada", ACCESS_ADMINISTRATORS)
-    people.user_access_change(actor=None, user=reader, is_staff=True)
+    people.user_access_change(actor=SYSTEM, user=reader, is_staff=True)
     page = (
         login(client, admin).get(reverse("admin:articles_auditevent_changelist")).content.decode()
     )
@@ -353,7 +354,7 @@ def test_access_page_and_who_can_see_name_the_access_administrators(client, root
         h for h in access.who_can_see(draft).global_holders if h.name == ACCESS_ADMINISTRATORS
     )
     assert (role.perms, role.members) == (("administer_access",), ("ada",))
-    publishing.access_grant(actor=None, article=draft, perm="share", user=root)
+    publishing.access_grant(actor=SYSTEM, article=draft, perm="share", user=root)
     page = login(client, root).get(reverse("admin:articles_article_access", args=[draft.pk]))
     assert "may give anyone, themselves included, rights on every article" in page.content.decode()
 

@@ -19,6 +19,7 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.generic import NameObject, StreamObject
 
 from articles import publishing
+from articles.access import SYSTEM
 from articles.checks import asset_root
 from articles.models import Article, Asset, AuditEvent, Revision
 from tests.factories import SRGB_PROFILE, make_article, pdf_bytes, png_bytes, tagged_image
@@ -94,7 +95,7 @@ def test_refused_uploads_name_the_file_and_the_reason(db, settings, name, conten
     article = make_article("target")
     with pytest.raises(ValidationError) as refused:
         publishing.asset_attach(
-            actor=None, article=article, name=name, content=upload(name, content)
+            actor=SYSTEM, article=article, name=name, content=upload(name, content)
         )
     assert message in " ".join(refused.value.messages)
     assert not Asset.objects.exists()
@@ -105,7 +106,7 @@ def test_oversize_upload_is_refused_with_the_limit(db, settings):
     article = make_article("target")
     with pytest.raises(ValidationError, match="the upload limit is 100"):
         publishing.asset_attach(
-            actor=None,
+            actor=SYSTEM,
             article=article,
             name="big.png",
             content=upload("big.png", png_content() * 3),
@@ -117,7 +118,7 @@ def test_a_refused_upload_leaves_no_file_and_no_revision(db, asset_storage_in_tm
     revisions = Revision.objects.count()
     with pytest.raises(ValidationError):
         publishing.article_update(
-            actor=None,
+            actor=SYSTEM,
             article=article,
             title="New",
             files=[("good.png", png_bytes("good.png")), ("bad.svg", upload("bad.svg", b"<svg/>"))],
@@ -130,7 +131,7 @@ def test_a_failure_after_storing_removes_the_stored_file(db, asset_storage_in_tm
     """Nothing half-written: the body's bad reference fails after the file was stored."""
     with pytest.raises(ValidationError, match=r"“nowhere\.png” is referenced"):
         publishing.article_create(
-            actor=None,
+            actor=SYSTEM,
             slug="half",
             title="Half",
             body="![x](nowhere.png)",
@@ -282,7 +283,7 @@ def stored_bytes(asset: Asset) -> bytes:
 def attach(name: str, content: bytes) -> Asset:
     article = make_article("target")
     return publishing.asset_attach(
-        actor=None, article=article, name=name, content=upload(name, content)
+        actor=SYSTEM, article=article, name=name, content=upload(name, content)
     )
 
 
@@ -421,7 +422,7 @@ def test_a_stripped_file_uploaded_again_is_stored_unchanged(db):
     """Stripping is stable: an exported asset re-imported keeps its bytes, quality and hash."""
     first = attach("photo.jpg", tagged_image("JPEG"))
     again = publishing.asset_attach(
-        actor=None,
+        actor=SYSTEM,
         article=first.article,
         name="photo.jpg",
         content=upload("photo.jpg", stored_bytes(first)),

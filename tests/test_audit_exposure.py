@@ -28,6 +28,7 @@ from django.test import override_settings
 
 import cms.settings
 from articles import access, publishing
+from articles.access import SYSTEM
 from articles.demo import load_demo
 from articles.exposure import auditor as exposure
 from articles.models import Article, Status
@@ -154,7 +155,7 @@ def test_a_page_listing_a_draft_is_a_leak(demo, monkeypatch):
 def test_an_unpublished_edit_reachable_at_the_live_url_is_a_leak(monkeypatch):
     article = make_article("live", status=Status.PUBLISHED, title="Public title")
     publishing.article_update(
-        actor=None,
+        actor=SYSTEM,
         article=article,
         title="Secret new headline for tomorrow",
         body="A sentence that must stay private until the edit is published.",

@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from articles import publishing
+from articles.access import SYSTEM
 from articles.models import Article, AuditEvent, Status
 from tests.factories import make_article, make_user, pdf_bytes, png_bytes
 
@@ -33,7 +34,7 @@ def draft(author, committed):
 def reader(draft, committed):
     user = make_user("early", groups=("Early access",))
     with committed():
-        publishing.access_grant(actor=None, article=draft, perm="view", user=user)
+        publishing.access_grant(actor=SYSTEM, article=draft, perm="view", user=user)
     return user
 
 
@@ -68,9 +69,9 @@ def test_asset_attach_is_recorded(draft, author, committed):
 def test_each_transition_is_recorded_with_its_actor(action, draft, committed):
     publisher = make_user("pablo", groups=("Publishers",), perms=("change_article",))
     if action == "withdraw":
-        publishing.article_publish(actor=None, article=draft)
+        publishing.article_publish(actor=SYSTEM, article=draft)
     if action == "return_to_draft":
-        publishing.article_submit(actor=None, article=draft)
+        publishing.article_submit(actor=SYSTEM, article=draft)
     with committed():
         if action == "schedule":
             when = timezone.now() + timedelta(days=1)
@@ -83,7 +84,7 @@ def test_each_transition_is_recorded_with_its_actor(action, draft, committed):
 
 def test_scheduled_publication_is_recorded_as_the_system(draft, committed):
     when = timezone.now() + timedelta(days=1)
-    publishing.article_schedule(actor=None, article=draft, publish_at=when)
+    publishing.article_schedule(actor=SYSTEM, article=draft, publish_at=when)
     with committed():
         publishing.publish_due_articles(now=when)
     event = last_event(article=draft)

@@ -12,6 +12,7 @@ from django.core.management.base import CommandError
 from guardian.shortcuts import get_group_perms, get_user_perms
 
 from articles import publishing
+from articles.access import SYSTEM
 from articles.models import Article, Asset, Status
 from tests.factories import make_user, pdf_bytes, png_bytes, tagged_image
 
@@ -319,7 +320,7 @@ def test_export_then_import_into_an_empty_database_reproduces_everything(
 ):
     editor, reader = roles_and_people
     draft = publishing.article_create(
-        actor=None,
+        actor=SYSTEM,
         author=editor,
         slug="draft-with-files",
         title="Draft with files",
@@ -329,11 +330,11 @@ def test_export_then_import_into_an_empty_database_reproduces_everything(
         files=[("hero.png", png_bytes("hero.png")), ("card.pdf", pdf_bytes())],
     )
     publishing.access_grant(
-        actor=None, article=draft, perm="view", group=Group.objects.get(name="Early access")
+        actor=SYSTEM, article=draft, perm="view", group=Group.objects.get(name="Early access")
     )
-    publishing.access_grant(actor=None, article=draft, perm="change", user=reader)
-    live = publishing.article_create(actor=None, slug="live", title="Live", body="Public words.")
-    publishing.article_publish(actor=None, article=live)
+    publishing.access_grant(actor=SYSTEM, article=draft, perm="change", user=reader)
+    live = publishing.article_create(actor=SYSTEM, slug="live", title="Live", body="Public words.")
+    publishing.article_publish(actor=SYSTEM, article=live)
 
     def snapshot():
         rows = {}
@@ -364,9 +365,9 @@ def test_export_then_import_into_an_empty_database_reproduces_everything(
 
 
 def test_export_of_a_published_article_leaves_out_its_unpublished_edit(tmp_path):
-    article = publishing.article_create(actor=None, slug="live", title="Live", body="Public.")
-    publishing.article_publish(actor=None, article=article)
-    publishing.article_update(actor=None, article=article, title="Live", body="Secret edit.")
+    article = publishing.article_create(actor=SYSTEM, slug="live", title="Live", body="Public.")
+    publishing.article_publish(actor=SYSTEM, article=article)
+    publishing.article_update(actor=SYSTEM, article=article, title="Live", body="Secret edit.")
     err = io.StringIO()
     call_command("export_articles", str(tmp_path), stdout=io.StringIO(), stderr=err)
     text = (tmp_path / "live.md").read_text()
@@ -376,8 +377,8 @@ def test_export_of_a_published_article_leaves_out_its_unpublished_edit(tmp_path)
 
 
 def test_export_status_filter(tmp_path):
-    publishing.article_create(actor=None, slug="draft", title="Draft")
-    live = publishing.article_create(actor=None, slug="live", title="Live")
-    publishing.article_publish(actor=None, article=live)
+    publishing.article_create(actor=SYSTEM, slug="draft", title="Draft")
+    live = publishing.article_create(actor=SYSTEM, slug="live", title="Live")
+    publishing.article_publish(actor=SYSTEM, article=live)
     call_command("export_articles", str(tmp_path), "--status", "published", stdout=io.StringIO())
     assert sorted(p.name for p in tmp_path.glob("*.md")) == ["live.md"]

@@ -6,6 +6,8 @@ import pytest
 from django.core.management import call_command
 
 from articles import access, publishing
+from articles.admin.forms import ArticleForm
+from articles.models import Article, AuditEvent
 from tests.factories import make_article, make_user
 
 pytestmark = pytest.mark.django_db
@@ -39,3 +41,26 @@ def test_with_view_the_same_grant_counts_everywhere():
 def test_the_vocabulary_is_written_once():
     assert publishing.PERMISSIONS is access.PERMISSIONS
     assert set(access.ARTICLE_PERMS) == set(access.PERMISSIONS.values())
+
+
+def test_services_refuse_a_missing_actor():
+    """``actor=None`` used to be all-powerful; the site itself must now be named (access.SYSTEM)."""
+    with pytest.raises(TypeError, match=r"access\.SYSTEM"):
+        publishing.article_create(actor=None, slug="no-one", title="No one")
+    assert not Article.objects.filter(slug="no-one").exists()
+
+
+def test_an_article_form_without_an_actor_creates_nothing():
+    form = ArticleForm(data={"slug": "formless", "title": "Formless", "body": "", "tags": ""})
+    with pytest.raises(TypeError, match="actor is required"):
+        form.is_valid()
+    assert not Article.objects.filter(slug="formless").exists()
+
+
+def test_the_system_actor_is_named_in_the_audit_trail():
+    article = publishing.article_create(
+        actor=access.SystemActor("import_articles"), slug="imported", title="Imported"
+    )
+    event = AuditEvent.objects.get(article=article, action=AuditEvent.Action.CREATE)
+    assert (event.actor, event.actor_name) == (None, "import_articles")
+    assert article.author is None

@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from articles import access, publishing
-from articles.access import PREVIEW_SALT
+from articles.access import PREVIEW_SALT, SYSTEM
 from articles.models import Article, AuditEvent, PreviewLink, Status
 from tests.factories import make_article, make_user, pdf_bytes, png_bytes
 
@@ -87,7 +87,7 @@ def test_the_author_may_share_their_own_article(link, draft):
 @pytest.mark.parametrize("role", ["Editors", "Publishers", "Early access", None])
 def test_sharing_needs_the_share_permission(draft, role):
     person = make_user("someone", groups=(role,) if role else ())
-    publishing.access_grant(actor=None, article=draft, perm="view", user=person)
+    publishing.access_grant(actor=SYSTEM, article=draft, perm="view", user=person)
     with pytest.raises(PermissionDenied, match="permission to share"):
         publishing.preview_link_issue(actor=person, article=draft, label="Friend")
     assert not draft.preview_links.exists()
@@ -95,8 +95,8 @@ def test_sharing_needs_the_share_permission(draft, role):
 
 def test_share_and_view_grants_on_one_article_let_that_person_share_it(draft):
     person = make_user("desk")
-    publishing.access_grant(actor=None, article=draft, perm="share", user=person)
-    publishing.access_grant(actor=None, article=draft, perm="view", user=person)
+    publishing.access_grant(actor=SYSTEM, article=draft, perm="share", user=person)
+    publishing.access_grant(actor=SYSTEM, article=draft, perm="view", user=person)
     publishing.preview_link_issue(actor=person, article=draft, label="Desk")
     assert draft.preview_links.count() == 1
 
@@ -104,7 +104,7 @@ def test_share_and_view_grants_on_one_article_let_that_person_share_it(draft):
 def test_share_without_view_cannot_issue_a_link(draft):
     """A link works only while its creator may view the article: one it could never serve is refused."""
     person = make_user("desk")
-    publishing.access_grant(actor=None, article=draft, perm="share", user=person)
+    publishing.access_grant(actor=SYSTEM, article=draft, perm="share", user=person)
     with pytest.raises(PermissionDenied, match="permission to share"):
         publishing.preview_link_issue(actor=person, article=draft, label="Desk")
     assert not draft.preview_links.exists()
@@ -120,7 +120,7 @@ def test_share_without_view_cannot_issue_a_link(draft):
 )
 def test_issue_refuses_bad_input_with_a_clear_message(draft, kwargs, message):
     with pytest.raises(ValidationError, match=message):
-        publishing.preview_link_issue(actor=None, article=draft, **kwargs)
+        publishing.preview_link_issue(actor=SYSTEM, article=draft, **kwargs)
     assert not draft.preview_links.exists()
 
 
@@ -167,7 +167,7 @@ def test_the_preview_makes_nothing_public(client, link, draft):
 
 def test_preview_of_a_published_article_shows_its_working_draft(client, author):
     article = make_article("live", status=Status.PUBLISHED, title="Live words", actor=author)
-    publishing.article_update(actor=None, article=article, title="Draft words")
+    publishing.article_update(actor=SYSTEM, article=article, title="Draft words")
     _, token = publishing.preview_link_issue(actor=author, article=article, label="Check")
     page = client.get(preview_url(token)).content.decode()
     assert "Draft words" in page
@@ -195,7 +195,9 @@ def test_a_file_dropped_from_a_later_draft_stays_reachable_in_the_shared_revisio
 ):
     """The link shares the revision it was issued for, with that revision's files."""
     chart = asset(draft, "chart.png")
-    publishing.article_update(actor=None, article=draft, title="Text only", body="", keep_assets=[])
+    publishing.article_update(
+        actor=SYSTEM, article=draft, title="Text only", body="", keep_assets=[]
+    )
     assert client.get(preview_asset_url(link[1], chart)).status_code == 200
 
 
@@ -291,7 +293,7 @@ def test_a_link_stops_working_when_the_embargo_ended(client, author, monkeypatch
     start = timezone.now() + timedelta(hours=1)
     article = make_article("ended", files=[png_bytes("hero.png")], actor=author)
     publishing.article_schedule(
-        actor=None, article=article, publish_at=start, unpublish_at=start + timedelta(hours=1)
+        actor=SYSTEM, article=article, publish_at=start, unpublish_at=start + timedelta(hours=1)
     )
     publishing.publish_due_articles(now=start)
     _, token = publishing.preview_link_issue(actor=author, article=article, label="Check")
@@ -309,7 +311,7 @@ def collaborator(draft):
     """Someone granted ``view`` and ``share`` on ``draft`` alone."""
     person = make_user("cole")
     for perm in ("view", "share"):
-        publishing.access_grant(actor=None, article=draft, perm=perm, user=person)
+        publishing.access_grant(actor=SYSTEM, article=draft, perm=perm, user=person)
     return person
 
 
@@ -336,7 +338,7 @@ def test_revoking_view_or_share_from_the_creator_ends_their_link(
     link, token = collaborators_link
     assert client.get(preview_url(token)).status_code == 200
     with django_capture_on_commit_callbacks(execute=True):
-        publishing.access_revoke(actor=None, article=draft, perm=perm, user=collaborator)
+        publishing.access_revoke(actor=SYSTEM, article=draft, perm=perm, user=collaborator)
     assert_link_dead(client, token, draft)
     link.refresh_from_db()
     assert link.revoked_at is not None
@@ -351,14 +353,14 @@ def test_a_link_ended_by_a_revoke_stays_ended_when_access_is_granted_again(
     client, draft, collaborator, collaborators_link
 ):
     _, token = collaborators_link
-    publishing.access_revoke(actor=None, article=draft, perm="view", user=collaborator)
-    publishing.access_grant(actor=None, article=draft, perm="view", user=collaborator)
+    publishing.access_revoke(actor=SYSTEM, article=draft, perm="view", user=collaborator)
+    publishing.access_grant(actor=SYSTEM, article=draft, perm="view", user=collaborator)
     assert_link_dead(client, token, draft)
 
 
 def test_revoking_change_leaves_the_link_working(client, draft, collaborator, collaborators_link):
-    publishing.access_grant(actor=None, article=draft, perm="change", user=collaborator)
-    publishing.access_revoke(actor=None, article=draft, perm="change", user=collaborator)
+    publishing.access_grant(actor=SYSTEM, article=draft, perm="change", user=collaborator)
+    publishing.access_revoke(actor=SYSTEM, article=draft, perm="change", user=collaborator)
     assert client.get(preview_url(collaborators_link[1])).status_code == 200
     assert collaborators_link[0].__class__.objects.get().revoked_at is None
 
@@ -392,7 +394,7 @@ def test_a_creator_who_still_holds_view_globally_keeps_the_link(
 ):
     """Only people who actually lose access lose their links: a global grant still covers them."""
     collaborator.user_permissions.add(Permission.objects.get(codename="view_article"))
-    publishing.access_revoke(actor=None, article=draft, perm="view", user=collaborator)
+    publishing.access_revoke(actor=SYSTEM, article=draft, perm="view", user=collaborator)
     assert client.get(preview_url(collaborators_link[1])).status_code == 200
     assert PreviewLink.objects.get().revoked_at is None
 
@@ -402,14 +404,14 @@ def test_removing_a_group_grant_ends_the_links_of_members_who_lose_it(
 ):
     desk = Group.objects.create(name="Legal desk")
     for perm in ("view", "share"):
-        publishing.access_grant(actor=None, article=draft, perm=perm, group=desk)
+        publishing.access_grant(actor=SYSTEM, article=draft, perm=perm, group=desk)
     loses, keeps = make_user("lou"), make_user("kit")
     desk.user_set.add(loses, keeps)
-    publishing.access_grant(actor=None, article=draft, perm="view", user=keeps)
+    publishing.access_grant(actor=SYSTEM, article=draft, perm="view", user=keeps)
     lost_link, lost_token = publishing.preview_link_issue(actor=loses, article=draft, label="Lou")
     kept_link, kept_token = publishing.preview_link_issue(actor=keeps, article=draft, label="Kit")
     with django_capture_on_commit_callbacks(execute=True):
-        publishing.access_revoke(actor=None, article=draft, perm="view", group=desk)
+        publishing.access_revoke(actor=SYSTEM, article=draft, perm="view", group=desk)
     assert_link_dead(client, lost_token, draft)
     assert client.get(preview_url(kept_token)).status_code == 200
     lost_link.refresh_from_db()
@@ -422,7 +424,7 @@ def test_removing_a_group_grant_ends_the_links_of_members_who_lose_it(
 
 
 def test_links_issued_from_the_shell_do_not_depend_on_a_person(client, draft):
-    _, token = publishing.preview_link_issue(actor=None, article=draft, label="Shell")
+    _, token = publishing.preview_link_issue(actor=SYSTEM, article=draft, label="Shell")
     User.objects.update(is_active=False)
     assert client.get(preview_url(token)).status_code == 200
 
@@ -448,7 +450,7 @@ def test_a_dead_link_costs_the_same_queries_as_a_token_never_issued(
 def test_who_can_see_command_says_which_links_ended_and_why(
     draft, collaborator, collaborators_link
 ):
-    publishing.access_revoke(actor=None, article=draft, perm="share", user=collaborator)
+    publishing.access_revoke(actor=SYSTEM, article=draft, perm="share", user=collaborator)
     out = run_who_can_see(draft.slug, as_json=False)
     assert "ended before they expired" in out
     assert "“Outside counsel”: its creator lost share on this article" in out
@@ -467,7 +469,7 @@ def run_who_can_see(slug: str, *, as_json: bool = True) -> str:
 
 
 def test_a_later_draft_is_not_shown_through_an_earlier_link(client, link, draft):
-    publishing.article_update(actor=None, article=draft, title="Rewritten in secret", body="New.")
+    publishing.article_update(actor=SYSTEM, article=draft, title="Rewritten in secret", body="New.")
     page = client.get(preview_url(link[1])).content.decode()
     assert "Secret draft" in page and "Rewritten in secret" not in page
     assert "revision 1 of" in page
@@ -476,7 +478,7 @@ def test_a_later_draft_is_not_shown_through_an_earlier_link(client, link, draft)
 
 def test_a_later_drafts_new_file_is_the_missing_404_through_an_earlier_link(client, link, draft):
     publishing.asset_attach(
-        actor=None, article=draft, name="later.png", content=png_bytes("later.png")
+        actor=SYSTEM, article=draft, name="later.png", content=png_bytes("later.png")
     )
     later = asset(draft, "later.png")
     assert_same_as_missing(client, client.get(preview_asset_url(link[1], later)))
@@ -495,14 +497,14 @@ def test_a_link_to_a_published_article_keeps_its_revision_through_edits_publicat
     _, token = publishing.preview_link_issue(actor=author, article=article, label="Check")
     page = client.get(preview_url(token)).content.decode()
     assert "Live words" in page and ", the live version" in page
-    publishing.article_update(actor=None, article=article, title="Unpublished edit")
+    publishing.article_update(actor=SYSTEM, article=article, title="Unpublished edit")
     publishing.asset_attach(
-        actor=None, article=article, name="new.png", content=png_bytes("new.png")
+        actor=SYSTEM, article=article, name="new.png", content=png_bytes("new.png")
     )
     new_file = asset(article, "new.png")
     for change in (None, publishing.article_publish, publishing.article_withdraw):
         if change is not None:
-            change(actor=None, article=article)
+            change(actor=SYSTEM, article=article)
         page = client.get(preview_url(token)).content.decode()
         assert "Live words" in page and "Unpublished edit" not in page
         assert_same_as_missing(client, client.get(preview_asset_url(token, new_file)))
@@ -520,7 +522,7 @@ def test_updating_a_link_shows_the_current_draft_and_is_audited(
 ):
     created, token = link
     publishing.asset_attach(
-        actor=None, article=draft, name="later.png", content=png_bytes("later.png")
+        actor=SYSTEM, article=draft, name="later.png", content=png_bytes("later.png")
     )
     with django_capture_on_commit_callbacks(execute=True):
         publishing.preview_link_update(actor=author, link=created)
@@ -532,7 +534,7 @@ def test_updating_a_link_shows_the_current_draft_and_is_audited(
 
 
 def test_updating_a_link_needs_the_share_permission(link, draft):
-    publishing.article_update(actor=None, article=draft, title="Newer")
+    publishing.article_update(actor=SYSTEM, article=draft, title="Newer")
     editor = make_user("edie", groups=("Editors",))
     with pytest.raises(PermissionDenied):
         publishing.preview_link_update(actor=editor, link=link[0])
@@ -543,7 +545,7 @@ def test_updating_a_link_needs_the_share_permission(link, draft):
 @pytest.mark.parametrize("spoil", ["current", "revoked"])
 def test_updating_refuses_a_link_already_current_or_dead(link, author, draft, spoil):
     if spoil == "revoked":
-        publishing.article_update(actor=None, article=draft, title="Newer")
+        publishing.article_update(actor=SYSTEM, article=draft, title="Newer")
         publishing.preview_link_revoke(actor=author, link=link[0])
         message = "no longer works"
     else:
@@ -554,7 +556,7 @@ def test_updating_refuses_a_link_already_current_or_dead(link, author, draft, sp
 
 
 def test_the_access_page_button_updates_a_link(client, link, author, draft):
-    publishing.article_update(actor=None, article=draft, title="Newer")
+    publishing.article_update(actor=SYSTEM, article=draft, title="Newer")
     client.force_login(author)
     access_url = f"/admin/articles/article/{draft.pk}/access/"
     User.objects.filter(pk=author.pk).update(is_staff=True)
@@ -570,7 +572,7 @@ def test_the_access_page_button_updates_a_link(client, link, author, draft):
 
 
 def test_the_preview_link_command_updates_a_link(link, draft):
-    publishing.article_update(actor=None, article=draft, title="Newer")
+    publishing.article_update(actor=SYSTEM, article=draft, title="Newer")
     out = io.StringIO()
     call_command("preview_link", draft.slug, "--update", str(link[0].pk), stdout=out)
     assert "now shows revision 2" in out.getvalue()

@@ -13,6 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from articles import publishing
+from articles.access import SYSTEM
 from tests.factories import make_article, make_user, png_bytes
 from tests.response_shape import ForgedSessionClient
 
@@ -28,8 +29,8 @@ def hidden():
     """A draft with an image, once shared with (and then taken from) ``former``."""
     article = make_article("quiet-harbour", files=[png_bytes("chart.png")])
     former = make_user("former")
-    publishing.access_grant(actor=None, article=article, perm="view", user=former)
-    publishing.access_revoke(actor=None, article=article, perm="view", user=former)
+    publishing.access_grant(actor=SYSTEM, article=article, perm="view", user=former)
+    publishing.access_revoke(actor=SYSTEM, article=article, perm="view", user=former)
     return article
 
 
@@ -84,7 +85,7 @@ def test_a_hidden_asset_runs_the_queries_of_a_missing_one(client, hidden, person
 def test_an_unpublished_edit_costs_a_reader_no_extra_query(client, hidden, person):
     """A public article with an unpublished edit runs the queries of one without."""
     edited = make_article("edited", status="published", title="Same title")
-    publishing.article_update(actor=None, article=edited, title="Same title", body="New words.")
+    publishing.article_update(actor=SYSTEM, article=edited, title="Same title", body="New words.")
     plain = make_article("plain-one", status="published", title="Same title")
     client = client_for(client, person)
     probe = queries_for(client, f"/articles/{edited.slug}/", masks=())

@@ -10,6 +10,7 @@ from django.db import connection
 from django.utils import timezone
 
 from articles import publishing
+from articles.access import SYSTEM
 from articles.models import Article, AuditEvent, Status
 from articles.publishing import services
 from tests.factories import make_article, png_bytes
@@ -39,7 +40,7 @@ def clock(monkeypatch):
 @pytest.fixture
 def scheduled(publish_at):
     article = make_article("embargoed", body="![chart](chart.png)", files=[png_bytes("chart.png")])
-    publishing.article_schedule(actor=None, article=article, publish_at=publish_at)
+    publishing.article_schedule(actor=SYSTEM, article=article, publish_at=publish_at)
     article.refresh_from_db()
     return article
 
@@ -123,7 +124,7 @@ def with_embargo_end(publish_at):
     article = make_article("short-lived", files=[png_bytes("chart.png")])
     unpublish_at = publish_at + timedelta(hours=1)
     publishing.article_schedule(
-        actor=None, article=article, publish_at=publish_at, unpublish_at=unpublish_at
+        actor=SYSTEM, article=article, publish_at=publish_at, unpublish_at=unpublish_at
     )
     publishing.publish_due_articles(now=publish_at)
     article.refresh_from_db()
@@ -158,7 +159,7 @@ def steady(with_embargo_end):
     article = make_article(
         "steady", tags=["Harbour"], body="![map](map.png)", files=[png_bytes("map.png")]
     )
-    publishing.article_publish(actor=None, article=article, now=with_embargo_end.published_at)
+    publishing.article_publish(actor=SYSTEM, article=article, now=with_embargo_end.published_at)
     article.refresh_from_db()
     return article
 
@@ -211,13 +212,13 @@ def test_a_late_run_does_not_publish_an_article_whose_window_has_passed(publish_
     """Cron down for the whole window: the article is never published, and the run goes on."""
     missed = make_article("missed")
     publishing.article_schedule(
-        actor=None,
+        actor=SYSTEM,
         article=missed,
         publish_at=publish_at,
         unpublish_at=publish_at + timedelta(hours=1),
     )
     due = make_article("due")
-    publishing.article_schedule(actor=None, article=due, publish_at=publish_at)
+    publishing.article_schedule(actor=SYSTEM, article=due, publish_at=publish_at)
     published, _ = publishing.publish_due_articles(now=publish_at + timedelta(hours=2))
     assert [article.slug for article in published] == ["due"]
     assert Article.objects.get(pk=missed.pk).status == Status.SCHEDULED
@@ -227,7 +228,7 @@ def test_schedule_refuses_a_time_in_the_past(publish_at):
     article = make_article("story")
     with pytest.raises(Exception, match="not in the future"):
         publishing.article_schedule(
-            actor=None, article=article, publish_at=publish_at, now=publish_at
+            actor=SYSTEM, article=article, publish_at=publish_at, now=publish_at
         )
     assert Article.objects.get(pk=article.pk).status == Status.DRAFT
 
@@ -236,7 +237,7 @@ def test_schedule_refuses_an_embargo_end_before_publication(publish_at):
     article = make_article("story")
     with pytest.raises(Exception, match="embargo end must be after"):
         publishing.article_schedule(
-            actor=None, article=article, publish_at=publish_at, unpublish_at=publish_at
+            actor=SYSTEM, article=article, publish_at=publish_at, unpublish_at=publish_at
         )
 
 
@@ -244,7 +245,7 @@ def test_schedule_refuses_a_naive_time(publish_at):
     article = make_article("story")
     with pytest.raises(Exception, match="needs a time zone"):
         publishing.article_schedule(
-            actor=None, article=article, publish_at=publish_at.replace(tzinfo=None)
+            actor=SYSTEM, article=article, publish_at=publish_at.replace(tzinfo=None)
         )
 
 
@@ -252,7 +253,7 @@ def test_times_are_stored_in_utc():
     """09:00 in Berlin (summer) is stored as 07:00 UTC, whatever the site's time zone."""
     berlin = datetime(2099, 7, 1, 9, 0, tzinfo=ZoneInfo("Europe/Berlin"))
     article = make_article("story")
-    publishing.article_schedule(actor=None, article=article, publish_at=berlin)
+    publishing.article_schedule(actor=SYSTEM, article=article, publish_at=berlin)
     with connection.cursor() as cursor:
         cursor.execute("SELECT publish_at FROM articles_article WHERE id = %s", [article.pk])
         (raw,) = cursor.fetchone()
@@ -265,9 +266,9 @@ def test_times_are_stored_in_utc():
 def test_rescheduling_after_an_embargo_ended_starts_a_new_window(with_embargo_end):
     """An old embargo end never carries over into a new schedule (it would block publication)."""
     publishing.publish_due_articles(now=with_embargo_end.unpublish_at)
-    publishing.article_return_to_draft(actor=None, article=with_embargo_end)
+    publishing.article_return_to_draft(actor=SYSTEM, article=with_embargo_end)
     again = timezone.now() + timedelta(days=3)
-    publishing.article_schedule(actor=None, article=with_embargo_end, publish_at=again)
+    publishing.article_schedule(actor=SYSTEM, article=with_embargo_end, publish_at=again)
     assert Article.objects.get(pk=with_embargo_end.pk).unpublish_at is None
     published, _ = publishing.publish_due_articles(now=again)
     assert [article.slug for article in published] == ["short-lived"]
@@ -278,8 +279,8 @@ def test_an_article_whose_embargo_ended_can_be_published_again_after_return_to_d
     Article.objects.filter(pk=article.pk).update(unpublish_at=timezone.now() - SECOND)
     publishing.publish_due_articles()
     with pytest.raises(Exception, match="cannot be published from that state"):
-        publishing.article_publish(actor=None, article=article)
-    publishing.article_return_to_draft(actor=None, article=article)
+        publishing.article_publish(actor=SYSTEM, article=article)
+    publishing.article_return_to_draft(actor=SYSTEM, article=article)
     assert Article.objects.get(pk=article.pk).unpublish_at is None
-    publishing.article_publish(actor=None, article=article)
+    publishing.article_publish(actor=SYSTEM, article=article)
     assert Article.objects.published().filter(pk=article.pk).exists()

@@ -7,6 +7,7 @@ from django.db import connection
 from django.utils import timezone
 
 from articles import publishing
+from articles.access import SYSTEM
 from articles.models import Article, Revision, Status
 from articles.web.search import MAX_QUERY_LENGTH, MAX_TERMS, START, STOP, safe_snippet
 from tests.factories import make_article
@@ -48,7 +49,7 @@ def library(db) -> dict[str, Article]:
         "edited": write("edited", title="Edited", body="Word fulmar."),
     }
     publishing.article_update(
-        actor=None, article=articles["edited"], title="Edited", body="Word fulmar kittiwake."
+        actor=SYSTEM, article=articles["edited"], title="Edited", body="Word fulmar kittiwake."
     )
     return articles
 

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from articles import publishing
+from articles.access import SYSTEM
 from articles.web import security_log
 from articles.web.security_log import security_ref
 from tests.factories import make_article
@@ -69,7 +70,7 @@ def test_a_bad_share_token_is_logged_without_the_token(client, db, events):
 
 
 def test_an_expired_share_token_is_logged(client, draft, events):
-    link, token = publishing.preview_link_issue(actor=None, article=draft, label="Legal")
+    link, token = publishing.preview_link_issue(actor=SYSTEM, article=draft, label="Legal")
     type(link).objects.filter(pk=link.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     client.get(f"/preview/{token}/")
     assert [as_json(r)["event"] for r in events()][-1] == "share_token_refused"
@@ -98,8 +99,8 @@ def test_grants_and_revokes_are_logged_with_the_article_as_a_ref(
 ):
     reader = User.objects.create_user("reader")
     with django_capture_on_commit_callbacks(execute=True):
-        publishing.access_grant(actor=None, article=draft, perm="view", user=reader)
-        publishing.access_revoke(actor=None, article=draft, perm="view", user=reader)
+        publishing.access_grant(actor=SYSTEM, article=draft, perm="view", user=reader)
+        publishing.access_revoke(actor=SYSTEM, article=draft, perm="view", user=reader)
     lines = [as_json(record) for record in events()]
     assert [(line["event"], line["perm"], line["user"]) for line in lines] == [
         ("grant", "view", "reader"),
@@ -113,8 +114,8 @@ def test_publication_and_withdrawal_are_logged_by_name(
     draft, events, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        publishing.article_publish(actor=None, article=draft)
-        publishing.article_withdraw(actor=None, article=draft)
+        publishing.article_publish(actor=SYSTEM, article=draft)
+        publishing.article_withdraw(actor=SYSTEM, article=draft)
     lines = [as_json(record) for record in events()]
     assert [(line["event"], line["slug"], line["actor"]) for line in lines] == [
         ("publish", SECRET_SLUG, "system"),
@@ -128,7 +129,7 @@ def test_a_failed_transition_logs_nothing(draft, events, django_capture_on_commi
         django_capture_on_commit_callbacks(execute=True),
         pytest.raises(ValidationError, match="cannot be withdrawn"),
     ):
-        publishing.article_withdraw(actor=None, article=draft)
+        publishing.article_withdraw(actor=SYSTEM, article=draft)
     assert events() == []
 
 

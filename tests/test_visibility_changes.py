@@ -14,6 +14,7 @@ from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from articles import publishing
+from articles.access import SYSTEM
 from articles.models import Article, AuditEvent, Status
 from articles.web.caching import public_generation, public_pages_changed
 from tests.factories import make_article
@@ -59,7 +60,7 @@ def failing_writes(table: str, operation: str):
 def live(client):
     """A published article whose page is in the page cache."""
     article = make_article("the-mythos-leak", status=Status.PUBLISHED, title="The Mythos leak")
-    publishing.page_cache_purge(actor=None)  # the generation row exists, as on any running site
+    publishing.page_cache_purge(actor=SYSTEM)  # the generation row exists, as on any running site
     assert client.get("/articles/the-mythos-leak/").status_code == 200
     return article
 
@@ -119,7 +120,7 @@ def test_a_due_withdrawal_whose_invalidation_fails_is_left_for_the_next_run(live
 def test_a_state_change_that_touches_no_public_page_keeps_the_cache(live):
     draft = make_article("quiet-draft")
     generation = public_generation()
-    publishing.article_submit(actor=None, article=draft)
+    publishing.article_submit(actor=SYSTEM, article=draft)
     assert public_generation() == generation
     assert AuditEvent.objects.filter(article=draft, action=AuditEvent.Action.SUBMIT).exists()
 
@@ -135,7 +136,7 @@ def test_outside_caches_hear_of_a_change_only_once_it_committed(
     public_pages_changed.connect(receiver)
     try:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            publishing.article_withdraw(actor=None, article=live)
+            publishing.article_withdraw(actor=SYSTEM, article=live)
         assert heard == []
         for callback in callbacks:
             callback()

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from articles import publishing
+from articles.access import SYSTEM
 from articles.models import Article, AuditEvent, Status
 from tests.factories import make_article, make_user
 
@@ -23,7 +24,7 @@ ROLES = [
     "superuser",
     "shell",
 ]
-# Who may take each action (the creator is "author"; "shell" is actor=None).
+# Who may take each action (the creator is "author"; "shell" is actor=SYSTEM).
 MAY = {
     "submit": {"author", "editor", "superuser", "shell"},
     "schedule": {"publisher", "superuser", "shell"},
@@ -71,14 +72,14 @@ def people(author):
 def article_in(status: str, author, people) -> Article:
     article = make_article("story", actor=author)
     # The early-access reader has been let in to read this draft, and nothing more.
-    publishing.access_grant(actor=None, article=article, perm="view", user=people["early_access"])
+    publishing.access_grant(actor=SYSTEM, article=article, perm="view", user=people["early_access"])
     if status == Status.IN_REVIEW:
-        publishing.article_submit(actor=None, article=article)
+        publishing.article_submit(actor=SYSTEM, article=article)
     elif status == Status.PUBLISHED:
-        publishing.article_publish(actor=None, article=article)
+        publishing.article_publish(actor=SYSTEM, article=article)
     elif status == Status.WITHDRAWN:
-        publishing.article_publish(actor=None, article=article)
-        publishing.article_withdraw(actor=None, article=article)
+        publishing.article_publish(actor=SYSTEM, article=article)
+        publishing.article_withdraw(actor=SYSTEM, article=article)
     return article
 
 
@@ -136,7 +137,7 @@ def test_invalid_transition_is_refused_and_changes_nothing(
     before = Article.objects.get(pk=article.pk)
     events = AuditEvent.objects.count()
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(ValidationError) as error:
-        publishing.article_withdraw(actor=None, article=article)
+        publishing.article_withdraw(actor=SYSTEM, article=article)
     assert error.value.messages == ["“story” is draft; it cannot be withdrawn from that state."]
     after = Article.objects.get(pk=article.pk)
     assert (after.status, after.version, after.updated_at) == (
@@ -181,8 +182,8 @@ def test_full_path_draft_review_publish_withdraw_draft(django_capture_on_commit_
 
 def test_republishing_a_published_article_makes_its_working_draft_live():
     article = make_article("story", status=Status.PUBLISHED)
-    publishing.article_update(actor=None, article=article, title="Second take", body="New.")
-    publishing.article_publish(actor=None, article=article)
+    publishing.article_update(actor=SYSTEM, article=article, title="Second take", body="New.")
+    publishing.article_publish(actor=SYSTEM, article=article)
     article.refresh_from_db()
     assert article.live_revision == article.latest_revision
     assert article.live_revision.title == "Second take"
@@ -193,7 +194,7 @@ def test_publishing_purges_the_cached_home_page(client, django_capture_on_commit
     article = make_article("fresh-story")
     assert b"Fresh story" not in client.get("/").content
     with django_capture_on_commit_callbacks(execute=True):
-        publishing.article_publish(actor=None, article=article)
+        publishing.article_publish(actor=SYSTEM, article=article)
     assert b"Fresh story" in client.get("/").content
 
 
@@ -202,5 +203,5 @@ def test_withdrawing_purges_the_cached_home_page(client, django_capture_on_commi
     article = make_article("fresh-story", status=Status.PUBLISHED)
     assert b"Fresh story" in client.get("/").content
     with django_capture_on_commit_callbacks(execute=True):
-        publishing.article_withdraw(actor=None, article=article)
+        publishing.article_withdraw(actor=SYSTEM, article=article)
     assert b"Fresh story" not in client.get("/").content

@@ -7,6 +7,8 @@ SQL that decides who reads a draft (``rules.granted_article_ids_q``, view only) 
 answers here can never disagree about a person.
 """
 
+from dataclasses import dataclass
+
 from articles.access.rules import is_real_user
 
 VIEW = "view_article"
@@ -26,6 +28,36 @@ CREATOR_PERMISSIONS: tuple[str, ...] = (VIEW, CHANGE, SHARE)
 LINK_CREATOR_PERMISSIONS: tuple[str, ...] = (VIEW, SHARE)
 
 
+@dataclass(frozen=True)
+class SystemActor:
+    """The site itself acting (a command, the publication worker, an import, the demo), named for
+    the audit trail. It passes every permission check, so callers must say so: ``None`` is refused.
+    (As Wagtail's ``skip_permission_checks``, but a value one has to write down.)"""
+
+    reason: str = "system"
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+# The shell, the worker and the loaders act as this; a caller may name its own SystemActor(...).
+SYSTEM = SystemActor("system")
+
+
+def is_system(actor) -> bool:
+    """Whether ``actor`` is the site itself; ``None`` is a mistake, not the site."""
+    if actor is None:
+        raise TypeError(
+            "actor is required: pass the person acting, or access.SYSTEM for the site itself."
+        )
+    return isinstance(actor, SystemActor)
+
+
+def person(actor):
+    """The user behind ``actor``, or None for the site itself (what a created_by column stores)."""
+    return None if is_system(actor) else actor
+
+
 def short_name(codename: str) -> str:
     """``"publish_article"`` -> ``"publish"``."""
     return codename.removesuffix("_article")
@@ -38,8 +70,8 @@ def _holds(actor, codename: str, article) -> bool:
 
 def has_article_permission(actor, codename: str, article=None) -> bool:
     """Whether ``actor`` holds ``codename`` globally or on ``article``, with ``view`` where it is
-    required; the shell (None) holds all."""
-    if actor is None:
+    required; the site itself (``SYSTEM``) holds all, and ``None`` is refused (TypeError)."""
+    if is_system(actor):
         return True
     if not is_real_user(actor):
         return False

@@ -4,7 +4,7 @@ Each checks the actor's permission, validates, and writes inside ``transaction.a
 event included, so a change and its record commit together or not at all (and the trail keeps the
 order things happened in). A change of what is public also invalidates the page cache in that
 transaction (``_record_visibility_change``); only what lies outside the database (caches elsewhere)
-waits for the commit, through ``caching.public_pages_changed``. ``actor=None`` means the
+waits for the commit, through ``caching.public_pages_changed``. ``actor=SYSTEM`` (``access.SystemActor``) means the
 trusted shell: a management command run by staff on the server. Admin actions, forms and commands
 call these; nothing else writes.
 """
@@ -31,7 +31,10 @@ from articles.access.policy import (
     CREATOR_PERMISSIONS,
     LINK_CREATOR_PERMISSIONS,
     PERMISSIONS,
+    SYSTEM,
     has_article_permission,
+    is_system,
+    person,
 )
 from articles.access.rules import is_real_user
 from articles.models import (
@@ -130,7 +133,7 @@ def discard_files_on_failure():
 def audit_record(
     *,
     action: str,
-    actor=None,
+    actor,
     preview_link: PreviewLink | None = None,
     article: Article | None = None,
     asset: Asset | None = None,
@@ -142,15 +145,15 @@ def audit_record(
     """Append one event to the audit trail now (``target_*``: whose account or group changed)."""
     # A signed-in person is named even when a link is involved (issuing, revoking, or opening it);
     # the link names an event only when nobody signed in is behind it.
-    if actor is not None and is_real_user(actor):
+    if not is_system(actor) and is_real_user(actor):
         actor_name = actor.get_username()
     elif preview_link is not None:
         actor_name = f"preview link “{preview_link.label}” (#{preview_link.pk})"
     else:
-        actor_name = "system" if actor is None else "anonymous"
+        actor_name = str(actor) if is_system(actor) else "anonymous"
     return AuditEvent.objects.create(
         action=action,
-        actor=actor if actor is not None and is_real_user(actor) else None,
+        actor=person(actor) if is_real_user(person(actor)) else None,
         actor_name=actor_name,
         preview_link=preview_link,
         article=article,
@@ -204,7 +207,7 @@ def _tags_from_names(names: Iterable[str], *, actor) -> list[Tag]:
         if slug in tags:
             continue
         spellings = Tag.objects.filter(slug=slug)
-        if actor is not None:
+        if not is_system(actor):
             spellings = spellings.visible_to(actor)
         tag = spellings.order_by("pk").first()
         if tag is None:
@@ -252,7 +255,7 @@ def _create_revision(
         body=body,
         body_html=rendered.html,
         reading_minutes=rendered.reading_minutes,
-        created_by=actor,
+        created_by=person(actor),
     )
     revision.full_clean(exclude=["article", "created_by"])
     revision.save()
@@ -282,7 +285,7 @@ def _store_files(*, article: Article, actor, files: Iterable[tuple[str, object]]
             size=facts.size,
             sha256=facts.sha256,
             removed_metadata=list(facts.removed_metadata),
-            uploaded_by=actor,
+            uploaded_by=person(actor),
         )
         # The stripped content, never the upload as it came: that is what size and sha256 describe.
         asset.file.save(facts.original_name, ContentFile(facts.content), save=False)
@@ -325,7 +328,7 @@ def article_create(
 ) -> Article:
     """Create a private draft with its first revision; its creator may view, change and share it."""
     _require(actor, "add_article", None, "create articles")
-    article = Article(slug=slug.strip(), author=author or actor)
+    article = Article(slug=slug.strip(), author=author or person(actor))
     # Not the model's "Article with this Slug already exists.": see _refuse_taken_slug.
     article.full_clean(exclude=["live_revision", "latest_revision"], validate_unique=False)
     existing = Article.objects.filter(slug=article.slug).first()
@@ -350,7 +353,7 @@ def article_create(
         )
         article.latest_revision = revision
         article.save(update_fields=["latest_revision"])
-        if actor is not None:
+        if not is_system(actor):
             for codename in CREATOR_PERMISSIONS:
                 assign_perm(codename, actor, article)
         audit_record(action=AuditEvent.Action.CREATE, actor=actor, article=article)
@@ -635,7 +638,7 @@ def publish_due_articles(*, now: datetime | None = None) -> tuple[list[Article],
         with transaction.atomic():
             article = _lock_if(pk, is_due)
             if article is not None:
-                published.append(article_publish(actor=None, article=article, now=now))
+                published.append(article_publish(actor=SYSTEM, article=article, now=now))
     expired = Article.objects.filter(status=Status.PUBLISHED, unpublish_at__lte=now).values_list(
         "pk", flat=True
     )
@@ -643,7 +646,7 @@ def publish_due_articles(*, now: datetime | None = None) -> tuple[list[Article],
         with transaction.atomic():
             article = _lock_if(pk, status=Status.PUBLISHED, unpublish_at__lte=now)
             if article is not None:
-                withdrawn.append(article_withdraw(actor=None, article=article, now=now))
+                withdrawn.append(article_withdraw(actor=SYSTEM, article=article, now=now))
     return published, withdrawn
 
 
@@ -768,8 +771,8 @@ def preview_link_issue(
             article=article,
             revision=current,
             label=label,
-            created_by=actor,
-            issued_by_shell=actor is None,
+            created_by=person(actor),
+            issued_by_shell=is_system(actor),
             expires_at=timezone.now() + ttl,
         )
         link.full_clean(exclude=["article", "revision", "created_by"])
@@ -825,7 +828,7 @@ def preview_link_update(*, actor, link: PreviewLink) -> PreviewLink:
 
 
 def _revoked_by(actor) -> str:
-    return f"revoked by {actor.get_username()}" if actor is not None else "revoked from the shell"
+    return "revoked from the shell" if is_system(actor) else f"revoked by {actor.get_username()}"
 
 
 def preview_link_revoke(*, actor, link: PreviewLink) -> PreviewLink:

@@ -39,6 +39,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from articles import access, publishing
+from articles.access import SYSTEM
 from articles.models import (
     Article,
     ArticleGroupObjectPermission,
@@ -279,17 +280,17 @@ def _apply_transitions(article: Article, item: ArticleFile) -> None:
         try:
             if action == "publish":
                 publishing.article_publish(
-                    actor=None, article=article, unpublish_at=item.unpublish_at
+                    actor=SYSTEM, article=article, unpublish_at=item.unpublish_at
                 )
             elif action == "schedule":
                 publishing.article_schedule(
-                    actor=None,
+                    actor=SYSTEM,
                     article=article,
                     publish_at=item.publish_at,
                     unpublish_at=item.unpublish_at,
                 )
             else:
-                getattr(publishing, f"article_{action}")(actor=None, article=article)
+                getattr(publishing, f"article_{action}")(actor=SYSTEM, article=article)
         except ValidationError as error:
             field_name = "publish_at" if action == "schedule" else "status"
             raise _validation_failure(item.path, error, field_name) from None
@@ -337,7 +338,7 @@ def _create_or_update(
     author = _user(item.path, "author", item.author) if item.author else None
     if article is None:
         article = publishing.article_create(
-            actor=None,
+            actor=SYSTEM,
             author=author,
             slug=item.slug,
             title=item.title,
@@ -357,7 +358,7 @@ def _create_or_update(
         else:
             new.append((name, upload))
     revision = publishing.article_update(
-        actor=None,
+        actor=SYSTEM,
         article=article,
         title=item.title,
         summary=item.summary,
@@ -388,7 +389,7 @@ def _save(item: ArticleFile) -> Imported:
             else {"group": _group(item.path, grant.group)}
         )
         try:
-            publishing.access_grant(actor=None, article=article, perm=grant.perm, **target)
+            publishing.access_grant(actor=SYSTEM, article=article, perm=grant.perm, **target)
         except ValidationError as error:
             raise _validation_failure(item.path, error, "grants") from None
     article.refresh_from_db()

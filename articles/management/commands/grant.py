@@ -2,6 +2,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from articles import access, publishing
+from articles.access import SYSTEM
 from articles.management.commands._shared import (
     article_named,
     user_or_group,
@@ -30,7 +31,7 @@ class Command(BaseCommand):
         article = article_named(slug)
         target = user_or_group(user=user, group=group)
         try:
-            self.service(actor=None, article=article, perm=perm, **target)
+            self.service(actor=SYSTEM, article=article, perm=perm, **target)
         except ValidationError as error:
             raise CommandError(validation_message(error)) from None
         kind, value = next(iter(target.items()))

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from articles import publishing
+from articles.access import SYSTEM
 from articles.management.commands._shared import article_named, refused_by_database
 
 
@@ -24,7 +25,7 @@ class Command(BaseCommand):
     def handle(self, *args, slug: str | None, **options):
         article = article_named(slug) if slug is not None else None
         with refused_by_database(slug or "purge_cache", "purge the page cache"):
-            generation = publishing.page_cache_purge(actor=None, article=article)
+            generation = publishing.page_cache_purge(actor=SYSTEM, article=article)
         concerning = f", {slug} included" if slug else ""
         self.stdout.write(
             f"Purged every cached public page{concerning} (page-cache generation {generation})."
