@@ -10,7 +10,7 @@ import math
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 import markdown
@@ -40,7 +40,6 @@ ASSET_PATH = re.compile(r"^/assets/(?P<token>[A-Za-z0-9_-]+)/")
 class RenderedBody:
     html: str
     reading_minutes: int
-    used_assets: set = field(default_factory=set)
 
 
 class _AssetReferences(Treeprocessor):
@@ -51,7 +50,6 @@ class _AssetReferences(Treeprocessor):
         self.assets_by_name = assets_by_name
         self.assets_by_token = assets_by_token
         self.errors: list[str] = []
-        self.used: set = set()
 
     def run(self, root: ET.Element) -> None:
         for element in root.iter():
@@ -71,7 +69,6 @@ class _AssetReferences(Treeprocessor):
                         f"“{reference}” is an asset that is not attached to this article."
                     )
                     return ""
-                self.used.add(asset)
                 return asset.get_absolute_url()
             if parts.path.startswith("/preview/"):
                 self.errors.append(f"“{reference}” is a private preview link; it cannot be linked.")
@@ -82,7 +79,6 @@ class _AssetReferences(Treeprocessor):
         if asset is None:
             self.errors.append(f"“{name}” is referenced in the body but is not attached.")
             return ""
-        self.used.add(asset)
         return asset.get_absolute_url()
 
 
@@ -114,7 +110,6 @@ def render_markdown(body: str, *, assets=()) -> RenderedBody:
     return RenderedBody(
         html=clean_html,
         reading_minutes=max(1, math.ceil(words / WORDS_PER_MINUTE)),
-        used_assets=references.used,
     )
 
 
