@@ -65,7 +65,7 @@ def people(author):
         "early_access": make_user("early", groups=("Early access",)),
         "no_role": make_user("nobody"),
         "superuser": User.objects.create_superuser("root"),
-        "shell": None,
+        "shell": SYSTEM,
     }
 
 
@@ -85,7 +85,7 @@ def article_in(status: str, author, people) -> Article:
 
 def fresh(user):
     """The user reloaded, so no permission cache from an earlier check answers."""
-    return None if user is None else User.objects.get(pk=user.pk)
+    return user if user is SYSTEM else User.objects.get(pk=user.pk)
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -102,7 +102,7 @@ def test_transition_by_role(action, role, author, people, django_capture_on_comm
         assert Article.objects.get(pk=article.pk).status == target
         event = AuditEvent.objects.filter(article=article).first()
         assert event.action == action
-        assert event.actor_name == ("system" if actor is None else actor.username)
+        assert event.actor_name == ("system" if actor is SYSTEM else actor.username)
     else:
         with pytest.raises(PermissionDenied, match="You do not have permission to"):
             run(action, actor, article)
@@ -161,7 +161,7 @@ def test_invalid_transition_is_refused_and_changes_nothing(
 def test_transitions_outside_the_table_are_refused(status, action):
     article = make_article("story", status=status)
     with pytest.raises(ValidationError, match="cannot be"):
-        run(action, None, article)
+        run(action, SYSTEM, article)
     assert Article.objects.get(pk=article.pk).status == status
 
 
@@ -170,7 +170,7 @@ def test_full_path_draft_review_publish_withdraw_draft(django_capture_on_commit_
     article = make_article("story")
     with django_capture_on_commit_callbacks(execute=True):
         for action in ("submit", "publish", "withdraw", "return_to_draft"):
-            run(action, None, article)
+            run(action, SYSTEM, article)
     assert Article.objects.get(pk=article.pk).status == Status.DRAFT
     trail = list(
         AuditEvent.objects.filter(article=article)
