@@ -7,13 +7,14 @@ class ArticlesConfig(AppConfig):
     verbose_name = "Articles"
 
     def ready(self) -> None:
-        from articles import checks, security_log  # noqa: F401  (registers checks and log receivers)
+        from articles import checks  # noqa: F401  (registers the system checks)
+        from articles.web import security_log  # noqa: F401  (registers the log receivers)
 
         post_migrate.connect(_write_storage_sentinel, sender=self)
 
 
 def _write_storage_sentinel(**kwargs) -> None:
     """Every deployment runs migrate first: that is when /healthz's storage sentinel is written."""
-    from articles.health import ensure_storage_sentinel
+    from articles.web.health import ensure_storage_sentinel
 
     ensure_storage_sentinel()

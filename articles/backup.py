@@ -209,8 +209,8 @@ def restore(directory: Path) -> Summary:
 
 def _after_restore() -> None:
     """Schedules go back on the task queue; every cached page is forgotten."""
-    from articles import tasks
-    from articles.caching import purge_public_pages
+    from articles.publishing import tasks
+    from articles.web.caching import purge_public_pages
 
     now = timezone.now()
     for publish_at, unpublish_at in Article.objects.values_list("publish_at", "unpublish_at"):

@@ -117,7 +117,7 @@ def check_no_generic_page_cache(app_configs=None, **kwargs):
             Error(
                 f"{', '.join(sorted(found))} caches responses by URL without knowing what is "
                 "private, and cannot be purged when an article is withdrawn.",
-                hint="Remove it; articles.middleware.PublicPageCacheMiddleware caches public "
+                hint="Remove it; articles.web.middleware.PublicPageCacheMiddleware caches public "
                 "pages only and forgets them on withdrawal.",
                 id="embargo.E004",
             )

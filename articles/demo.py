@@ -11,8 +11,10 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from PIL import Image, ImageDraw
 
-from articles import people, services
+from articles import publishing
+from articles.access import SYSTEM
 from articles.models import Article
+from articles.publishing import people
 from articles.roles import setup_roles
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
@@ -43,7 +45,7 @@ def _user(
         created.append(f"user {username}")
     # Status and roles through the audited service, as any other door would give them.
     people.user_access_change(
-        actor=None,
+        actor=SYSTEM,
         user=user,
         is_staff=staff if was_created else None,
         groups={*user.groups.all(), *Group.objects.filter(name__in=groups)},
@@ -84,7 +86,7 @@ def briefing_pdf() -> io.BytesIO:
 
 def _share_with_desk(article: Article, editor) -> None:
     """The demo editor stands in for the story's desk: it shares previews and manages access."""
-    services.access_grant(actor=None, article=article, perm="share", user=editor)
+    publishing.access_grant(actor=SYSTEM, article=article, perm="share", user=editor)
 
 
 def load_demo() -> DemoResult:
@@ -108,8 +110,8 @@ def load_demo() -> DemoResult:
         )
         story = _story("the-mythos-leak.md")
         if not Article.objects.filter(slug=story["slug"]).exists():
-            article = services.article_create(
-                actor=None,
+            article = publishing.article_create(
+                actor=SYSTEM,
                 author=editor,
                 slug=story["slug"],
                 title=story["title"],
@@ -118,12 +120,12 @@ def load_demo() -> DemoResult:
                 tags=story["tags"],
             )
             _share_with_desk(article, editor)
-            services.article_publish(actor=None, article=article)
+            publishing.article_publish(actor=SYSTEM, article=article)
             created.append(f"published article {article.slug}")
         follow_up = _story("mythos-follow-up.md")
         if not Article.objects.filter(slug=follow_up["slug"]).exists():
-            article = services.article_create(
-                actor=None,
+            article = publishing.article_create(
+                actor=SYSTEM,
                 author=editor,
                 slug=follow_up["slug"],
                 title=follow_up["title"],
@@ -136,8 +138,8 @@ def load_demo() -> DemoResult:
                 ],
             )
             early_access = Group.objects.get(name="Early access")
-            services.access_grant(actor=None, article=article, perm="view", group=early_access)
-            services.access_grant(actor=None, article=article, perm="view", user=reader)
+            publishing.access_grant(actor=SYSTEM, article=article, perm="view", group=early_access)
+            publishing.access_grant(actor=SYSTEM, article=article, perm="view", user=reader)
             _share_with_desk(article, editor)
 
             created.append(f"embargoed draft {article.slug}")

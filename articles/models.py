@@ -1,6 +1,6 @@
 """Embargo's data: articles, their immutable revisions, private assets, preview links and the audit trail.
 
-The visibility rule is not here: it lives in ``querysets.py`` (as SQL) and ``access.py`` (as answers).
+The visibility rule is not here: it lives in ``access/rules.py`` (as SQL) and ``access/resolve.py`` (as answers).
 """
 
 import secrets
@@ -12,7 +12,12 @@ from django.urls import reverse
 from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from articles.querysets import ArticleQuerySet, AssetQuerySet, PreviewLinkQuerySet, TagQuerySet
+from articles.access.querysets import (
+    ArticleQuerySet,
+    AssetQuerySet,
+    PreviewLinkQuerySet,
+    TagQuerySet,
+)
 from articles.storage import asset_storage, new_storage_key
 
 validate_slug = RegexValidator(
@@ -232,7 +237,7 @@ class PreviewLink(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Why it was revoked, in words, e.g. "revoked by ada" or "its creator lost the view permission".
     revoked_reason = models.CharField(max_length=200, blank=True, editable=False)
-    # Issued by the trusted shell (``actor=None``): no person whose access it depends on. Without this
+    # Issued by the trusted shell (``actor=SYSTEM``): no person whose access it depends on. Without this
     # flag a link whose creator's account was deleted (created_by set to NULL) would look the same.
     issued_by_shell = models.BooleanField(default=False, editable=False)
 
@@ -267,7 +272,7 @@ class AuditEvent(models.Model):
         SLUG_REFUSED = "slug_refused", "Tried a slug that is not available"
         VIEW = "view", "Viewed a non-public article"
         ASSET_VIEW = "asset_view", "Downloaded a non-public asset"
-        # Changes to people rather than articles (articles/people.py): global reach, so audited.
+        # Changes to people rather than articles (articles/publishing/people.py): global reach, so audited.
         PERMISSIONS_CHANGE = "permissions_change", "Changed global permissions"
         MEMBERSHIP_CHANGE = "membership_change", "Changed group membership"
         ACCOUNT_CHANGE = "account_change", "Changed staff, superuser or active status"
@@ -292,7 +297,7 @@ class AuditEvent(models.Model):
         Asset, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     route = models.CharField(max_length=500, blank=True)
-    # Whose account or which group a change to people was made to (see articles/people.py).
+    # Whose account or which group a change to people was made to (see articles/publishing/people.py).
     target_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

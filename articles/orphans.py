@@ -7,9 +7,9 @@ URL) but take space and hold content someone meant to discard.
 
 from collections.abc import Iterator
 
-from articles.health import STORAGE_SENTINEL
 from articles.models import Asset
 from articles.storage import asset_storage
+from articles.web.health import STORAGE_SENTINEL
 
 # Files in the asset storage that are not assets.
 NOT_ASSETS = frozenset({STORAGE_SENTINEL})

@@ -4,7 +4,7 @@ from collections.abc import Iterable
 
 from django.contrib.auth.models import Group, Permission
 
-# The role that may change who reaches every article (articles/people.py); superusers may too.
+# The role that may change who reaches every article (articles/publishing/people.py); superusers may too.
 ACCESS_ADMINISTRATORS = "Access administrators"
 
 ROLES: dict[str, tuple[str, ...]] = {
@@ -15,7 +15,7 @@ ROLES: dict[str, tuple[str, ...]] = {
     "Publishers": ("view_article", "publish_article"),
     # Receives object grants on specific drafts: the story's "early-access customers".
     "Early access": (),
-    # What it may do is in articles/people.py; view_auditevent reads the trail of those changes.
+    # What it may do is in articles/publishing/people.py; view_auditevent reads the trail of those changes.
     # It holds no auth.change_user, so anyone who does is an exception the system check reports.
     ACCESS_ADMINISTRATORS: ("administer_access", "view_auditevent"),
 }
@@ -53,10 +53,11 @@ def setup_roles(
             )
         if group_model is Group:
             # The live models (the command, the demo): a repair is a change to people, audited.
-            from articles.people import group_access_change
+            from articles.access import SYSTEM
+            from articles.publishing.people import group_access_change
 
             group_access_change(
-                actor=None, group=group, permissions={*group.permissions.all(), *permissions}
+                actor=SYSTEM, group=group, permissions={*group.permissions.all(), *permissions}
             )
         else:
             # A migration's historical models, which the services cannot take.

@@ -49,23 +49,29 @@ def build() -> dict[str, str]:
     from django.core.files.uploadedfile import SimpleUploadedFile
     from PIL import Image
 
-    from articles import services
+    from articles import access, publishing
 
     buffer = io.BytesIO()
     Image.new("RGB", (4, 4), "red").save(buffer, format="PNG")
     image = SimpleUploadedFile("chart.png", buffer.getvalue(), content_type="image/png")
-    draft = services.article_create(
-        actor=None, slug="hidden-draft", title="Hidden", files=[("chart.png", image)]
+    draft = publishing.article_create(
+        actor=access.SYSTEM, slug="hidden-draft", title="Hidden", files=[("chart.png", image)]
     )
-    edited = services.article_create(actor=None, slug="edited", title="Edited", body="Live.")
-    services.article_publish(actor=None, article=edited)
-    services.article_update(actor=None, article=edited, title="Edited", body="Unpublished.")
+    edited = publishing.article_create(
+        actor=access.SYSTEM, slug="edited", title="Edited", body="Live."
+    )
+    publishing.article_publish(actor=access.SYSTEM, article=edited)
+    publishing.article_update(
+        actor=access.SYSTEM, article=edited, title="Edited", body="Unpublished."
+    )
     # Megabytes of words: refusing it must cost what refusing a slug that never existed costs.
-    services.article_create(
-        actor=None, slug="large-draft", title="Large", body="word " * LARGE_DRAFT_WORDS
+    publishing.article_create(
+        actor=access.SYSTEM, slug="large-draft", title="Large", body="word " * LARGE_DRAFT_WORDS
     )
-    plain = services.article_create(actor=None, slug="plain", title="Plain", body="Live.")
-    services.article_publish(actor=None, article=plain)
+    plain = publishing.article_create(
+        actor=access.SYSTEM, slug="plain", title="Plain", body="Live."
+    )
+    publishing.article_publish(actor=access.SYSTEM, article=plain)
     token = draft.latest_revision.assets.get().token
     return {
         "hidden": "/articles/hidden-draft/",

@@ -138,14 +138,14 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "articles.middleware.EmbargoHeadersMiddleware",
-    "articles.middleware.PublicPageCacheMiddleware",
+    "articles.web.middleware.EmbargoHeadersMiddleware",
+    "articles.web.middleware.PublicPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Hidden and missing objects cost the same session work (and so the same headers and cookies).
-    "articles.middleware.SameWorkForEveryRequestMiddleware",
+    "articles.web.middleware.SameWorkForEveryRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -369,8 +369,8 @@ if TRUSTED_PROXY_HEADER:
         "https",
     )
 # The sign-in lock-out counts the client's address: behind the proxy, the one the trusted proxies
-# appended to X-Forwarded-For (articles.client_address), never the proxy's own address.
-AXES_CLIENT_IP_CALLABLE = "articles.client_address.client_address"
+# appended to X-Forwarded-For (articles.web.client_address), never the proxy's own address.
+AXES_CLIENT_IP_CALLABLE = "articles.web.client_address.client_address"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -385,7 +385,7 @@ SECURE_CSP = {
     "form-action": ["'self'"],
 }
 
-# Security events (articles.security_log) are JSON lines on stderr, one object per event, for a
+# Security events (articles.web.security_log) are JSON lines on stderr, one object per event, for a
 # log shipper to forward; everything else is plain text as before.
 LOGGING = {
     "version": 1,

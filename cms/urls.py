@@ -6,8 +6,8 @@ from django.urls import include, path
 
 from articles.api.views import api
 
-handler404 = "articles.errors.not_found"
-handler500 = "articles.errors.server_error"
+handler404 = "articles.web.errors.not_found"
+handler500 = "articles.web.errors.server_error"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -24,5 +24,5 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("api/v1/", api.urls),
-    path("", include("articles.urls")),
+    path("", include("articles.web.urls")),
 ]

@@ -79,7 +79,7 @@ def django_db_modify_db_settings(django_db_modify_db_settings, tmp_path_factory)
 @pytest.fixture
 def storage_sentinel(asset_storage_in_tmp):
     """The test's private storage as `manage.py migrate` leaves a deployment's: /healthz finds it."""
-    from articles.health import ensure_storage_sentinel
+    from articles.web.health import ensure_storage_sentinel
 
     ensure_storage_sentinel()
     return asset_storage_in_tmp

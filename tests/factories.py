@@ -10,7 +10,8 @@ from django.utils import timezone
 from PIL import ExifTags, Image, ImageCms
 from pypdf import PdfWriter
 
-from articles import services
+from articles import publishing
+from articles.access import SYSTEM
 from articles.models import Article, Status
 
 
@@ -86,14 +87,14 @@ def make_article(
     title: str | None = None,
     body: str = "Body text.",
     files: tuple = (),
-    actor=None,
+    actor=SYSTEM,
     **fields,
 ) -> Article:
     """An article in ``status``, reached through the services (the shell publishes and schedules).
 
     ``fields`` go to ``article_create`` as they are (``summary``, ``tags`` …).
     """
-    article = services.article_create(
+    article = publishing.article_create(
         actor=actor,
         slug=slug,
         title=title or slug.replace("-", " ").capitalize(),
@@ -102,14 +103,14 @@ def make_article(
         **fields,
     )
     if status == Status.IN_REVIEW:
-        services.article_submit(actor=None, article=article)
+        publishing.article_submit(actor=SYSTEM, article=article)
     elif status == Status.SCHEDULED:
-        services.article_schedule(
-            actor=None, article=article, publish_at=timezone.now() + timedelta(days=1)
+        publishing.article_schedule(
+            actor=SYSTEM, article=article, publish_at=timezone.now() + timedelta(days=1)
         )
     elif status in (Status.PUBLISHED, Status.WITHDRAWN):
-        services.article_publish(actor=None, article=article)
+        publishing.article_publish(actor=SYSTEM, article=article)
         if status == Status.WITHDRAWN:
-            services.article_withdraw(actor=None, article=article)
+            publishing.article_withdraw(actor=SYSTEM, article=article)
     article.refresh_from_db()
     return article

@@ -14,7 +14,8 @@ from guardian.shortcuts import assign_perm
 from guardian.utils import get_anonymous_user
 from PIL import Image
 
-from articles import services
+from articles import publishing
+from articles.access import SYSTEM
 from articles.models import Article, AuditEvent, PreviewLink, Status
 
 pytestmark = pytest.mark.django_db
@@ -67,15 +68,17 @@ def outsider() -> User:
 
 @pytest.fixture
 def draft(author) -> Article:
-    return services.article_create(
+    return publishing.article_create(
         actor=author, slug="secret-merger", title="Secret merger", body="Embargoed words."
     )
 
 
 @pytest.fixture
 def published() -> Article:
-    article = services.article_create(actor=None, slug="old-news", title="Old news", body="Known.")
-    return services.article_publish(actor=None, article=article)
+    article = publishing.article_create(
+        actor=SYSTEM, slug="old-news", title="Old news", body="Known."
+    )
+    return publishing.article_publish(actor=SYSTEM, article=article)
 
 
 def post_article(client: Client, article: Article, **changes):
@@ -126,7 +129,7 @@ def test_admin_without_staff_login_cannot_tell_hidden_from_missing(client, draft
     """Without a staff login every admin page redirects to the admin login, whatever the id."""
     if person == "reader":
         reader = User.objects.create_user("reader")
-        services.access_grant(actor=None, article=draft, perm="view", user=reader)
+        publishing.access_grant(actor=SYSTEM, article=draft, perm="view", user=reader)
         login(client, reader)
     hidden = client.get(admin_url("change", draft.pk))
     missing = client.get(admin_url("change", MISSING_PK))
@@ -138,7 +141,7 @@ def test_admin_without_staff_login_cannot_tell_hidden_from_missing(client, draft
 
 
 def test_hidden_share_link_revoke_is_404(client, outsider, draft):
-    link, _token = services.preview_link_issue(actor=None, article=draft, label="Legal")
+    link, _token = publishing.preview_link_issue(actor=SYSTEM, article=draft, label="Legal")
     login(client, outsider)
     response = client.post(admin_url("share_revoke", draft.pk, link.pk))
     assert response.status_code == 404
@@ -146,8 +149,8 @@ def test_hidden_share_link_revoke_is_404(client, outsider, draft):
 
 
 def test_hidden_share_link_update_is_404(client, outsider, draft):
-    link, _token = services.preview_link_issue(actor=None, article=draft, label="Legal")
-    services.article_update(actor=None, article=draft, title="Newer")
+    link, _token = publishing.preview_link_issue(actor=SYSTEM, article=draft, label="Legal")
+    publishing.article_update(actor=SYSTEM, article=draft, title="Newer")
     login(client, outsider)
     response = client.post(admin_url("share_update", draft.pk, link.pk))
     assert response.status_code == 404
@@ -206,9 +209,9 @@ def test_changelist_search_does_not_find_hidden_titles(client, outsider, draft):
 @pytest.mark.parametrize("count", [5, 50])
 def test_changelist_query_count_does_not_grow(client, editor, count, django_assert_num_queries):
     for number in range(count):
-        article = services.article_create(actor=None, slug=f"a-{number}", title=f"A {number}")
+        article = publishing.article_create(actor=SYSTEM, slug=f"a-{number}", title=f"A {number}")
         if number % 2:
-            services.article_publish(actor=None, article=article)
+            publishing.article_publish(actor=SYSTEM, article=article)
     login(client, editor)
     with django_assert_num_queries(7):
         response = client.get(admin_url("changelist"))
@@ -260,7 +263,7 @@ def test_edit_saves_a_new_revision(client, author, draft):
 
 def test_stale_form_is_refused_and_keeps_the_typed_text(client, author, editor, draft):
     stale_version = draft.version
-    services.article_update(
+    publishing.article_update(
         actor=editor, article=draft, title="Editor's title", expected_version=stale_version
     )
     draft.refresh_from_db()
@@ -310,7 +313,7 @@ def test_upload_is_attached_privately(client, author, draft):
 
 def test_viewer_without_change_gets_a_read_only_page(client, draft):
     reader = staff("early", "Early access")
-    services.access_grant(actor=None, article=draft, perm="view", user=reader)
+    publishing.access_grant(actor=SYSTEM, article=draft, perm="view", user=reader)
     login(client, reader)
     page = client.get(admin_url("change", draft.pk))
     assert page.status_code == 200
@@ -325,7 +328,7 @@ def test_viewer_without_change_gets_a_read_only_page(client, draft):
 
 def test_access_panel_lists_grants_and_public_state(client, author, draft):
     reader = staff("early", "Early access")
-    services.access_grant(actor=None, article=draft, perm="view", user=reader)
+    publishing.access_grant(actor=SYSTEM, article=draft, perm="view", user=reader)
     page = login(client, author).get(admin_url("access", draft.pk)).content.decode()
     assert "early" in page
     assert "Editors" in page
@@ -340,8 +343,8 @@ def test_access_panel_says_since_when_a_public_article_is_public(client, publish
 
 
 def test_access_panel_says_when_a_scheduled_article_goes_public(client, author, draft):
-    services.article_schedule(
-        actor=None, article=draft, publish_at=timezone.now() + timedelta(days=2)
+    publishing.article_schedule(
+        actor=SYSTEM, article=draft, publish_at=timezone.now() + timedelta(days=2)
     )
     page = login(client, author).get(admin_url("access", draft.pk)).content.decode()
     assert "No: scheduled for " in page
@@ -349,8 +352,8 @@ def test_access_panel_says_when_a_scheduled_article_goes_public(client, author, 
 
 def test_access_panel_offers_a_revoke_button_per_granted_permission(client, author, draft):
     reader = staff("early")
-    services.access_grant(actor=None, article=draft, perm="view", user=reader)
-    services.access_grant(actor=None, article=draft, perm="change", user=reader)
+    publishing.access_grant(actor=SYSTEM, article=draft, perm="view", user=reader)
+    publishing.access_grant(actor=SYSTEM, article=draft, perm="change", user=reader)
     page = login(client, author).get(admin_url("access", draft.pk)).content.decode()
     assert page.count('name="username" value="early"') == 2
     assert "Revoke view" in page and "Revoke change" in page
@@ -358,7 +361,7 @@ def test_access_panel_offers_a_revoke_button_per_granted_permission(client, auth
 
 def test_access_panel_lists_a_deactivated_grantee_to_revoke(client, author, draft):
     gone = staff("gone")
-    services.access_grant(actor=None, article=draft, perm="view", user=gone)
+    publishing.access_grant(actor=SYSTEM, article=draft, perm="view", user=gone)
     User.objects.filter(pk=gone.pk).update(is_active=False)
     page = login(client, author).get(admin_url("access", draft.pk)).content.decode()
     assert "user gone <em>(deactivated" in page
@@ -380,7 +383,7 @@ def test_access_panel_never_lists_the_anonymous_user(client, author, draft):
 
 
 def test_access_panel_lists_live_share_links(client, author, draft):
-    services.preview_link_issue(actor=None, article=draft, label="Legal review")
+    publishing.preview_link_issue(actor=SYSTEM, article=draft, label="Legal review")
     page = login(client, author).get(admin_url("access", draft.pk)).content.decode()
     assert "“Legal review”" in page
 
@@ -499,7 +502,7 @@ def test_the_schedule_form_pins_the_revision_its_page_showed(client, publisher, 
     login(client, publisher)
     page = client.get(admin_url("transition", draft.pk, "schedule")).content.decode()
     assert 'name="revision" value="1"' in page
-    services.article_update(actor=author, article=draft, title="Secret merger", body="Later.")
+    publishing.article_update(actor=author, article=draft, title="Secret merger", body="Later.")
     client.post(
         admin_url("transition", draft.pk, "schedule"),
         {"publish_at": "2099-07-01T09:00", "revision": "1"},
@@ -513,12 +516,12 @@ def test_the_schedule_form_pins_the_revision_its_page_showed(client, publisher, 
 def test_the_change_page_says_when_the_scheduled_version_differs_from_the_draft(
     client, publisher, author, draft
 ):
-    services.article_schedule(
-        actor=None, article=draft, publish_at=timezone.now() + timedelta(days=1)
+    publishing.article_schedule(
+        actor=SYSTEM, article=draft, publish_at=timezone.now() + timedelta(days=1)
     )
     page = login(client, publisher).get(admin_url("change", draft.pk)).content.decode()
     assert "differs from the working draft" not in page
-    services.article_update(actor=author, article=draft, title="Secret merger", body="Later.")
+    publishing.article_update(actor=author, article=draft, title="Secret merger", body="Later.")
     page = client.get(admin_url("change", draft.pk)).content.decode()
     assert "The scheduled version (revision 1) differs from the working draft (revision 2)" in page
     assert admin_url("transition", draft.pk, "schedule") in page
@@ -543,14 +546,14 @@ def test_invalid_transition_is_a_message_not_a_500(client, publisher, published)
 
 
 def test_revisions_page_lists_live_and_latest(client, editor, published):
-    services.article_update(actor=editor, article=published, title="Old news, revised")
+    publishing.article_update(actor=editor, article=published, title="Old news, revised")
     page = login(client, editor).get(admin_url("revisions", published.pk)).content.decode()
     assert "Old news, revised" in page
     assert "live" in page and "latest" in page
 
 
 def test_diff_is_escaped(client, editor, draft):
-    services.article_update(actor=editor, article=draft, title="t", body="<script>x()</script>")
+    publishing.article_update(actor=editor, article=draft, title="t", body="<script>x()</script>")
     response = login(client, editor).get(admin_url("revisions", draft.pk), {"old": 1, "new": 2})
     page = response.content.decode()
     assert "&lt;script&gt;x()&lt;/script&gt;" in page
@@ -559,7 +562,7 @@ def test_diff_is_escaped(client, editor, draft):
 
 
 def test_revert_creates_a_new_revision(client, editor, draft):
-    services.article_update(actor=editor, article=draft, title="Changed", body="New words.")
+    publishing.article_update(actor=editor, article=draft, title="Changed", body="New words.")
     draft.refresh_from_db()
     login(client, editor)
     assert client.get(admin_url("revert", draft.pk, 1)).status_code == 200
@@ -579,7 +582,7 @@ def test_share_link_is_issued_and_shown_once(client, author, draft, settings):
     response = client.post(admin_url("share", draft.pk), {"label": "Legal review", "hours": 24})
     assert response.status_code == 200
     link = PreviewLink.objects.get(article=draft)
-    url = settings.EMBARGO_BASE_URL + reverse("preview", args=[services.preview_token(link)])
+    url = settings.EMBARGO_BASE_URL + reverse("preview", args=[publishing.preview_token(link)])
     assert url in response.content.decode()
     assert url not in client.get(admin_url("share", draft.pk)).content.decode()
     assert Client().get(url.removeprefix(settings.EMBARGO_BASE_URL)).status_code == 200
@@ -595,8 +598,8 @@ def test_share_link_expiry_beyond_the_maximum_is_a_form_error(client, author, dr
 
 
 def test_share_link_revoke_one_and_all(client, author, draft):
-    first, _ = services.preview_link_issue(actor=author, article=draft, label="One")
-    second, _ = services.preview_link_issue(actor=author, article=draft, label="Two")
+    first, _ = publishing.preview_link_issue(actor=author, article=draft, label="One")
+    second, _ = publishing.preview_link_issue(actor=author, article=draft, label="Two")
     login(client, author)
     client.post(admin_url("share_revoke", draft.pk, first.pk))
     first.refresh_from_db(), second.refresh_from_db()
@@ -623,7 +626,7 @@ def auditor() -> User:
 
 @pytest.fixture
 def event(author, draft) -> AuditEvent:
-    return services.audit_record(action=AuditEvent.Action.EDIT, actor=author, article=draft)
+    return publishing.audit_record(action=AuditEvent.Action.EDIT, actor=author, article=draft)
 
 
 def test_audit_admin_has_no_add(client, auditor):
@@ -664,14 +667,14 @@ def test_audit_event_of_hidden_article_is_404(client, event):
 
 def test_audit_admin_shows_only_events_of_articles_granted_to_the_viewer(client, event, published):
     """Public is not enough: a public article's trail names its unpublished draft's files."""
-    services.audit_record(action=AuditEvent.Action.PUBLISH, actor=None, article=published)
+    publishing.audit_record(action=AuditEvent.Action.PUBLISH, actor=SYSTEM, article=published)
     viewer = staff("watcher")
     viewer.user_permissions.add(*Permission.objects.filter(codename="view_auditevent"))
     changelist = reverse("admin:articles_auditevent_changelist")
     page = login(client, viewer).get(changelist)
     assert page.status_code == 200
     assert b"old-news" not in page.content
-    services.access_grant(actor=None, article=published, perm="view", user=viewer)
+    publishing.access_grant(actor=SYSTEM, article=published, perm="view", user=viewer)
     page = client.get(changelist)
     assert b"old-news" in page.content
     assert b"secret-merger" not in page.content

@@ -1,4 +1,4 @@
-"""The User and Group admin (articles/admin_people.py): guarded, audited, and explained in plain words.
+"""The User and Group admin (articles/admin/people.py): guarded, audited, and explained in plain words.
 
 ``COVERED_ROUTES`` names the people pages whose leak tests live here; test_leaks.py's route walk
 fails for any ``admin:auth_*`` route missing from it.
@@ -10,8 +10,11 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from articles import access, admin_people, people, services
+from articles import access, publishing
+from articles.access import SYSTEM
+from articles.admin import people as admin_people
 from articles.models import Article, AuditEvent
+from articles.publishing import people
 from articles.roles import ACCESS_ADMINISTRATORS, ROLE_DESCRIPTIONS
 from tests.factories import make_article, make_user
 
@@ -232,7 +235,7 @@ def test_superuser_gives_view_article_and_the_trail_who_can_see_and_access_page_
 
     holders = access.who_can_see(draft).global_holders
     assert access.Holder("user", "rita", ("view",), "global") in holders
-    services.access_grant(actor=None, article=draft, perm="share", user=root)
+    publishing.access_grant(actor=SYSTEM, article=draft, perm="share", user=root)
     page = client.get(reverse("admin:articles_article_access", args=[draft.pk])).content.decode()
     rights_on_every_article = page.split("Rights on every article")[1].split("</table>")[0]
     assert "user rita" in rights_on_every_article
@@ -342,7 +345,7 @@ def test_access_administrators_read_the_trail_of_people_but_not_of_hidden_articl
     client, reader, draft
 ):
     admin = staff("ada", ACCESS_ADMINISTRATORS)
-    people.user_access_change(actor=None, user=reader, is_staff=True)
+    people.user_access_change(actor=SYSTEM, user=reader, is_staff=True)
     page = (
         login(client, admin).get(reverse("admin:articles_auditevent_changelist")).content.decode()
     )
@@ -357,7 +360,7 @@ def test_access_page_and_who_can_see_name_the_access_administrators(client, root
         h for h in access.who_can_see(draft).global_holders if h.name == ACCESS_ADMINISTRATORS
     )
     assert (role.perms, role.members) == (("administer_access",), ("ada",))
-    services.access_grant(actor=None, article=draft, perm="share", user=root)
+    publishing.access_grant(actor=SYSTEM, article=draft, perm="share", user=root)
     page = login(client, root).get(reverse("admin:articles_article_access", args=[draft.pk]))
     assert "may give anyone, themselves included, rights on every article" in page.content.decode()
 

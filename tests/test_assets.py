@@ -18,7 +18,8 @@ from PIL import ExifTags, Image, PngImagePlugin
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import NameObject, StreamObject
 
-from articles import services
+from articles import publishing
+from articles.access import SYSTEM
 from articles.checks import asset_root
 from articles.models import Article, Asset, AuditEvent, Revision
 from tests.factories import SRGB_PROFILE, make_article, pdf_bytes, png_bytes, tagged_image
@@ -93,7 +94,9 @@ def test_refused_uploads_name_the_file_and_the_reason(db, settings, name, conten
     settings.EMBARGO_MAX_IMAGE_PIXELS = 1_000_000
     article = make_article("target")
     with pytest.raises(ValidationError) as refused:
-        services.asset_attach(actor=None, article=article, name=name, content=upload(name, content))
+        publishing.asset_attach(
+            actor=SYSTEM, article=article, name=name, content=upload(name, content)
+        )
     assert message in " ".join(refused.value.messages)
     assert not Asset.objects.exists()
 
@@ -102,8 +105,8 @@ def test_oversize_upload_is_refused_with_the_limit(db, settings):
     settings.EMBARGO_MAX_UPLOAD_BYTES = 100
     article = make_article("target")
     with pytest.raises(ValidationError, match="the upload limit is 100"):
-        services.asset_attach(
-            actor=None,
+        publishing.asset_attach(
+            actor=SYSTEM,
             article=article,
             name="big.png",
             content=upload("big.png", png_content() * 3),
@@ -114,8 +117,8 @@ def test_a_refused_upload_leaves_no_file_and_no_revision(db, asset_storage_in_tm
     article = make_article("target")
     revisions = Revision.objects.count()
     with pytest.raises(ValidationError):
-        services.article_update(
-            actor=None,
+        publishing.article_update(
+            actor=SYSTEM,
             article=article,
             title="New",
             files=[("good.png", png_bytes("good.png")), ("bad.svg", upload("bad.svg", b"<svg/>"))],
@@ -127,8 +130,8 @@ def test_a_refused_upload_leaves_no_file_and_no_revision(db, asset_storage_in_tm
 def test_a_failure_after_storing_removes_the_stored_file(db, asset_storage_in_tmp):
     """Nothing half-written: the body's bad reference fails after the file was stored."""
     with pytest.raises(ValidationError, match=r"“nowhere\.png” is referenced"):
-        services.article_create(
-            actor=None,
+        publishing.article_create(
+            actor=SYSTEM,
             slug="half",
             title="Half",
             body="![x](nowhere.png)",
@@ -279,8 +282,8 @@ def stored_bytes(asset: Asset) -> bytes:
 
 def attach(name: str, content: bytes) -> Asset:
     article = make_article("target")
-    return services.asset_attach(
-        actor=None, article=article, name=name, content=upload(name, content)
+    return publishing.asset_attach(
+        actor=SYSTEM, article=article, name=name, content=upload(name, content)
     )
 
 
@@ -418,8 +421,8 @@ def test_a_file_without_metadata_is_stored_byte_for_byte(db, name, build):
 def test_a_stripped_file_uploaded_again_is_stored_unchanged(db):
     """Stripping is stable: an exported asset re-imported keeps its bytes, quality and hash."""
     first = attach("photo.jpg", tagged_image("JPEG"))
-    again = services.asset_attach(
-        actor=None,
+    again = publishing.asset_attach(
+        actor=SYSTEM,
         article=first.article,
         name="photo.jpg",
         content=upload("photo.jpg", stored_bytes(first)),
@@ -461,7 +464,7 @@ def test_the_audit_event_records_what_was_removed(db, django_capture_on_commit_c
 def test_the_editor_is_told_what_was_removed_after_an_admin_upload(client, db):
     author = User.objects.create_user("alice", is_staff=True)
     author.groups.add(Group.objects.get(name="Authors"))
-    article = services.article_create(actor=author, slug="memo", title="Memo", body="Words.")
+    article = publishing.article_create(actor=author, slug="memo", title="Memo", body="Words.")
     client.force_login(author)
     response = client.post(
         reverse("admin:articles_article_change", args=[article.pk]),

@@ -27,9 +27,12 @@ from django.core.management.base import CommandError
 from django.test import override_settings
 
 import cms.settings
-from articles import access, exposure, services, views
+from articles import access, publishing
+from articles.access import SYSTEM
 from articles.demo import load_demo
+from articles.exposure import auditor as exposure
 from articles.models import Article, Status
+from articles.web import views
 from tests.factories import make_article
 
 pytestmark = pytest.mark.django_db
@@ -151,8 +154,8 @@ def test_a_page_listing_a_draft_is_a_leak(demo, monkeypatch):
 
 def test_an_unpublished_edit_reachable_at_the_live_url_is_a_leak(monkeypatch):
     article = make_article("live", status=Status.PUBLISHED, title="Public title")
-    services.article_update(
-        actor=None,
+    publishing.article_update(
+        actor=SYSTEM,
         article=article,
         title="Secret new headline for tomorrow",
         body="A sentence that must stay private until the edit is published.",
@@ -317,7 +320,9 @@ def test_django_cache_middleware_is_reported(demo):
     assert code == 1
     (finding,) = [f for f in errors(report) if "UpdateCacheMiddleware" in f["evidence"]]
     assert "caches responses by URL without knowing what is private" in finding["evidence"]
-    assert "Fix: Remove it; articles.middleware.PublicPageCacheMiddleware" in finding["evidence"]
+    assert (
+        "Fix: Remove it; articles.web.middleware.PublicPageCacheMiddleware" in finding["evidence"]
+    )
 
 
 def stubbed_s3(*, policy_public: bool, acl_public: bool):

@@ -5,7 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from articles import services
+from articles import publishing
+from articles.access import SYSTEM
 from articles.models import Article, AuditEvent, Status
 from tests.factories import make_article, make_user, pdf_bytes, png_bytes
 
@@ -33,7 +34,7 @@ def draft(author, committed):
 def reader(draft, committed):
     user = make_user("early", groups=("Early access",))
     with committed():
-        services.access_grant(actor=None, article=draft, perm="view", user=user)
+        publishing.access_grant(actor=SYSTEM, article=draft, perm="view", user=user)
     return user
 
 
@@ -49,14 +50,14 @@ def test_create_is_recorded(draft, author):
 
 def test_edit_is_recorded(draft, author, committed):
     with committed():
-        services.article_update(actor=author, article=draft, title="New title")
+        publishing.article_update(actor=author, article=draft, title="New title")
     event = last_event(article=draft)
     assert (event.action, event.actor, event.detail) == ("edit", author, {"revision": 2})
 
 
 def test_asset_attach_is_recorded(draft, author, committed):
     with committed():
-        asset = services.asset_attach(
+        asset = publishing.asset_attach(
             actor=author, article=draft, name="card.pdf", content=pdf_bytes()
         )
     event = last_event(article=draft)
@@ -68,24 +69,24 @@ def test_asset_attach_is_recorded(draft, author, committed):
 def test_each_transition_is_recorded_with_its_actor(action, draft, committed):
     publisher = make_user("pablo", groups=("Publishers",), perms=("change_article",))
     if action == "withdraw":
-        services.article_publish(actor=None, article=draft)
+        publishing.article_publish(actor=SYSTEM, article=draft)
     if action == "return_to_draft":
-        services.article_submit(actor=None, article=draft)
+        publishing.article_submit(actor=SYSTEM, article=draft)
     with committed():
         if action == "schedule":
             when = timezone.now() + timedelta(days=1)
-            services.article_schedule(actor=publisher, article=draft, publish_at=when)
+            publishing.article_schedule(actor=publisher, article=draft, publish_at=when)
         else:
-            getattr(services, f"article_{action}")(actor=publisher, article=draft)
+            getattr(publishing, f"article_{action}")(actor=publisher, article=draft)
     event = last_event(article=draft)
     assert (event.action, event.actor, event.actor_name) == (action, publisher, "pablo")
 
 
 def test_scheduled_publication_is_recorded_as_the_system(draft, committed):
     when = timezone.now() + timedelta(days=1)
-    services.article_schedule(actor=None, article=draft, publish_at=when)
+    publishing.article_schedule(actor=SYSTEM, article=draft, publish_at=when)
     with committed():
-        services.publish_due_articles(now=when)
+        publishing.publish_due_articles(now=when)
     event = last_event(article=draft)
     assert (event.action, event.actor, event.actor_name) == ("publish", None, "system")
 
@@ -93,7 +94,7 @@ def test_scheduled_publication_is_recorded_as_the_system(draft, committed):
 def test_grant_and_revoke_are_recorded(draft, author, committed):
     person = make_user("early")
     with committed():
-        services.access_grant(actor=author, article=draft, perm="view", user=person)
+        publishing.access_grant(actor=author, article=draft, perm="view", user=person)
     grant = last_event(article=draft)
     assert (grant.action, grant.actor, grant.detail) == (
         "grant",
@@ -101,7 +102,7 @@ def test_grant_and_revoke_are_recorded(draft, author, committed):
         {"perm": "view", "user": "early", "user_id": person.pk},
     )
     with committed():
-        services.access_revoke(actor=author, article=draft, perm="view", user=person)
+        publishing.access_revoke(actor=author, article=draft, perm="view", user=person)
     revoke = last_event(article=draft)
     assert (revoke.action, revoke.actor, revoke.detail) == (
         "revoke",
@@ -112,7 +113,7 @@ def test_grant_and_revoke_are_recorded(draft, author, committed):
 
 def test_preview_issue_names_the_issuer_and_the_link(draft, author, committed):
     with committed():
-        link, _ = services.preview_link_issue(actor=author, article=draft, label="Legal review")
+        link, _ = publishing.preview_link_issue(actor=author, article=draft, label="Legal review")
     event = last_event(article=draft)
     assert (event.action, event.actor, event.actor_name) == ("preview_issue", author, "ada")
     assert event.preview_link == link
@@ -120,18 +121,18 @@ def test_preview_issue_names_the_issuer_and_the_link(draft, author, committed):
 
 
 def test_preview_revoke_names_the_revoker_and_the_link(draft, author, committed):
-    link, _ = services.preview_link_issue(actor=author, article=draft, label="Legal review")
+    link, _ = publishing.preview_link_issue(actor=author, article=draft, label="Legal review")
     with committed():
-        services.preview_link_revoke(actor=author, link=link)
+        publishing.preview_link_revoke(actor=author, link=link)
     event = last_event(article=draft)
     assert (event.action, event.actor, event.preview_link) == ("preview_revoke", author, link)
 
 
 def test_revoking_all_links_is_recorded_once_with_the_count(draft, author, committed):
     for label in ("One", "Two"):
-        services.preview_link_issue(actor=author, article=draft, label=label)
+        publishing.preview_link_issue(actor=author, article=draft, label=label)
     with committed():
-        services.preview_links_revoke_all(actor=author, article=draft)
+        publishing.preview_links_revoke_all(actor=author, article=draft)
     event = last_event(article=draft)
     assert (event.action, event.actor, event.detail) == (
         "preview_revoke",
@@ -141,7 +142,7 @@ def test_revoking_all_links_is_recorded_once_with_the_count(draft, author, commi
 
 
 def test_opening_a_preview_link_is_recorded_as_its_use(client, draft, author):
-    link, token = services.preview_link_issue(actor=author, article=draft, label="Legal review")
+    link, token = publishing.preview_link_issue(actor=author, article=draft, label="Legal review")
     client.get(f"/preview/{token}/")
     event = last_event(article=draft)
     assert (event.action, event.actor, event.preview_link) == ("preview_use", None, link)
@@ -150,7 +151,7 @@ def test_opening_a_preview_link_is_recorded_as_its_use(client, draft, author):
 
 
 def test_download_through_a_preview_link_is_recorded(client, draft, author):
-    link, token = services.preview_link_issue(actor=author, article=draft, label="Legal review")
+    link, token = publishing.preview_link_issue(actor=author, article=draft, label="Legal review")
     chart = draft.latest_revision.assets.get()
     client.get(f"/preview/{token}/assets/{chart.token}/{chart.download_name}")
     event = last_event(article=draft)

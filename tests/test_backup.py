@@ -16,8 +16,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from articles import backup, services
+from articles import backup
+from articles.access import SYSTEM
 from articles.models import Article, Status
+from articles.publishing import services
 from tests.factories import make_article, make_user, pdf_bytes, png_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,7 +59,7 @@ def newsroom(db):
         tags=["Harbours"],
     )
     services.article_update(
-        actor=None,
+        actor=SYSTEM,
         article=published,
         title="Harbour Story, working draft",
         body="Not yet public.",
@@ -66,15 +68,15 @@ def newsroom(db):
     )
     scheduled = make_article("quiet-story", files=(png_bytes("q.png", "blue"),))
     services.article_schedule(
-        actor=None,
+        actor=SYSTEM,
         article=scheduled,
         publish_at=timezone.now() + timedelta(days=2),
         unpublish_at=timezone.now() + timedelta(days=9),
     )
     make_article("old-story", status=Status.WITHDRAWN)
-    services.access_grant(actor=None, article=published, perm="view", user=reader)
-    services.access_grant(actor=None, article=scheduled, perm="change", group=legal)
-    services.preview_link_issue(actor=None, article=scheduled, label="Legal review")
+    services.access_grant(actor=SYSTEM, article=published, perm="view", user=reader)
+    services.access_grant(actor=SYSTEM, article=scheduled, perm="change", group=legal)
+    services.preview_link_issue(actor=SYSTEM, article=scheduled, label="Legal review")
     return editor
 
 

@@ -15,7 +15,8 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm, get_group_perms, get_user_perms
 from guardian.utils import get_anonymous_user
 
-from articles import access, services
+from articles import access, publishing
+from articles.access import SYSTEM
 from articles.models import Article, AuditEvent, PreviewLink, Status
 from tests.factories import make_article, make_user
 
@@ -95,7 +96,7 @@ def test_grant_share_to_a_group(draft):
 
 
 def test_revoke_takes_the_permission_away(draft, reader):
-    services.access_grant(actor=None, article=draft, perm="view", user=reader)
+    publishing.access_grant(actor=SYSTEM, article=draft, perm="view", user=reader)
     assert "Revoked view" in run("revoke", "view", "a-draft", "--user", "reader")
     assert list(get_user_perms(reader, draft)) == []
 
@@ -129,8 +130,8 @@ def test_grant_refuses_the_anonymous_user(draft):
 
 
 def test_who_can_see_lists_grants_links_and_state(draft, reader):
-    services.access_grant(actor=None, article=draft, perm="view", user=reader)
-    services.preview_link_issue(actor=None, article=draft, label="Legal review")
+    publishing.access_grant(actor=SYSTEM, article=draft, perm="view", user=reader)
+    publishing.preview_link_issue(actor=SYSTEM, article=draft, label="Legal review")
     make_user("boss").__class__.objects.filter(username="boss").update(is_superuser=True)
     out = run("who_can_see", "a-draft")
     assert "a-draft: not public (draft)" in out
@@ -151,8 +152,8 @@ def test_who_can_see_json_says_public_since():
 
 
 def test_who_can_see_leaves_out_expired_and_revoked_links(draft):
-    link, _ = services.preview_link_issue(actor=None, article=draft, label="Old")
-    services.preview_link_revoke(actor=None, link=link)
+    link, _ = publishing.preview_link_issue(actor=SYSTEM, article=draft, label="Old")
+    publishing.preview_link_revoke(actor=SYSTEM, link=link)
     PreviewLink.objects.create(
         article=draft,
         revision=draft.latest_revision,
@@ -172,7 +173,7 @@ def test_who_can_see_never_lists_the_anonymous_user(draft):
 
 
 def test_who_can_see_json_lists_deactivated_grantees_apart(draft, reader):
-    services.access_grant(actor=None, article=draft, perm="view", user=reader)
+    publishing.access_grant(actor=SYSTEM, article=draft, perm="view", user=reader)
     reader.__class__.objects.filter(pk=reader.pk).update(is_active=False)
     data = json.loads(run("who_can_see", "a-draft", "--json"))
     assert "reader" not in [h["name"] for h in data["holders"]]
@@ -188,9 +189,9 @@ def test_who_can_see_runs_the_same_queries_however_many_hold_grants(
     for n in range(people):
         user = make_user(f"user{n}", groups=("Editors",), perms=("view_article",))
         group = Group.objects.create(name=f"group{n}")
-        services.access_grant(actor=None, article=draft, perm="view", user=user)
-        services.access_grant(actor=None, article=draft, perm="change", group=group)
-        services.preview_link_issue(actor=None, article=draft, label=f"link {n}")
+        publishing.access_grant(actor=SYSTEM, article=draft, perm="view", user=user)
+        publishing.access_grant(actor=SYSTEM, article=draft, perm="change", group=group)
+        publishing.preview_link_issue(actor=SYSTEM, article=draft, label=f"link {n}")
         user.__class__.objects.filter(pk=user.pk).update(is_superuser=n % 2 == 0)
     with django_assert_num_queries(9):  # the ninth: the holders' live API tokens
         audience = access.who_can_see(draft)
@@ -236,8 +237,8 @@ def test_revoke_previews_stops_every_link(draft, client):
 
 def schedule(slug: str, *, minutes: int) -> Article:
     article = make_article(slug)
-    services.article_schedule(
-        actor=None, article=article, publish_at=timezone.now() + timedelta(minutes=minutes)
+    publishing.article_schedule(
+        actor=SYSTEM, article=article, publish_at=timezone.now() + timedelta(minutes=minutes)
     )
     return article
 

@@ -9,7 +9,8 @@ from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from articles import services
+from articles import publishing
+from articles.access import SYSTEM
 from articles.models import Article, Asset, Revision, Status, Tag
 from tests.factories import make_article, png_bytes
 
@@ -53,8 +54,8 @@ def newsroom(db) -> dict[str, Article]:
             "edited-plover", Status.PUBLISHED, title="Plover live", body="Common words."
         ),
     }
-    services.article_update(
-        actor=None,
+    publishing.article_update(
+        actor=SYSTEM,
         article=articles["edited"],
         title="Plover unpublished edit",
         body="Common words. Cormorant.",
@@ -212,8 +213,8 @@ def pictured(db) -> Article:
         summary="A summary & more.",
         files=[png("hero.png")],
     )
-    services.article_update(
-        actor=None,
+    publishing.article_update(
+        actor=SYSTEM,
         article=article,
         title="Pictured edit",
         files=[("private-chart.png", png("private-chart.png", "blue"))],
@@ -245,8 +246,8 @@ def test_og_image_names_the_public_asset_and_never_the_private_one(client, pictu
 
 def test_og_image_is_absent_when_the_only_image_is_unpublished(client, db):
     article = write("plain", Status.PUBLISHED, title="Plain")
-    services.article_update(
-        actor=None, article=article, title="Plain", files=[("later.png", png("later.png"))]
+    publishing.article_update(
+        actor=SYSTEM, article=article, title="Plain", files=[("later.png", png("later.png"))]
     )
     text = client.get("/articles/plain/").content.decode()
     assert meta(text, "og:image") == []
@@ -276,8 +277,8 @@ def test_pages_only_grant_holders_see_carry_no_metadata(client, pictured, url):
     write("unseen", Status.DRAFT, title="Unseen", files=[png("unseen.png")])
     user = User.objects.create_user("early")
     for slug in ("unseen", "pictured"):
-        services.access_grant(
-            actor=None, article=Article.objects.get(slug=slug), perm="view", user=user
+        publishing.access_grant(
+            actor=SYSTEM, article=Article.objects.get(slug=slug), perm="view", user=user
         )
     client.force_login(user)
     response = client.get(url)
@@ -292,8 +293,8 @@ def test_pages_only_grant_holders_see_carry_no_metadata(client, pictured, url):
 def test_preview_page_carries_no_metadata(client, pictured, settings):
     # Set explicitly: the settings module currently leaves these as unparsed strings when unset.
     settings.EMBARGO_PREVIEW_MAX_TTL = timedelta(days=30)
-    _link, token = services.preview_link_issue(
-        actor=None, article=pictured, label="Legal", ttl=timedelta(hours=1)
+    _link, token = publishing.preview_link_issue(
+        actor=SYSTEM, article=pictured, label="Legal", ttl=timedelta(hours=1)
     )
     text = client.get(f"/preview/{token}/").content.decode()
     assert "Pictured edit" in text

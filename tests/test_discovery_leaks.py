@@ -16,7 +16,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
 
-from articles import services
+from articles import publishing
+from articles.access import SYSTEM
 from articles.models import Article, Asset, Revision, Status
 from tests.response_shape import ForgedSessionClient, assert_same_shape, cookie_changes
 
@@ -75,27 +76,27 @@ def hidden_fields(name: str) -> dict:
 
 def build_hidden(state: str, name: str) -> Article:
     if state == "unpublished_edit":
-        article = services.article_create(
-            actor=None,
+        article = publishing.article_create(
+            actor=SYSTEM,
             slug=name,
             title="Plover live",
             body=SHARED_WORD,
             tags=[SHARED_TAG],
             files=[png("plover-live.png", "green")],
         )
-        services.article_publish(actor=None, article=article)
-        services.article_update(actor=None, article=article, **hidden_fields(name))
+        publishing.article_publish(actor=SYSTEM, article=article)
+        publishing.article_update(actor=SYSTEM, article=article, **hidden_fields(name))
         return article
-    article = services.article_create(actor=None, slug=name, **hidden_fields(name))
+    article = publishing.article_create(actor=SYSTEM, slug=name, **hidden_fields(name))
     if state == "in_review":
-        services.article_submit(actor=None, article=article)
+        publishing.article_submit(actor=SYSTEM, article=article)
     elif state == "scheduled":
-        services.article_schedule(
-            actor=None, article=article, publish_at=timezone.now() + timedelta(days=1)
+        publishing.article_schedule(
+            actor=SYSTEM, article=article, publish_at=timezone.now() + timedelta(days=1)
         )
     elif state == "withdrawn":
-        services.article_publish(actor=None, article=article)
-        services.article_withdraw(actor=None, article=article)
+        publishing.article_publish(actor=SYSTEM, article=article)
+        publishing.article_withdraw(actor=SYSTEM, article=article)
     return article
 
 
@@ -120,8 +121,8 @@ def world(db) -> dict:
         Article.objects.filter(pk=filler.pk).update(
             live_revision=revision, latest_revision=revision
         )
-    public = services.article_create(
-        actor=None,
+    public = publishing.article_create(
+        actor=SYSTEM,
         slug="harbour",
         title=PUBLIC_TITLE,
         summary="The harbour is open again.",
@@ -129,7 +130,7 @@ def world(db) -> dict:
         tags=[SHARED_TAG],
         files=[png("harbour.png", "red")],
     )
-    services.article_publish(actor=None, article=public)
+    publishing.article_publish(actor=SYSTEM, article=public)
     hidden = {state: build_hidden(state, name) for state, name in HIDDEN.items()}
     public_assets = set(Asset.objects.public().values_list("token", flat=True))
     hidden_tokens = set(Asset.objects.values_list("token", flat=True)) - public_assets
@@ -147,8 +148,8 @@ def reader(request, world, client):
     elif request.param == "revoked":
         former = User.objects.create_user("former")
         for article in world["hidden"].values():
-            services.access_grant(actor=None, article=article, perm="view", user=former)
-            services.access_revoke(actor=None, article=article, perm="view", user=former)
+            publishing.access_grant(actor=SYSTEM, article=article, perm="view", user=former)
+            publishing.access_revoke(actor=SYSTEM, article=article, perm="view", user=former)
         client.force_login(former)
     return client
 

@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 
 from articles.demo import load_demo
 from articles.models import Article, Status
-from articles.rendering import render_markdown, sanitise_html
+from articles.publishing.rendering import render_markdown, sanitise_html
 from tests.factories import make_article, png_bytes
 
 ROOT = Path(__file__).resolve().parent.parent

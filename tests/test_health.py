@@ -46,7 +46,7 @@ def test_database_down_is_a_503_naming_the_database(client, site, monkeypatch):
         def cursor(self):
             raise OperationalError("connection to server at 10.0.0.5 refused")
 
-    monkeypatch.setattr("articles.health.connection", Unreachable())
+    monkeypatch.setattr("articles.web.health.connection", Unreachable())
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json() == failed("database")

@@ -17,10 +17,11 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.test import Client, RequestFactory
 
-from articles import errors, services
-from articles.datetimes import machine_datetime
+from articles import publishing
 from articles.demo import load_demo
 from articles.models import Article, Status
+from articles.web import errors
+from articles.web.datetimes import machine_datetime
 from tests.factories import make_article
 
 JAVA = shutil.which("java")
@@ -59,7 +60,7 @@ def _signed_in(username: str) -> Client:
 def _share_preview_path() -> str:
     follow_up = Article.objects.get(slug="mythos-follow-up-audit")
     editor = get_user_model().objects.get(username="editor")
-    _, token = services.preview_link_issue(actor=editor, article=follow_up, label="Legal review")
+    _, token = publishing.preview_link_issue(actor=editor, article=follow_up, label="Legal review")
     return f"/preview/{token}/"
 
 

@@ -13,7 +13,8 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 from guardian.shortcuts import get_group_perms, get_user_perms
 
-from articles import services
+from articles import publishing
+from articles.access import SYSTEM
 from articles.models import Article, Asset, Status
 from tests.factories import make_user, pdf_bytes, png_bytes, tagged_image
 
@@ -320,8 +321,8 @@ def test_export_then_import_into_an_empty_database_reproduces_everything(
     tmp_path, roles_and_people
 ):
     editor, reader = roles_and_people
-    draft = services.article_create(
-        actor=None,
+    draft = publishing.article_create(
+        actor=SYSTEM,
         author=editor,
         slug="draft-with-files",
         title="Draft with files",
@@ -330,12 +331,12 @@ def test_export_then_import_into_an_empty_database_reproduces_everything(
         tags=["security"],
         files=[("hero.png", png_bytes("hero.png")), ("card.pdf", pdf_bytes())],
     )
-    services.access_grant(
-        actor=None, article=draft, perm="view", group=Group.objects.get(name="Early access")
+    publishing.access_grant(
+        actor=SYSTEM, article=draft, perm="view", group=Group.objects.get(name="Early access")
     )
-    services.access_grant(actor=None, article=draft, perm="change", user=reader)
-    live = services.article_create(actor=None, slug="live", title="Live", body="Public words.")
-    services.article_publish(actor=None, article=live)
+    publishing.access_grant(actor=SYSTEM, article=draft, perm="change", user=reader)
+    live = publishing.article_create(actor=SYSTEM, slug="live", title="Live", body="Public words.")
+    publishing.article_publish(actor=SYSTEM, article=live)
 
     def snapshot():
         rows = {}
@@ -366,9 +367,9 @@ def test_export_then_import_into_an_empty_database_reproduces_everything(
 
 
 def test_export_of_a_published_article_leaves_out_its_unpublished_edit(tmp_path):
-    article = services.article_create(actor=None, slug="live", title="Live", body="Public.")
-    services.article_publish(actor=None, article=article)
-    services.article_update(actor=None, article=article, title="Live", body="Secret edit.")
+    article = publishing.article_create(actor=SYSTEM, slug="live", title="Live", body="Public.")
+    publishing.article_publish(actor=SYSTEM, article=article)
+    publishing.article_update(actor=SYSTEM, article=article, title="Live", body="Secret edit.")
     err = io.StringIO()
     call_command("export_articles", str(tmp_path), stdout=io.StringIO(), stderr=err)
     text = (tmp_path / "live.md").read_text()
@@ -379,11 +380,11 @@ def test_export_of_a_published_article_leaves_out_its_unpublished_edit(tmp_path)
 
 def test_export_of_a_scheduled_article_is_its_scheduled_revision(tmp_path):
     """An edit made after scheduling is not exported, so a round trip cannot schedule it."""
-    article = services.article_create(actor=None, slug="later", title="Later", body="Approved.")
-    services.article_schedule(
-        actor=None, article=article, publish_at=timezone.now() + timedelta(days=1)
+    article = publishing.article_create(actor=SYSTEM, slug="later", title="Later", body="Approved.")
+    publishing.article_schedule(
+        actor=SYSTEM, article=article, publish_at=timezone.now() + timedelta(days=1)
     )
-    services.article_update(actor=None, article=article, title="Later", body="Unapproved edit.")
+    publishing.article_update(actor=SYSTEM, article=article, title="Later", body="Unapproved edit.")
     err = io.StringIO()
     call_command("export_articles", str(tmp_path), stdout=io.StringIO(), stderr=err)
     text = (tmp_path / "later.md").read_text()
@@ -405,8 +406,8 @@ def test_reimporting_a_scheduled_article_schedules_the_imported_text(tmp_path):
 
 
 def test_export_status_filter(tmp_path):
-    services.article_create(actor=None, slug="draft", title="Draft")
-    live = services.article_create(actor=None, slug="live", title="Live")
-    services.article_publish(actor=None, article=live)
+    publishing.article_create(actor=SYSTEM, slug="draft", title="Draft")
+    live = publishing.article_create(actor=SYSTEM, slug="live", title="Live")
+    publishing.article_publish(actor=SYSTEM, article=live)
     call_command("export_articles", str(tmp_path), "--status", "published", stdout=io.StringIO())
     assert sorted(p.name for p in tmp_path.glob("*.md")) == ["live.md"]

@@ -17,8 +17,8 @@ from guardian.shortcuts import assign_perm
 from guardian.utils import get_anonymous_user
 from PIL import Image
 
-from articles import services
-from articles.access import PREVIEW_SALT
+from articles import publishing
+from articles.access import PREVIEW_SALT, SYSTEM
 from articles.models import Article, Asset, Status
 from tests.response_shape import ForgedSessionClient, assert_same_shape, body_of, cookie_changes
 
@@ -95,7 +95,7 @@ def people(db, roles):
 
 def make_article(state: str, people, roles, *, slug: str = "quiet-harbour") -> Article:
     """An article in ``state`` with one PNG in its latest revision, shared with early access."""
-    article = services.article_create(
+    article = publishing.article_create(
         actor=people["author"],
         slug=slug,
         title=SECRET_TITLE,
@@ -103,18 +103,20 @@ def make_article(state: str, people, roles, *, slug: str = "quiet-harbour") -> A
         body="The harbour protocol body. ![Chart](chart.png)",
         files=[("chart.png", png_upload())],
     )
-    services.access_grant(actor=None, article=article, perm="view", group=roles["Early access"])
-    services.access_grant(actor=None, article=article, perm="view", user=people["revoked"])
-    services.access_revoke(actor=None, article=article, perm="view", user=people["revoked"])
+    publishing.access_grant(actor=SYSTEM, article=article, perm="view", group=roles["Early access"])
+    publishing.access_grant(actor=SYSTEM, article=article, perm="view", user=people["revoked"])
+    publishing.access_revoke(actor=SYSTEM, article=article, perm="view", user=people["revoked"])
     now = timezone.now()
     if state == "in_review":
-        services.article_submit(actor=None, article=article)
+        publishing.article_submit(actor=SYSTEM, article=article)
     elif state == "scheduled":
-        services.article_schedule(actor=None, article=article, publish_at=now + timedelta(hours=1))
+        publishing.article_schedule(
+            actor=SYSTEM, article=article, publish_at=now + timedelta(hours=1)
+        )
     elif state in ("published", "withdrawn", "embargo_ended"):
-        services.article_publish(actor=None, article=article)
+        publishing.article_publish(actor=SYSTEM, article=article)
     if state == "withdrawn":
-        services.article_withdraw(actor=None, article=article)
+        publishing.article_withdraw(actor=SYSTEM, article=article)
     if state == "embargo_ended":
         Article.objects.filter(pk=article.pk).update(unpublish_at=now - timedelta(seconds=1))
     article.refresh_from_db()
@@ -207,14 +209,14 @@ LOSSES = ["revoke_view", "revoke_share", "deactivated", "group_grant_removed"]
 def lose_access(loss: str, person: User, article: Article, desk: Group) -> None:
     """Take away, in one of the ways a person loses it, the access ``person`` shares ``article`` with."""
     if loss == "revoke_view":
-        services.access_revoke(actor=None, article=article, perm="view", user=person)
+        publishing.access_revoke(actor=SYSTEM, article=article, perm="view", user=person)
     elif loss == "revoke_share":
-        services.access_revoke(actor=None, article=article, perm="share", user=person)
+        publishing.access_revoke(actor=SYSTEM, article=article, perm="share", user=person)
     elif loss == "deactivated":
         person.is_active = False
         person.save()
     else:
-        services.access_revoke(actor=None, article=article, perm="view", group=desk)
+        publishing.access_revoke(actor=SYSTEM, article=article, perm="view", group=desk)
 
 
 @pytest.mark.parametrize("door", ["preview", "preview_asset"])
@@ -232,11 +234,11 @@ def test_a_share_link_dies_with_its_creators_access(client, people, roles, state
     sharer = User.objects.create_user("sharer")
     if loss == "group_grant_removed":
         desk.user_set.add(sharer)
-        services.access_grant(actor=None, article=article, perm="view", group=desk)
+        publishing.access_grant(actor=SYSTEM, article=article, perm="view", group=desk)
     else:
-        services.access_grant(actor=None, article=article, perm="view", user=sharer)
-    services.access_grant(actor=None, article=article, perm="share", user=sharer)
-    _, token = services.preview_link_issue(actor=sharer, article=article, label="Counsel")
+        publishing.access_grant(actor=SYSTEM, article=article, perm="view", user=sharer)
+    publishing.access_grant(actor=SYSTEM, article=article, perm="share", user=sharer)
+    _, token = publishing.preview_link_issue(actor=sharer, article=article, label="Counsel")
     never = signing.Signer(salt=PREVIEW_SALT).sign("never-issued")
     asset = article.assets.get()
 
@@ -322,9 +324,9 @@ def test_a_dead_share_link_looks_like_one_never_issued(
 ):
     """Status, body, headers in order and cookies match a token that was never issued."""
     draft = make_article("draft", people, roles)
-    link, token = services.preview_link_issue(actor=None, article=draft, label="Legal review")
+    link, token = publishing.preview_link_issue(actor=SYSTEM, article=draft, label="Legal review")
     if ended_by == "revoked":
-        services.preview_link_revoke(actor=None, link=link)
+        publishing.preview_link_revoke(actor=SYSTEM, link=link)
     else:
         type(link).objects.filter(pk=link.pk).update(expires_at=timezone.now())
     never_issued = signing.Signer(salt=PREVIEW_SALT).sign("never-issued")
@@ -362,17 +364,17 @@ def test_grant_to_guardians_anonymous_user_does_not_publish(client, people, role
 def test_services_refuse_to_grant_the_anonymous_user(people, roles):
     draft = make_article("draft", people, roles)
     with pytest.raises(Exception, match="only publishing makes an article public"):
-        services.access_grant(actor=None, article=draft, perm="view", user=get_anonymous_user())
+        publishing.access_grant(actor=SYSTEM, article=draft, perm="view", user=get_anonymous_user())
 
 
 def test_revoking_takes_effect_on_the_next_request(client, people, roles):
     draft = make_article("draft", people, roles)
     reader = people["no_grant"]
-    services.access_grant(actor=None, article=draft, perm="view", user=reader)
+    publishing.access_grant(actor=SYSTEM, article=draft, perm="view", user=reader)
     client.force_login(reader)
     assert client.get(f"/articles/{draft.slug}/").status_code == 200
     assert client.get(draft.assets.get().get_absolute_url()).status_code == 200
-    services.access_revoke(actor=None, article=draft, perm="view", user=reader)
+    publishing.access_revoke(actor=SYSTEM, article=draft, perm="view", user=reader)
     assert client.get(f"/articles/{draft.slug}/").status_code == 404
     assert client.get(draft.assets.get().get_absolute_url()).status_code == 404
 
@@ -396,7 +398,7 @@ def test_withdrawal_purges_the_page_cache(
         assert SECRET_TITLE.encode() in client.get(url).content  # second read from the cache
     assert client.get(asset_url).status_code == 200
     with django_capture_on_commit_callbacks(execute=True):
-        services.article_withdraw(actor=None, article=article)
+        publishing.article_withdraw(actor=SYSTEM, article=article)
     assert SECRET_TITLE.encode() not in client.get("/").content
     assert client.get(f"/articles/{article.slug}/").status_code == 404
     assert client.get(asset_url).status_code == 404
@@ -406,13 +408,13 @@ def test_a_page_rendered_during_a_withdrawal_is_not_served_after_it(
     client, people, roles, django_capture_on_commit_callbacks, monkeypatch
 ):
     """A request that raced the withdrawal stores its page under the generation it started with."""
-    from articles import middleware
+    from articles.web import middleware
 
     with django_capture_on_commit_callbacks(execute=True):
         article = make_article("published", people, roles)
     started_under = middleware.public_generation()
     with django_capture_on_commit_callbacks(execute=True):
-        services.article_withdraw(actor=None, article=article)
+        publishing.article_withdraw(actor=SYSTEM, article=article)
     # Simulate a request that read the generation before the purge but finished after it.
     monkeypatch.setattr(middleware, "public_generation", lambda: started_under)
     Article.objects.filter(pk=article.pk).update(status=Status.PUBLISHED)
@@ -467,8 +469,8 @@ def test_the_page_cache_never_stores_a_response_that_sets_a_cookie(rf, db):
     from django.contrib.auth.models import AnonymousUser
     from django.http import HttpResponse
 
-    from articles.caching import mark_public
-    from articles.middleware import EmbargoHeadersMiddleware, PublicPageCacheMiddleware
+    from articles.web.caching import mark_public
+    from articles.web.middleware import EmbargoHeadersMiddleware, PublicPageCacheMiddleware
 
     rendered = []
 

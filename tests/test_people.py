@@ -1,4 +1,4 @@
-"""Changes to people (articles/people.py): who may make them, the audit trail, and their effect."""
+"""Changes to people (articles/publishing/people.py): who may make them, the audit trail, and their effect."""
 
 import io
 
@@ -8,10 +8,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from guardian.utils import get_anonymous_user
 
-from articles import checks, exposure, people, services
+from articles import checks, exposure, publishing
+from articles.access import SYSTEM
 from articles.access import global_permission_holders as access_holders
 from articles.demo import load_demo
 from articles.models import AuditEvent
+from articles.publishing import people
 from articles.roles import ACCESS_ADMINISTRATORS
 from tests.factories import make_article, make_user
 
@@ -54,7 +56,7 @@ def test_the_access_administrators_role_exists_after_migrate():
 
 
 def test_shell_change_is_audited_with_whom_and_before_and_after(reader):
-    people.user_access_change(actor=None, user=reader, groups=[role("Editors")])
+    people.user_access_change(actor=SYSTEM, user=reader, groups=[role("Editors")])
     event = AuditEvent.objects.get(action=AuditEvent.Action.MEMBERSHIP_CHANGE)
     assert (event.actor_name, event.target_user, event.target_name) == ("system", reader, "rita")
     assert event.detail == {
@@ -67,7 +69,7 @@ def test_shell_change_is_audited_with_whom_and_before_and_after(reader):
 
 
 def test_unchanged_values_write_no_event(reader):
-    people.user_access_change(actor=None, user=reader, is_active=True, groups=[], permissions=[])
+    people.user_access_change(actor=SYSTEM, user=reader, is_active=True, groups=[], permissions=[])
     assert not AuditEvent.objects.exists()
 
 
@@ -157,7 +159,7 @@ def test_group_members_need_the_role_too(account_editor, reader):
 
 def test_the_anonymous_user_gets_no_groups():
     with pytest.raises(ValidationError, match="only publishing makes an article public"):
-        people.user_access_change(actor=None, user=get_anonymous_user(), groups=[role("Editors")])
+        people.user_access_change(actor=SYSTEM, user=get_anonymous_user(), groups=[role("Editors")])
 
 
 def test_setting_someone_elses_password_needs_the_role(account_editor, access_admin, reader):
@@ -181,17 +183,19 @@ def test_deactivation_ends_a_signed_in_session_on_the_next_request(client, reade
         == 302
     )
     assert client.get("/account/").status_code == 200
-    people.user_access_change(actor=None, user=reader, is_active=False)
+    people.user_access_change(actor=SYSTEM, user=reader, is_active=False)
     response = client.get("/account/")
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
 
 
 def test_deactivation_ends_access_to_drafts_granted_globally(client, reader):
     draft = make_article("quiet-draft")
-    people.user_access_change(actor=None, user=reader, permissions=[perm("articles.view_article")])
+    people.user_access_change(
+        actor=SYSTEM, user=reader, permissions=[perm("articles.view_article")]
+    )
     client.force_login(reader)
     assert client.get(f"/articles/{draft.slug}/").status_code == 200
-    people.user_access_change(actor=None, user=reader, is_active=False)
+    people.user_access_change(actor=SYSTEM, user=reader, is_active=False)
     assert client.get(f"/articles/{draft.slug}/").status_code == 404
 
 
@@ -244,7 +248,7 @@ def test_exposure_reports_readers_of_every_draft_and_account_editors(account_edi
 
 
 def test_audit_log_names_whom_and_before_and_after(reader):
-    people.user_access_change(actor=None, user=reader, groups=[role("Editors")])
+    people.user_access_change(actor=SYSTEM, user=reader, groups=[role("Editors")])
     out = io.StringIO()
     call_command("audit_log", stdout=out)
     assert "system  membership_change  to rita  groups: [] → ['Editors']" in out.getvalue()
@@ -252,7 +256,9 @@ def test_audit_log_names_whom_and_before_and_after(reader):
 
 def test_who_can_see_command_lists_a_global_grant(reader):
     draft = make_article("quiet-draft")
-    people.user_access_change(actor=None, user=reader, permissions=[perm("articles.view_article")])
+    people.user_access_change(
+        actor=SYSTEM, user=reader, permissions=[perm("articles.view_article")]
+    )
     out = io.StringIO()
     call_command("who_can_see", draft.slug, stdout=out)
     assert "  user rita: view (global)" in out.getvalue()
@@ -288,11 +294,11 @@ def test_setup_roles_repairs_a_role_through_the_audited_service():
 def test_deactivating_a_creator_ends_their_share_links_for_good(client):
     """The link dies on the next request, and stays dead when the account is reactivated."""
     author = make_user("link-author", groups=("Authors",))
-    draft = services.article_create(actor=author, slug="deactivated-draft", title="Draft")
-    link, token = services.preview_link_issue(actor=author, article=draft, label="Legal")
+    draft = publishing.article_create(actor=author, slug="deactivated-draft", title="Draft")
+    link, token = publishing.preview_link_issue(actor=author, article=draft, label="Legal")
     assert client.get(f"/preview/{token}/").status_code == 200
 
-    people.user_access_change(actor=None, user=author, is_active=False)
+    people.user_access_change(actor=SYSTEM, user=author, is_active=False)
     assert client.get(f"/preview/{token}/").status_code == 404
     link.refresh_from_db()
     assert link.revoked_at is not None
@@ -300,19 +306,19 @@ def test_deactivating_a_creator_ends_their_share_links_for_good(client):
         action=AuditEvent.Action.PREVIEW_REVOKE, article=draft
     ).exists()
 
-    people.user_access_change(actor=None, user=author, is_active=True)
+    people.user_access_change(actor=SYSTEM, user=author, is_active=True)
     assert client.get(f"/preview/{token}/").status_code == 404
 
 
 def test_leaving_a_role_group_ends_the_links_issued_through_it(client):
     editor = make_user("group-editor", groups=("Editors",))
     draft = make_article("group-draft")
-    services.access_grant(actor=None, article=draft, perm="share", user=editor)
-    link, token = services.preview_link_issue(actor=editor, article=draft, label="Desk")
+    publishing.access_grant(actor=SYSTEM, article=draft, perm="share", user=editor)
+    link, token = publishing.preview_link_issue(actor=editor, article=draft, label="Desk")
     assert client.get(f"/preview/{token}/").status_code == 200
 
     editors = Group.objects.get(name="Editors")
-    people.group_access_change(actor=None, group=editors, members=[])
+    people.group_access_change(actor=SYSTEM, group=editors, members=[])
     link.refresh_from_db()
     assert link.revoked_at is not None
     assert client.get(f"/preview/{token}/").status_code == 404

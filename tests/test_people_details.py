@@ -6,10 +6,11 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 
-from articles import people, services
-from articles.caching import public_generation
+from articles.access import SYSTEM
 from articles.models import AuditEvent
+from articles.publishing import people, services
 from articles.roles import ACCESS_ADMINISTRATORS
+from articles.web.caching import public_generation
 from tests.factories import make_article, make_user
 from tests.test_admin_people import login, staff, user_form, user_url
 
@@ -88,7 +89,7 @@ def test_nobody_is_renamed_to_a_name_that_passes_for_someone_else(alice, name):
     """Not the shell's or nobody's name in the trail, nor another person's in other letter case."""
     bob = make_user("bob")
     with pytest.raises(ValidationError):
-        people.user_details_change(actor=None, user=bob, username=name)
+        people.user_details_change(actor=SYSTEM, user=bob, username=name)
     assert User.objects.get(pk=bob.pk).username == "bob"
     assert not AuditEvent.objects.exists()
 
@@ -116,7 +117,7 @@ def test_renaming_a_public_author_drops_the_cached_public_pages():
     article.author = author
     article.save(update_fields=["author"])
     before = public_generation()
-    people.user_details_change(actor=None, user=author, first_name="Wendy")
+    people.user_details_change(actor=SYSTEM, user=author, first_name="Wendy")
     assert public_generation() == before + 1
     page = Client().get("/articles/out-now/").content.decode()
     assert "By Wendy" in page
@@ -133,15 +134,15 @@ def test_changes_no_public_byline_shows_keep_the_page_cache():
         article.author = author
         article.save(update_fields=["author"])
     before = public_generation()
-    people.user_details_change(actor=None, user=public_author, email="w@example.org")
-    people.user_details_change(actor=None, user=draft_author, first_name="Dora")
+    people.user_details_change(actor=SYSTEM, user=public_author, email="w@example.org")
+    people.user_details_change(actor=SYSTEM, user=draft_author, first_name="Dora")
     assert public_generation() == before
 
 
 def test_a_grant_event_names_the_account_by_its_pk_as_well(alice):
     article = make_article("quiet")
-    services.access_grant(actor=None, article=article, perm="view", user=alice)
-    services.access_revoke(actor=None, article=article, perm="view", user=alice)
+    services.access_grant(actor=SYSTEM, article=article, perm="view", user=alice)
+    services.access_revoke(actor=SYSTEM, article=article, perm="view", user=alice)
     details = list(AuditEvent.objects.filter(article=article).values_list("detail", flat=True))
     assert {"perm": "view", "user": "alice", "user_id": alice.pk} in details
     assert all(d.get("user_id") == alice.pk for d in details if "user" in d)
@@ -150,5 +151,5 @@ def test_a_grant_event_names_the_account_by_its_pk_as_well(alice):
 @pytest.mark.parametrize("details", [{"username": "has space"}, {"email": "not-an-address"}])
 def test_the_service_refuses_what_the_model_refuses(alice, details):
     with pytest.raises(ValidationError):
-        people.user_details_change(actor=None, user=alice, **details)
+        people.user_details_change(actor=SYSTEM, user=alice, **details)
     assert not AuditEvent.objects.exists()

@@ -14,8 +14,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from articles import access, services
-from articles.access import PREVIEW_SALT
+from articles import access, publishing
+from articles.access import PREVIEW_SALT, SYSTEM
 from articles.models import Article, AuditEvent, PreviewLink, Status
 from tests.factories import make_article, make_user, pdf_bytes, png_bytes
 
@@ -48,7 +48,7 @@ def draft(author):
 @pytest.fixture
 def link(author, draft):
     """A share link to ``draft`` and its token."""
-    return services.preview_link_issue(actor=author, article=draft, label="Legal review")
+    return publishing.preview_link_issue(actor=author, article=draft, label="Legal review")
 
 
 def preview_url(token: str) -> str:
@@ -87,26 +87,26 @@ def test_the_author_may_share_their_own_article(link, draft):
 @pytest.mark.parametrize("role", ["Editors", "Publishers", "Early access", None])
 def test_sharing_needs_the_share_permission(draft, role):
     person = make_user("someone", groups=(role,) if role else ())
-    services.access_grant(actor=None, article=draft, perm="view", user=person)
+    publishing.access_grant(actor=SYSTEM, article=draft, perm="view", user=person)
     with pytest.raises(PermissionDenied, match="permission to share"):
-        services.preview_link_issue(actor=person, article=draft, label="Friend")
+        publishing.preview_link_issue(actor=person, article=draft, label="Friend")
     assert not draft.preview_links.exists()
 
 
 def test_share_and_view_grants_on_one_article_let_that_person_share_it(draft):
     person = make_user("desk")
-    services.access_grant(actor=None, article=draft, perm="share", user=person)
-    services.access_grant(actor=None, article=draft, perm="view", user=person)
-    services.preview_link_issue(actor=person, article=draft, label="Desk")
+    publishing.access_grant(actor=SYSTEM, article=draft, perm="share", user=person)
+    publishing.access_grant(actor=SYSTEM, article=draft, perm="view", user=person)
+    publishing.preview_link_issue(actor=person, article=draft, label="Desk")
     assert draft.preview_links.count() == 1
 
 
 def test_share_without_view_cannot_issue_a_link(draft):
     """A link works only while its creator may view the article: one it could never serve is refused."""
     person = make_user("desk")
-    services.access_grant(actor=None, article=draft, perm="share", user=person)
+    publishing.access_grant(actor=SYSTEM, article=draft, perm="share", user=person)
     with pytest.raises(PermissionDenied, match="permission to share"):
-        services.preview_link_issue(actor=person, article=draft, label="Desk")
+        publishing.preview_link_issue(actor=person, article=draft, label="Desk")
     assert not draft.preview_links.exists()
 
 
@@ -120,7 +120,7 @@ def test_share_without_view_cannot_issue_a_link(draft):
 )
 def test_issue_refuses_bad_input_with_a_clear_message(draft, kwargs, message):
     with pytest.raises(ValidationError, match=message):
-        services.preview_link_issue(actor=None, article=draft, **kwargs)
+        publishing.preview_link_issue(actor=SYSTEM, article=draft, **kwargs)
     assert not draft.preview_links.exists()
 
 
@@ -167,8 +167,8 @@ def test_the_preview_makes_nothing_public(client, link, draft):
 
 def test_preview_of_a_published_article_shows_its_working_draft(client, author):
     article = make_article("live", status=Status.PUBLISHED, title="Live words", actor=author)
-    services.article_update(actor=None, article=article, title="Draft words")
-    _, token = services.preview_link_issue(actor=author, article=article, label="Check")
+    publishing.article_update(actor=SYSTEM, article=article, title="Draft words")
+    _, token = publishing.preview_link_issue(actor=author, article=article, label="Check")
     page = client.get(preview_url(token)).content.decode()
     assert "Draft words" in page
     assert "Not public — unpublished working draft of a live article" in page
@@ -195,7 +195,9 @@ def test_a_file_dropped_from_a_later_draft_stays_reachable_in_the_shared_revisio
 ):
     """The link shares the revision it was issued for, with that revision's files."""
     chart = asset(draft, "chart.png")
-    services.article_update(actor=None, article=draft, title="Text only", body="", keep_assets=[])
+    publishing.article_update(
+        actor=SYSTEM, article=draft, title="Text only", body="", keep_assets=[]
+    )
     assert client.get(preview_asset_url(link[1], chart)).status_code == 200
 
 
@@ -204,7 +206,7 @@ def test_a_public_asset_through_the_preview_door_is_still_private(client, author
     article = make_article(
         "live", status=Status.PUBLISHED, files=[png_bytes("hero.png")], actor=author
     )
-    _, token = services.preview_link_issue(actor=author, article=article, label="Check")
+    _, token = publishing.preview_link_issue(actor=author, article=article, label="Check")
     response = client.get(preview_asset_url(token, asset(article, "hero.png")))
     assert response.status_code == 200
     for header, value in PRIVATE_HEADERS.items():
@@ -249,14 +251,14 @@ def test_an_expired_link_is_the_missing_404(client, link, draft, monkeypatch):
 def test_a_revoked_link_is_the_missing_404_at_once(client, link, author, draft):
     created, token = link
     assert client.get(preview_url(token)).status_code == 200
-    services.preview_link_revoke(actor=author, link=created)
+    publishing.preview_link_revoke(actor=author, link=created)
     assert_same_as_missing(client, client.get(preview_url(token)))
     assert_same_as_missing(client, client.get(preview_asset_url(token, asset(draft, "chart.png"))))
 
 
 def test_another_articles_token_opens_nothing_of_this_article(client, draft, author):
     other = make_article("other", actor=author)
-    _, other_token = services.preview_link_issue(actor=author, article=other, label="Other")
+    _, other_token = publishing.preview_link_issue(actor=author, article=other, label="Other")
     chart = asset(draft, "chart.png")
     assert_same_as_missing(client, client.get(preview_asset_url(other_token, chart)))
     assert "Secret draft" not in client.get(preview_url(other_token)).content.decode()
@@ -264,24 +266,24 @@ def test_another_articles_token_opens_nothing_of_this_article(client, draft, aut
 
 def test_revoke_all_stops_every_link_of_the_article_only(client, draft, author):
     tokens = [
-        services.preview_link_issue(actor=author, article=draft, label=f"Reader {n}")[1]
+        publishing.preview_link_issue(actor=author, article=draft, label=f"Reader {n}")[1]
         for n in range(3)
     ]
     other = make_article("other", actor=author)
-    _, other_token = services.preview_link_issue(actor=author, article=other, label="Other")
-    assert services.preview_links_revoke_all(actor=author, article=draft) == 3
+    _, other_token = publishing.preview_link_issue(actor=author, article=other, label="Other")
+    assert publishing.preview_links_revoke_all(actor=author, article=draft) == 3
     for token in tokens:
         assert_same_as_missing(client, client.get(preview_url(token)))
     assert client.get(preview_url(other_token)).status_code == 200
-    assert services.preview_links_revoke_all(actor=author, article=draft) == 0
+    assert publishing.preview_links_revoke_all(actor=author, article=draft) == 0
 
 
 def test_revoking_needs_the_share_permission(link):
     editor = make_user("edie", groups=("Editors",))
     with pytest.raises(PermissionDenied):
-        services.preview_link_revoke(actor=editor, link=link[0])
+        publishing.preview_link_revoke(actor=editor, link=link[0])
     with pytest.raises(PermissionDenied):
-        services.preview_links_revoke_all(actor=editor, article=link[0].article)
+        publishing.preview_links_revoke_all(actor=editor, article=link[0].article)
     link[0].refresh_from_db()
     assert link[0].revoked_at is None
 
@@ -290,11 +292,11 @@ def test_a_link_stops_working_when_the_embargo_ended(client, author, monkeypatch
     """Past ``unpublish_at`` a share link shows neither the page nor its files."""
     start = timezone.now() + timedelta(hours=1)
     article = make_article("ended", files=[png_bytes("hero.png")], actor=author)
-    services.article_schedule(
-        actor=None, article=article, publish_at=start, unpublish_at=start + timedelta(hours=1)
+    publishing.article_schedule(
+        actor=SYSTEM, article=article, publish_at=start, unpublish_at=start + timedelta(hours=1)
     )
-    services.publish_due_articles(now=start)
-    _, token = services.preview_link_issue(actor=author, article=article, label="Check")
+    publishing.publish_due_articles(now=start)
+    _, token = publishing.preview_link_issue(actor=author, article=article, label="Check")
     hero = asset(article, "hero.png")
     monkeypatch.setattr(timezone, "now", lambda: start + timedelta(hours=1))
     assert_same_as_missing(client, client.get(preview_url(token)))
@@ -308,11 +310,13 @@ def ended_by_embargo(author, monkeypatch):
     article = make_article(
         "ended", body="Secret words.", files=[png_bytes("hero.png")], actor=author
     )
-    link, token = services.preview_link_issue(actor=author, article=article, label="Legal")
-    services.article_publish(actor=None, article=article, unpublish_at=now + timedelta(minutes=1))
+    link, token = publishing.preview_link_issue(actor=author, article=article, label="Legal")
+    publishing.article_publish(
+        actor=SYSTEM, article=article, unpublish_at=now + timedelta(minutes=1)
+    )
     later = now + timedelta(minutes=2)
     monkeypatch.setattr(timezone, "now", lambda: later)
-    services.publish_due_articles(now=later)
+    publishing.publish_due_articles(now=later)
     article.refresh_from_db()
     link.refresh_from_db()
     return article, link, token
@@ -332,7 +336,7 @@ def test_a_link_ended_by_the_embargo_does_not_come_back_on_return_to_draft(
 ):
     """return_to_draft clears ``unpublish_at``, which the serve-time check reads: the revocation stays."""
     article, _link, token = ended_by_embargo
-    services.article_return_to_draft(actor=None, article=article)
+    publishing.article_return_to_draft(actor=SYSTEM, article=article)
     article.refresh_from_db()
     assert article.unpublish_at is None
     hero = asset(article, "hero.png")
@@ -342,11 +346,11 @@ def test_a_link_ended_by_the_embargo_does_not_come_back_on_return_to_draft(
 
 def test_a_manual_withdrawal_before_the_embargo_end_keeps_the_links(author):
     article = make_article("early-pull", actor=author)
-    link, _ = services.preview_link_issue(actor=author, article=article, label="Legal")
-    services.article_publish(
-        actor=None, article=article, unpublish_at=timezone.now() + timedelta(days=1)
+    link, _ = publishing.preview_link_issue(actor=author, article=article, label="Legal")
+    publishing.article_publish(
+        actor=SYSTEM, article=article, unpublish_at=timezone.now() + timedelta(days=1)
     )
-    services.article_withdraw(actor=None, article=article)
+    publishing.article_withdraw(actor=SYSTEM, article=article)
     link.refresh_from_db()
     assert link.revoked_at is None
 
@@ -359,13 +363,13 @@ def collaborator(draft):
     """Someone granted ``view`` and ``share`` on ``draft`` alone."""
     person = make_user("cole")
     for perm in ("view", "share"):
-        services.access_grant(actor=None, article=draft, perm=perm, user=person)
+        publishing.access_grant(actor=SYSTEM, article=draft, perm=perm, user=person)
     return person
 
 
 @pytest.fixture
 def collaborators_link(collaborator, draft):
-    return services.preview_link_issue(actor=collaborator, article=draft, label="Outside counsel")
+    return publishing.preview_link_issue(actor=collaborator, article=draft, label="Outside counsel")
 
 
 def assert_link_dead(client, token: str, draft) -> None:
@@ -386,7 +390,7 @@ def test_revoking_view_or_share_from_the_creator_ends_their_link(
     link, token = collaborators_link
     assert client.get(preview_url(token)).status_code == 200
     with django_capture_on_commit_callbacks(execute=True):
-        services.access_revoke(actor=None, article=draft, perm=perm, user=collaborator)
+        publishing.access_revoke(actor=SYSTEM, article=draft, perm=perm, user=collaborator)
     assert_link_dead(client, token, draft)
     link.refresh_from_db()
     assert link.revoked_at is not None
@@ -401,14 +405,14 @@ def test_a_link_ended_by_a_revoke_stays_ended_when_access_is_granted_again(
     client, draft, collaborator, collaborators_link
 ):
     _, token = collaborators_link
-    services.access_revoke(actor=None, article=draft, perm="view", user=collaborator)
-    services.access_grant(actor=None, article=draft, perm="view", user=collaborator)
+    publishing.access_revoke(actor=SYSTEM, article=draft, perm="view", user=collaborator)
+    publishing.access_grant(actor=SYSTEM, article=draft, perm="view", user=collaborator)
     assert_link_dead(client, token, draft)
 
 
 def test_revoking_change_leaves_the_link_working(client, draft, collaborator, collaborators_link):
-    services.access_grant(actor=None, article=draft, perm="change", user=collaborator)
-    services.access_revoke(actor=None, article=draft, perm="change", user=collaborator)
+    publishing.access_grant(actor=SYSTEM, article=draft, perm="change", user=collaborator)
+    publishing.access_revoke(actor=SYSTEM, article=draft, perm="change", user=collaborator)
     assert client.get(preview_url(collaborators_link[1])).status_code == 200
     assert collaborators_link[0].__class__.objects.get().revoked_at is None
 
@@ -442,7 +446,7 @@ def test_a_creator_who_still_holds_view_globally_keeps_the_link(
 ):
     """Only people who actually lose access lose their links: a global grant still covers them."""
     collaborator.user_permissions.add(Permission.objects.get(codename="view_article"))
-    services.access_revoke(actor=None, article=draft, perm="view", user=collaborator)
+    publishing.access_revoke(actor=SYSTEM, article=draft, perm="view", user=collaborator)
     assert client.get(preview_url(collaborators_link[1])).status_code == 200
     assert PreviewLink.objects.get().revoked_at is None
 
@@ -452,14 +456,14 @@ def test_removing_a_group_grant_ends_the_links_of_members_who_lose_it(
 ):
     desk = Group.objects.create(name="Legal desk")
     for perm in ("view", "share"):
-        services.access_grant(actor=None, article=draft, perm=perm, group=desk)
+        publishing.access_grant(actor=SYSTEM, article=draft, perm=perm, group=desk)
     loses, keeps = make_user("lou"), make_user("kit")
     desk.user_set.add(loses, keeps)
-    services.access_grant(actor=None, article=draft, perm="view", user=keeps)
-    lost_link, lost_token = services.preview_link_issue(actor=loses, article=draft, label="Lou")
-    kept_link, kept_token = services.preview_link_issue(actor=keeps, article=draft, label="Kit")
+    publishing.access_grant(actor=SYSTEM, article=draft, perm="view", user=keeps)
+    lost_link, lost_token = publishing.preview_link_issue(actor=loses, article=draft, label="Lou")
+    kept_link, kept_token = publishing.preview_link_issue(actor=keeps, article=draft, label="Kit")
     with django_capture_on_commit_callbacks(execute=True):
-        services.access_revoke(actor=None, article=draft, perm="view", group=desk)
+        publishing.access_revoke(actor=SYSTEM, article=draft, perm="view", group=desk)
     assert_link_dead(client, lost_token, draft)
     assert client.get(preview_url(kept_token)).status_code == 200
     lost_link.refresh_from_db()
@@ -472,7 +476,7 @@ def test_removing_a_group_grant_ends_the_links_of_members_who_lose_it(
 
 
 def test_links_issued_from_the_shell_do_not_depend_on_a_person(client, draft):
-    _, token = services.preview_link_issue(actor=None, article=draft, label="Shell")
+    _, token = publishing.preview_link_issue(actor=SYSTEM, article=draft, label="Shell")
     User.objects.update(is_active=False)
     assert client.get(preview_url(token)).status_code == 200
 
@@ -498,7 +502,7 @@ def test_a_dead_link_costs_the_same_queries_as_a_token_never_issued(
 def test_who_can_see_command_says_which_links_ended_and_why(
     draft, collaborator, collaborators_link
 ):
-    services.access_revoke(actor=None, article=draft, perm="share", user=collaborator)
+    publishing.access_revoke(actor=SYSTEM, article=draft, perm="share", user=collaborator)
     out = run_who_can_see(draft.slug, as_json=False)
     assert "ended before they expired" in out
     assert "“Outside counsel”: its creator lost share on this article" in out
@@ -517,7 +521,7 @@ def run_who_can_see(slug: str, *, as_json: bool = True) -> str:
 
 
 def test_a_later_draft_is_not_shown_through_an_earlier_link(client, link, draft):
-    services.article_update(actor=None, article=draft, title="Rewritten in secret", body="New.")
+    publishing.article_update(actor=SYSTEM, article=draft, title="Rewritten in secret", body="New.")
     page = client.get(preview_url(link[1])).content.decode()
     assert "Secret draft" in page and "Rewritten in secret" not in page
     assert "revision 1 of" in page
@@ -525,8 +529,8 @@ def test_a_later_draft_is_not_shown_through_an_earlier_link(client, link, draft)
 
 
 def test_a_later_drafts_new_file_is_the_missing_404_through_an_earlier_link(client, link, draft):
-    services.asset_attach(
-        actor=None, article=draft, name="later.png", content=png_bytes("later.png")
+    publishing.asset_attach(
+        actor=SYSTEM, article=draft, name="later.png", content=png_bytes("later.png")
     )
     later = asset(draft, "later.png")
     assert_same_as_missing(client, client.get(preview_asset_url(link[1], later)))
@@ -542,15 +546,17 @@ def test_a_link_to_a_published_article_keeps_its_revision_through_edits_publicat
         files=[png_bytes("hero.png")],
         actor=author,
     )
-    _, token = services.preview_link_issue(actor=author, article=article, label="Check")
+    _, token = publishing.preview_link_issue(actor=author, article=article, label="Check")
     page = client.get(preview_url(token)).content.decode()
     assert "Live words" in page and ", the live version" in page
-    services.article_update(actor=None, article=article, title="Unpublished edit")
-    services.asset_attach(actor=None, article=article, name="new.png", content=png_bytes("new.png"))
+    publishing.article_update(actor=SYSTEM, article=article, title="Unpublished edit")
+    publishing.asset_attach(
+        actor=SYSTEM, article=article, name="new.png", content=png_bytes("new.png")
+    )
     new_file = asset(article, "new.png")
-    for change in (None, services.article_publish, services.article_withdraw):
+    for change in (None, publishing.article_publish, publishing.article_withdraw):
         if change is not None:
-            change(actor=None, article=article)
+            change(actor=SYSTEM, article=article)
         page = client.get(preview_url(token)).content.decode()
         assert "Live words" in page and "Unpublished edit" not in page
         assert_same_as_missing(client, client.get(preview_asset_url(token, new_file)))
@@ -567,11 +573,11 @@ def test_updating_a_link_shows_the_current_draft_and_is_audited(
     client, link, author, draft, django_capture_on_commit_callbacks
 ):
     created, token = link
-    services.asset_attach(
-        actor=None, article=draft, name="later.png", content=png_bytes("later.png")
+    publishing.asset_attach(
+        actor=SYSTEM, article=draft, name="later.png", content=png_bytes("later.png")
     )
     with django_capture_on_commit_callbacks(execute=True):
-        services.preview_link_update(actor=author, link=created)
+        publishing.preview_link_update(actor=author, link=created)
     assert client.get(preview_asset_url(token, asset(draft, "later.png"))).status_code == 200
     assert "revision 2 of" in client.get(preview_url(token)).content.decode()
     event = AuditEvent.objects.get(action=AuditEvent.Action.PREVIEW_UPDATE)
@@ -580,10 +586,10 @@ def test_updating_a_link_shows_the_current_draft_and_is_audited(
 
 
 def test_updating_a_link_needs_the_share_permission(link, draft):
-    services.article_update(actor=None, article=draft, title="Newer")
+    publishing.article_update(actor=SYSTEM, article=draft, title="Newer")
     editor = make_user("edie", groups=("Editors",))
     with pytest.raises(PermissionDenied):
-        services.preview_link_update(actor=editor, link=link[0])
+        publishing.preview_link_update(actor=editor, link=link[0])
     link[0].refresh_from_db()
     assert link[0].revision.number == 1
 
@@ -591,18 +597,18 @@ def test_updating_a_link_needs_the_share_permission(link, draft):
 @pytest.mark.parametrize("spoil", ["current", "revoked"])
 def test_updating_refuses_a_link_already_current_or_dead(link, author, draft, spoil):
     if spoil == "revoked":
-        services.article_update(actor=None, article=draft, title="Newer")
-        services.preview_link_revoke(actor=author, link=link[0])
+        publishing.article_update(actor=SYSTEM, article=draft, title="Newer")
+        publishing.preview_link_revoke(actor=author, link=link[0])
         message = "no longer works"
     else:
         message = "already shows the current draft"
     with pytest.raises(ValidationError, match=message):
-        services.preview_link_update(actor=author, link=link[0])
+        publishing.preview_link_update(actor=author, link=link[0])
     assert not AuditEvent.objects.filter(action=AuditEvent.Action.PREVIEW_UPDATE).exists()
 
 
 def test_the_access_page_button_updates_a_link(client, link, author, draft):
-    services.article_update(actor=None, article=draft, title="Newer")
+    publishing.article_update(actor=SYSTEM, article=draft, title="Newer")
     client.force_login(author)
     access_url = f"/admin/articles/article/{draft.pk}/access/"
     User.objects.filter(pk=author.pk).update(is_staff=True)
@@ -618,7 +624,7 @@ def test_the_access_page_button_updates_a_link(client, link, author, draft):
 
 
 def test_the_preview_link_command_updates_a_link(link, draft):
-    services.article_update(actor=None, article=draft, title="Newer")
+    publishing.article_update(actor=SYSTEM, article=draft, title="Newer")
     out = io.StringIO()
     call_command("preview_link", draft.slug, "--update", str(link[0].pk), stdout=out)
     assert "now shows revision 2" in out.getvalue()
@@ -648,7 +654,9 @@ def test_the_access_page_lists_ended_links_with_the_reason_and_not_as_live(
 def test_the_share_page_tells_an_ended_link_from_an_expired_one(
     client, author, draft, collaborator, collaborators_link, monkeypatch
 ):
-    services.preview_link_issue(actor=author, article=draft, label="Short", ttl=timedelta(hours=1))
+    publishing.preview_link_issue(
+        actor=author, article=draft, label="Short", ttl=timedelta(hours=1)
+    )
     collaborator.is_active = False
     collaborator.save()
     User.objects.filter(pk=author.pk).update(is_staff=True)

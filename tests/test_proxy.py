@@ -3,7 +3,7 @@
 import pytest
 from django.contrib.auth.models import User
 
-from articles.client_address import client_address
+from articles.web.client_address import client_address
 
 PROXY = "10.0.0.2"
 WRONG = {"username": "editor", "password": "guess"}

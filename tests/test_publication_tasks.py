@@ -12,12 +12,13 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from articles import services
+from articles import publishing
+from articles.access import SYSTEM
 from articles.models import Article, Status
-from articles.tasks import publish_due
+from articles.publishing.tasks import publish_due
 from tests.factories import make_article
 
-TASK_PATH = "articles.tasks.publish_due"
+TASK_PATH = "articles.publishing.tasks.publish_due"
 
 
 def queued_at() -> list:
@@ -35,21 +36,21 @@ def draft(db):
 
 def test_scheduling_enqueues_the_publication_at_its_time(draft):
     publish_at = timezone.now() + timedelta(hours=2)
-    services.article_schedule(actor=None, article=draft, publish_at=publish_at)
+    publishing.article_schedule(actor=SYSTEM, article=draft, publish_at=publish_at)
     assert queued_at() == [publish_at]
 
 
 def test_publishing_with_an_embargo_end_enqueues_the_withdrawal(draft):
     unpublish_at = timezone.now() + timedelta(days=3)
-    services.article_publish(actor=None, article=draft, unpublish_at=unpublish_at)
+    publishing.article_publish(actor=SYSTEM, article=draft, unpublish_at=unpublish_at)
     assert queued_at() == [unpublish_at]
 
 
 def test_a_schedule_that_rolls_back_leaves_no_task(draft):
     """The task row is written in the schedule's own transaction: both or neither."""
     with pytest.raises(RuntimeError), transaction.atomic():
-        services.article_schedule(
-            actor=None, article=draft, publish_at=timezone.now() + timedelta(hours=1)
+        publishing.article_schedule(
+            actor=SYSTEM, article=draft, publish_at=timezone.now() + timedelta(hours=1)
         )
         raise RuntimeError("the request failed after scheduling")
     assert queued_at() == []
@@ -60,8 +61,8 @@ def test_the_worker_publishes_on_time_and_withdraws_at_the_embargo_end():
     """db_worker runs the task once its time comes (time is moved by rewriting the rows)."""
     article = make_article("quiet-harbour")
     now = timezone.now()
-    services.article_schedule(
-        actor=None,
+    publishing.article_schedule(
+        actor=SYSTEM,
         article=article,
         publish_at=now + timedelta(hours=1),
         unpublish_at=now + timedelta(hours=5),
@@ -86,8 +87,8 @@ def test_the_worker_publishes_on_time_and_withdraws_at_the_embargo_end():
 
 def test_the_task_is_the_idempotent_catch_up(draft):
     """Run early, late or twice, it changes only what is due."""
-    services.article_schedule(
-        actor=None, article=draft, publish_at=timezone.now() + timedelta(hours=1)
+    publishing.article_schedule(
+        actor=SYSTEM, article=draft, publish_at=timezone.now() + timedelta(hours=1)
     )
     assert publish_due.call() == {"published": [], "withdrawn": []}
     Article.objects.filter(pk=draft.pk).update(publish_at=timezone.now() - timedelta(seconds=1))

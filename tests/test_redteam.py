@@ -13,8 +13,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from articles import services
-from articles.access import PREVIEW_SALT
+from articles import publishing
+from articles.access import PREVIEW_SALT, SYSTEM
 from articles.models import Article, AuditEvent
 from tests.factories import make_article, make_user, png_bytes
 
@@ -47,7 +47,7 @@ def outsider(client: Client) -> Client:
 def live_with_draft() -> Article:
     """A published article whose working draft carries an unpublished edit."""
     article = make_article("old-news", status="published", title="Old news", body="Known.")
-    services.article_update(actor=None, article=article, title=DRAFT_TITLE, body=DRAFT_BODY)
+    publishing.article_update(actor=SYSTEM, article=article, title=DRAFT_TITLE, body=DRAFT_BODY)
     article.refresh_from_db()
     return article
 
@@ -121,14 +121,14 @@ def test_share_link_stays_dead_after_publish_scheduled_withdraws_the_article(cli
     author = make_user("al", groups=("Authors",))
     start = timezone.now() + timedelta(hours=1)
     article = make_article("ended", actor=author)
-    services.article_schedule(
-        actor=None, article=article, publish_at=start, unpublish_at=start + timedelta(hours=1)
+    publishing.article_schedule(
+        actor=SYSTEM, article=article, publish_at=start, unpublish_at=start + timedelta(hours=1)
     )
-    services.publish_due_articles(now=start)
-    _, token = services.preview_link_issue(actor=author, article=article, label="Check")
+    publishing.publish_due_articles(now=start)
+    _, token = publishing.preview_link_issue(actor=author, article=article, label="Check")
     later = start + timedelta(hours=2)
     monkeypatch.setattr(timezone, "now", lambda: later)
-    services.publish_due_articles(now=later)
+    publishing.publish_due_articles(now=later)
     article.refresh_from_db()
     assert article.status == "withdrawn"
     revived = client.get(reverse("preview", args=[token]))
@@ -144,13 +144,15 @@ def test_audit_admin_hides_unpublished_details_of_public_articles(
     client, live_with_draft, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        services.asset_attach(
-            actor=None,
+        publishing.asset_attach(
+            actor=SYSTEM,
             article=live_with_draft,
             name="acme-term-sheet.png",
             content=png_bytes("acme-term-sheet.png"),
         )
-        services.preview_link_issue(actor=None, article=live_with_draft, label="Acme legal team")
+        publishing.preview_link_issue(
+            actor=SYSTEM, article=live_with_draft, label="Acme legal team"
+        )
     watcher = staff("watcher")
     watcher.user_permissions.add(*Permission.objects.filter(codename="view_auditevent"))
     client.force_login(watcher)
@@ -172,7 +174,7 @@ def test_withdrawal_from_another_process_stops_the_cached_page(
     # must reach this process through the database, never through this process's cache.
     monkeypatch.setattr("django.core.cache.cache", LocMemCache("command-process", {}))
     with django_capture_on_commit_callbacks(execute=True):
-        services.article_withdraw(actor=None, article=article)
+        publishing.article_withdraw(actor=SYSTEM, article=article)
     monkeypatch.undo()
     assert client.get(article.get_absolute_url()).status_code == 404
 
@@ -182,10 +184,10 @@ def test_withdrawal_from_another_process_stops_the_cached_page(
 
 def test_audit_trail_does_not_hand_out_share_link_tokens(client, live_with_draft):
     """A watcher of the audit trail without a grant must not find a working share URL in it."""
-    asset = services.asset_attach(
-        actor=None, article=live_with_draft, name="chart.png", content=png_bytes("chart.png")
+    asset = publishing.asset_attach(
+        actor=SYSTEM, article=live_with_draft, name="chart.png", content=png_bytes("chart.png")
     )
-    _, token = services.preview_link_issue(actor=None, article=live_with_draft, label="Legal")
+    _, token = publishing.preview_link_issue(actor=SYSTEM, article=live_with_draft, label="Legal")
     Client().get(reverse("preview", args=[token]))
     Client().get(reverse("preview-asset", args=[token, asset.token, asset.download_name]))
     watcher = staff("watcher")

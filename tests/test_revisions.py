@@ -4,9 +4,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.forms.models import model_to_dict
 
-from articles import services
+from articles import publishing
+from articles.access import SYSTEM
 from articles.models import Article, AuditEvent, Revision, Status
-from articles.services import EditConflict
+from articles.publishing import EditConflict
 from tests.factories import make_article, make_user, pdf_bytes, png_bytes
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +29,7 @@ def live():
 def reader(live):
     """A signed-in early-access reader granted ``view`` on the live story."""
     user = make_user("early", groups=("Early access",))
-    services.access_grant(actor=None, article=live, perm="view", user=user)
+    publishing.access_grant(actor=SYSTEM, article=live, perm="view", user=user)
     return user
 
 
@@ -40,8 +41,8 @@ def assert_same_as_missing(client, response) -> None:
 
 
 def edit_with_chart(article: Article) -> Revision:
-    return services.article_update(
-        actor=None,
+    return publishing.article_update(
+        actor=SYSTEM,
         article=article,
         title="Second take",
         body="![hero](hero.png) ![chart](chart.png)",
@@ -58,7 +59,7 @@ def test_edit_to_a_published_article_is_invisible_until_published(
     assert "Second take" not in page
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.article_publish(actor=None, article=live)
+        publishing.article_publish(actor=SYSTEM, article=live)
     page = client.get("/articles/live-story/").content.decode()
     assert "Second take" in page
 
@@ -68,7 +69,7 @@ def test_image_added_to_an_edit_is_private_until_published(client, live):
     chart = revision.assets.get(original_name="chart.png")
     assert_same_as_missing(client, client.get(chart.get_absolute_url()))
 
-    services.article_publish(actor=None, article=live)
+    publishing.article_publish(actor=SYSTEM, article=live)
     response = client.get(chart.get_absolute_url())
     assert response.status_code == 200
     assert response["Cache-Control"].startswith("public")
@@ -76,12 +77,12 @@ def test_image_added_to_an_edit_is_private_until_published(client, live):
 
 def test_asset_dropped_from_the_live_revision_is_private_after_publishing(client, live, reader):
     hero = live.live_revision.assets.get()
-    services.article_update(
-        actor=None, article=live, title="No picture", body="Words only.", keep_assets=[]
+    publishing.article_update(
+        actor=SYSTEM, article=live, title="No picture", body="Words only.", keep_assets=[]
     )
     assert client.get(hero.get_absolute_url()).status_code == 200, "still live until published"
 
-    services.article_publish(actor=None, article=live)
+    publishing.article_publish(actor=SYSTEM, article=live)
     assert_same_as_missing(client, client.get(hero.get_absolute_url()))
     client.force_login(reader)
     response = client.get(hero.get_absolute_url())
@@ -129,15 +130,19 @@ def test_second_save_from_a_stale_form_is_refused_and_changes_nothing(
     first = Article.objects.get(pk=live.pk)
     second = Article.objects.get(pk=live.pk)
     with django_capture_on_commit_callbacks(execute=True):
-        services.article_update(
-            actor=None, article=first, title="Editor one", body="One.", expected_version=opened_at
+        publishing.article_update(
+            actor=SYSTEM, article=first, title="Editor one", body="One.", expected_version=opened_at
         )
     after_first = Article.objects.get(pk=live.pk)
     counts = (Revision.objects.count(), AuditEvent.objects.count())
 
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(EditConflict) as error:
-        services.article_update(
-            actor=None, article=second, title="Editor two", body="Two.", expected_version=opened_at
+        publishing.article_update(
+            actor=SYSTEM,
+            article=second,
+            title="Editor two",
+            body="Two.",
+            expected_version=opened_at,
         )
     assert "was changed by someone else after you opened it" in error.value.messages[0]
     assert "Your text is still in the form" in error.value.messages[0]
@@ -153,11 +158,11 @@ def test_second_save_from_a_stale_form_is_refused_and_changes_nothing(
 def test_a_refused_save_stores_no_file(live, asset_storage_in_tmp):
     """The upload that came with a conflicting save is not left behind in storage."""
     stale = Article.objects.get(pk=live.pk).version
-    services.article_update(actor=None, article=live, title="Newer", expected_version=stale)
+    publishing.article_update(actor=SYSTEM, article=live, title="Newer", expected_version=stale)
     files_before = sorted(p for p in asset_storage_in_tmp.rglob("*") if p.is_file())
     with pytest.raises(EditConflict):
-        services.article_update(
-            actor=None,
+        publishing.article_update(
+            actor=SYSTEM,
             article=live,
             title="Stale",
             files=[("card.pdf", pdf_bytes())],
@@ -169,10 +174,10 @@ def test_a_refused_save_stores_no_file(live, asset_storage_in_tmp):
 def test_attaching_through_a_stale_object_keeps_the_newer_edit(live):
     """A save without an expected version builds on the stored draft, not on an old copy of it."""
     stale = Article.objects.get(pk=live.pk)
-    services.article_update(
-        actor=None, article=Article.objects.get(pk=live.pk), title="Newer", body="Newer words."
+    publishing.article_update(
+        actor=SYSTEM, article=Article.objects.get(pk=live.pk), title="Newer", body="Newer words."
     )
-    services.asset_attach(actor=None, article=stale, name="card.pdf", content=pdf_bytes())
+    publishing.asset_attach(actor=SYSTEM, article=stale, name="card.pdf", content=pdf_bytes())
     latest = Article.objects.get(pk=live.pk).latest_revision
     assert (latest.title, latest.body) == ("Newer", "Newer words.")
     assert sorted(latest.assets.values_list("original_name", flat=True)) == ["card.pdf", "hero.png"]
@@ -198,7 +203,7 @@ def test_revert_creates_a_new_revision_with_the_old_content(
     edit_with_chart(live)
     history = snapshot(live)
     with django_capture_on_commit_callbacks(execute=True):
-        reverted = services.article_revert(actor=None, article=live, revision=first)
+        reverted = publishing.article_revert(actor=SYSTEM, article=live, revision=first)
     assert reverted.number == 3
     assert (reverted.title, reverted.body, reverted.body_html) == (
         first.title,
@@ -217,7 +222,7 @@ def test_revert_creates_a_new_revision_with_the_old_content(
 def test_revert_refuses_a_revision_of_another_article(live):
     other = make_article("other")
     with pytest.raises(ValidationError, match="belongs to another article"):
-        services.article_revert(actor=None, article=live, revision=other.latest_revision)
+        publishing.article_revert(actor=SYSTEM, article=live, revision=other.latest_revision)
     assert live.revisions.count() == 1
 
 
@@ -225,8 +230,8 @@ def test_revert_from_a_stale_form_is_refused(live):
     opened_at = Article.objects.get(pk=live.pk).version
     edit_with_chart(live)
     with pytest.raises(EditConflict):
-        services.article_revert(
-            actor=None, article=live, revision=live.live_revision, expected_version=opened_at
+        publishing.article_revert(
+            actor=SYSTEM, article=live, revision=live.live_revision, expected_version=opened_at
         )
     assert live.revisions.count() == 2
 
@@ -240,11 +245,11 @@ def test_an_over_long_tag_is_refused_with_a_message_not_a_crash():
 
 def test_publish_is_offered_again_only_once_there_is_an_unpublished_edit():
     article = make_article("steady", status=Status.PUBLISHED)
-    assert "publish" not in services.allowed_actions(actor=None, article=article)
+    assert "publish" not in publishing.allowed_actions(actor=SYSTEM, article=article)
     with pytest.raises(ValidationError, match="nothing new to publish"):
-        services.article_publish(actor=None, article=article)
-    services.article_update(actor=None, article=article, title="Corrected")
+        publishing.article_publish(actor=SYSTEM, article=article)
+    publishing.article_update(actor=SYSTEM, article=article, title="Corrected")
     article.refresh_from_db()
-    assert "publish" in services.allowed_actions(actor=None, article=article)
-    services.article_publish(actor=None, article=article)
+    assert "publish" in publishing.allowed_actions(actor=SYSTEM, article=article)
+    publishing.article_publish(actor=SYSTEM, article=article)
     assert Article.objects.get(pk=article.pk).live_revision.title == "Corrected"

@@ -9,8 +9,10 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from articles import services
+from articles import publishing
+from articles.access import SYSTEM
 from articles.models import Article, AuditEvent, Status
+from articles.publishing import services
 from tests.factories import make_article, make_user, png_bytes
 
 pytestmark = pytest.mark.django_db
@@ -38,7 +40,7 @@ def clock(monkeypatch):
 @pytest.fixture
 def scheduled(publish_at):
     article = make_article("embargoed", body="![chart](chart.png)", files=[png_bytes("chart.png")])
-    services.article_schedule(actor=None, article=article, publish_at=publish_at)
+    publishing.article_schedule(actor=SYSTEM, article=article, publish_at=publish_at)
     article.refresh_from_db()
     return article
 
@@ -59,7 +61,7 @@ def test_scheduled_article_is_hidden_one_second_before_its_time(
 ):
     """Nothing is due a second early: page and image are the 404 of a missing article."""
     clock(publish_at - SECOND)
-    assert services.publish_due_articles(now=publish_at - SECOND) == ([], [])
+    assert publishing.publish_due_articles(now=publish_at - SECOND) == ([], [])
     assert_same_as_missing(client, client.get("/articles/embargoed/"))
     assert_same_as_missing(client, client.get(asset_url(scheduled)))
     assert b"Embargoed" not in client.get("/").content
@@ -69,7 +71,7 @@ def test_scheduled_article_is_public_once_due_articles_are_published(
     client, scheduled, publish_at, clock
 ):
     clock(publish_at)
-    published, withdrawn = services.publish_due_articles(now=publish_at)
+    published, withdrawn = publishing.publish_due_articles(now=publish_at)
     assert [article.slug for article in published] == ["embargoed"]
     assert withdrawn == []
     assert client.get("/articles/embargoed/").status_code == 200
@@ -90,8 +92,8 @@ def test_running_due_publication_twice_publishes_once(
     scheduled, publish_at, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        first, _ = services.publish_due_articles(now=publish_at)
-        second, _ = services.publish_due_articles(now=publish_at + SECOND)
+        first, _ = publishing.publish_due_articles(now=publish_at)
+        second, _ = publishing.publish_due_articles(now=publish_at + SECOND)
     assert (len(first), len(second)) == (1, 0)
     assert AuditEvent.objects.filter(article=scheduled, action="publish").count() == 1
 
@@ -105,12 +107,12 @@ def test_a_run_that_overlaps_another_publishes_nothing_twice(
 
     def other_run_gets_there_first(pk, *conditions, **lookups):
         monkeypatch.setattr(services, "_lock_if", lock_if)
-        other_run.extend(services.publish_due_articles(now=publish_at)[0])
+        other_run.extend(publishing.publish_due_articles(now=publish_at)[0])
         return lock_if(pk, *conditions, **lookups)
 
     monkeypatch.setattr(services, "_lock_if", other_run_gets_there_first)
     with django_capture_on_commit_callbacks(execute=True):
-        published, _ = services.publish_due_articles(now=publish_at)
+        published, _ = publishing.publish_due_articles(now=publish_at)
     assert published == []
     assert [article.slug for article in other_run] == ["embargoed"]
     assert AuditEvent.objects.filter(article=scheduled, action="publish").count() == 1
@@ -121,10 +123,10 @@ def with_embargo_end(publish_at):
     """Published at ``publish_at`` with an embargo end an hour later; cron never runs again."""
     article = make_article("short-lived", files=[png_bytes("chart.png")])
     unpublish_at = publish_at + timedelta(hours=1)
-    services.article_schedule(
-        actor=None, article=article, publish_at=publish_at, unpublish_at=unpublish_at
+    publishing.article_schedule(
+        actor=SYSTEM, article=article, publish_at=publish_at, unpublish_at=unpublish_at
     )
-    services.publish_due_articles(now=publish_at)
+    publishing.publish_due_articles(now=publish_at)
     article.refresh_from_db()
     assert article.status == Status.PUBLISHED
     return article
@@ -157,7 +159,7 @@ def steady(with_embargo_end):
     article = make_article(
         "steady", tags=["Harbour"], body="![map](map.png)", files=[png_bytes("map.png")]
     )
-    services.article_publish(actor=None, article=article, now=with_embargo_end.published_at)
+    publishing.article_publish(actor=SYSTEM, article=article, now=with_embargo_end.published_at)
     article.refresh_from_db()
     return article
 
@@ -201,7 +203,7 @@ def test_a_response_showing_an_article_counts_down_to_its_embargo_end(
 
 def test_due_run_withdraws_articles_whose_embargo_ended(with_embargo_end):
     end = with_embargo_end.unpublish_at
-    published, withdrawn = services.publish_due_articles(now=end)
+    published, withdrawn = publishing.publish_due_articles(now=end)
     assert (published, [article.slug for article in withdrawn]) == ([], ["short-lived"])
     assert Article.objects.get(pk=with_embargo_end.pk).status == Status.WITHDRAWN
 
@@ -209,15 +211,15 @@ def test_due_run_withdraws_articles_whose_embargo_ended(with_embargo_end):
 def test_a_late_run_does_not_publish_an_article_whose_window_has_passed(publish_at):
     """Cron down for the whole window: the article is never published, and the run goes on."""
     missed = make_article("missed")
-    services.article_schedule(
-        actor=None,
+    publishing.article_schedule(
+        actor=SYSTEM,
         article=missed,
         publish_at=publish_at,
         unpublish_at=publish_at + timedelta(hours=1),
     )
     due = make_article("due")
-    services.article_schedule(actor=None, article=due, publish_at=publish_at)
-    published, _ = services.publish_due_articles(now=publish_at + timedelta(hours=2))
+    publishing.article_schedule(actor=SYSTEM, article=due, publish_at=publish_at)
+    published, _ = publishing.publish_due_articles(now=publish_at + timedelta(hours=2))
     assert [article.slug for article in published] == ["due"]
     assert Article.objects.get(pk=missed.pk).status == Status.SCHEDULED
 
@@ -225,8 +227,8 @@ def test_a_late_run_does_not_publish_an_article_whose_window_has_passed(publish_
 def test_schedule_refuses_a_time_in_the_past(publish_at):
     article = make_article("story")
     with pytest.raises(Exception, match="not in the future"):
-        services.article_schedule(
-            actor=None, article=article, publish_at=publish_at, now=publish_at
+        publishing.article_schedule(
+            actor=SYSTEM, article=article, publish_at=publish_at, now=publish_at
         )
     assert Article.objects.get(pk=article.pk).status == Status.DRAFT
 
@@ -234,16 +236,16 @@ def test_schedule_refuses_a_time_in_the_past(publish_at):
 def test_schedule_refuses_an_embargo_end_before_publication(publish_at):
     article = make_article("story")
     with pytest.raises(Exception, match="embargo end must be after"):
-        services.article_schedule(
-            actor=None, article=article, publish_at=publish_at, unpublish_at=publish_at
+        publishing.article_schedule(
+            actor=SYSTEM, article=article, publish_at=publish_at, unpublish_at=publish_at
         )
 
 
 def test_schedule_refuses_a_naive_time(publish_at):
     article = make_article("story")
     with pytest.raises(Exception, match="needs a time zone"):
-        services.article_schedule(
-            actor=None, article=article, publish_at=publish_at.replace(tzinfo=None)
+        publishing.article_schedule(
+            actor=SYSTEM, article=article, publish_at=publish_at.replace(tzinfo=None)
         )
 
 
@@ -251,7 +253,7 @@ def test_times_are_stored_in_utc():
     """09:00 in Berlin (summer) is stored as 07:00 UTC, whatever the site's time zone."""
     berlin = datetime(2099, 7, 1, 9, 0, tzinfo=ZoneInfo("Europe/Berlin"))
     article = make_article("story")
-    services.article_schedule(actor=None, article=article, publish_at=berlin)
+    publishing.article_schedule(actor=SYSTEM, article=article, publish_at=berlin)
     with connection.cursor() as cursor:
         cursor.execute("SELECT publish_at FROM articles_article WHERE id = %s", [article.pk])
         (raw,) = cursor.fetchone()
@@ -263,24 +265,24 @@ def test_times_are_stored_in_utc():
 
 def test_rescheduling_after_an_embargo_ended_starts_a_new_window(with_embargo_end):
     """An old embargo end never carries over into a new schedule (it would block publication)."""
-    services.publish_due_articles(now=with_embargo_end.unpublish_at)
-    services.article_return_to_draft(actor=None, article=with_embargo_end)
+    publishing.publish_due_articles(now=with_embargo_end.unpublish_at)
+    publishing.article_return_to_draft(actor=SYSTEM, article=with_embargo_end)
     again = timezone.now() + timedelta(days=3)
-    services.article_schedule(actor=None, article=with_embargo_end, publish_at=again)
+    publishing.article_schedule(actor=SYSTEM, article=with_embargo_end, publish_at=again)
     assert Article.objects.get(pk=with_embargo_end.pk).unpublish_at is None
-    published, _ = services.publish_due_articles(now=again)
+    published, _ = publishing.publish_due_articles(now=again)
     assert [article.slug for article in published] == ["short-lived"]
 
 
 def test_an_article_whose_embargo_ended_can_be_published_again_after_return_to_draft():
     article = make_article("short-lived", status=Status.PUBLISHED)
     Article.objects.filter(pk=article.pk).update(unpublish_at=timezone.now() - SECOND)
-    services.publish_due_articles()
+    publishing.publish_due_articles()
     with pytest.raises(Exception, match="cannot be published from that state"):
-        services.article_publish(actor=None, article=article)
-    services.article_return_to_draft(actor=None, article=article)
+        publishing.article_publish(actor=SYSTEM, article=article)
+    publishing.article_return_to_draft(actor=SYSTEM, article=article)
     assert Article.objects.get(pk=article.pk).unpublish_at is None
-    services.article_publish(actor=None, article=article)
+    publishing.article_publish(actor=SYSTEM, article=article)
     assert Article.objects.published().filter(pk=article.pk).exists()
 
 
@@ -292,7 +294,7 @@ def edited_after_scheduling(scheduled):
     """An author with change (not publish) rewrote the scheduled article and attached a file."""
     author = make_user("sched-author")
     for perm in ("view", "change"):
-        services.access_grant(actor=None, article=scheduled, perm=perm, user=author)
+        services.access_grant(actor=SYSTEM, article=scheduled, perm=perm, user=author)
     assert not services.has_article_permission(author, "publish_article", scheduled)
     services.article_update(
         actor=author,
@@ -334,7 +336,7 @@ def test_files_attached_after_scheduling_stay_private_when_it_is_published(
 
 def test_the_task_and_the_command_publish_the_scheduled_revision(edited_after_scheduling, clock):
     """The worker's task and ``publish_scheduled`` are the same catch-up: both publish the pin."""
-    from articles.tasks import publish_due
+    from articles.publishing.tasks import publish_due
 
     article = edited_after_scheduling
     pinned = article.scheduled_revision_id
@@ -343,8 +345,8 @@ def test_the_task_and_the_command_publish_the_scheduled_revision(edited_after_sc
     assert Article.objects.get(pk=article.pk).live_revision_id == pinned
 
     other = make_article("second-embargoed", body="Approved.")
-    services.article_schedule(actor=None, article=other, publish_at=timezone.now() + SECOND * 60)
-    services.article_update(actor=None, article=other, title="Second", body="Later edit.")
+    services.article_schedule(actor=SYSTEM, article=other, publish_at=timezone.now() + SECOND * 60)
+    services.article_update(actor=SYSTEM, article=other, title="Second", body="Later edit.")
     other.refresh_from_db()
     Article.objects.filter(pk=other.pk).update(publish_at=timezone.now() - SECOND)
     call_command("publish_scheduled", verbosity=0)
@@ -357,7 +359,7 @@ def test_the_publish_command_with_at_pins_the_current_revision(scheduled, publis
     call_command("publish", "cli-scheduled", "--at", publish_at.isoformat(), verbosity=0)
     article.refresh_from_db()
     assert article.scheduled_revision == article.latest_revision
-    services.article_update(actor=None, article=article, title="Cli", body="Later.")
+    services.article_update(actor=SYSTEM, article=article, title="Cli", body="Later.")
     services.publish_due_articles(now=publish_at)
     article.refresh_from_db()
     assert article.live_revision.body == "Approved on the command line."
@@ -368,7 +370,7 @@ def test_a_scheduled_article_edited_since_offers_scheduling_again(edited_after_s
     article = edited_after_scheduling
     publisher = make_user("sched-publisher", groups=("Publishers",))
     author = make_user("sched-author-2")
-    services.access_grant(actor=None, article=article, perm="change", user=author)
+    services.access_grant(actor=SYSTEM, article=article, perm="change", user=author)
     assert services.scheduled_differs_from_draft(article)
     assert "schedule" in services.allowed_actions(actor=publisher, article=article)
     assert "schedule" not in services.allowed_actions(actor=author, article=article)
@@ -382,6 +384,6 @@ def test_a_scheduled_article_edited_since_offers_scheduling_again(edited_after_s
 
 
 def test_leaving_the_schedule_unpins_it(scheduled):
-    services.article_return_to_draft(actor=None, article=scheduled)
+    services.article_return_to_draft(actor=SYSTEM, article=scheduled)
     scheduled.refresh_from_db()
     assert scheduled.scheduled_revision is None

@@ -6,9 +6,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from articles import services
+from articles import publishing
+from articles.access import SYSTEM
 from articles.models import Article, Revision, Status
-from articles.search import MAX_QUERY_LENGTH, MAX_TERMS, START, STOP, safe_snippet
+from articles.web.search import MAX_QUERY_LENGTH, MAX_TERMS, START, STOP, safe_snippet
 from tests.factories import make_article
 
 NOWHERE = "zzyzxnowhere"
@@ -47,8 +48,8 @@ def library(db) -> dict[str, Article]:
         "withdrawn": write("gone", Status.WITHDRAWN, title="Gone", body="Word guillemot."),
         "edited": write("edited", title="Edited", body="Word fulmar."),
     }
-    services.article_update(
-        actor=None, article=articles["edited"], title="Edited", body="Word fulmar kittiwake."
+    publishing.article_update(
+        actor=SYSTEM, article=articles["edited"], title="Edited", body="Word fulmar kittiwake."
     )
     return articles
 

@@ -9,8 +9,10 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from articles import security_log, services
-from articles.security_log import audit_ref, request_ref
+from articles import publishing
+from articles.access import SYSTEM
+from articles.web import security_log
+from articles.web.security_log import audit_ref, request_ref
 from tests.factories import make_article
 
 SECRET_SLUG = "quiet-harbour"
@@ -68,7 +70,7 @@ def test_a_bad_share_token_is_logged_without_the_token(client, db, events):
 
 
 def test_an_expired_share_token_is_logged(client, draft, events):
-    link, token = services.preview_link_issue(actor=None, article=draft, label="Legal")
+    link, token = publishing.preview_link_issue(actor=SYSTEM, article=draft, label="Legal")
     type(link).objects.filter(pk=link.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     client.get(f"/preview/{token}/")
     assert [as_json(r)["event"] for r in events()][-1] == "share_token_refused"
@@ -97,8 +99,8 @@ def test_grants_and_revokes_are_logged_with_the_article_as_a_ref(
 ):
     reader = User.objects.create_user("reader")
     with django_capture_on_commit_callbacks(execute=True):
-        services.access_grant(actor=None, article=draft, perm="view", user=reader)
-        services.access_revoke(actor=None, article=draft, perm="view", user=reader)
+        publishing.access_grant(actor=SYSTEM, article=draft, perm="view", user=reader)
+        publishing.access_revoke(actor=SYSTEM, article=draft, perm="view", user=reader)
     lines = [as_json(record) for record in events()]
     assert [(line["event"], line["perm"], line["user"]) for line in lines] == [
         ("grant", "view", "reader"),
@@ -112,8 +114,8 @@ def test_publication_and_withdrawal_are_logged_by_name(
     draft, events, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        services.article_publish(actor=None, article=draft)
-        services.article_withdraw(actor=None, article=draft)
+        publishing.article_publish(actor=SYSTEM, article=draft)
+        publishing.article_withdraw(actor=SYSTEM, article=draft)
     lines = [as_json(record) for record in events()]
     assert [(line["event"], line["slug"], line["actor"]) for line in lines] == [
         ("publish", SECRET_SLUG, "system"),
@@ -126,8 +128,8 @@ def test_publication_names_the_slug_but_no_ref_that_earlier_events_used(
 ):
     reader = User.objects.create_user("reader")
     with django_capture_on_commit_callbacks(execute=True):
-        services.access_grant(actor=None, article=draft, perm="view", user=reader)
-        services.article_publish(actor=None, article=draft)
+        publishing.access_grant(actor=SYSTEM, article=draft, perm="view", user=reader)
+        publishing.article_publish(actor=SYSTEM, article=draft)
     grant, publish = (as_json(record) for record in events())
     assert publish["slug"] == SECRET_SLUG
     assert "article_ref" not in publish
@@ -140,9 +142,9 @@ def test_404s_on_a_hidden_and_a_missing_slug_cannot_be_joined_to_audit_events(
     """A 404's ref must not equal the article_ref of the hidden article's grants or share links."""
     reader = User.objects.create_user("reader")
     with django_capture_on_commit_callbacks(execute=True):
-        services.access_grant(actor=None, article=draft, perm="view", user=reader)
-        link, _ = services.preview_link_issue(actor=None, article=draft, label="Legal")
-        services.preview_link_revoke(actor=None, link=link)
+        publishing.access_grant(actor=SYSTEM, article=draft, perm="view", user=reader)
+        link, _ = publishing.preview_link_issue(actor=SYSTEM, article=draft, label="Legal")
+        publishing.preview_link_revoke(actor=SYSTEM, link=link)
     client.get(f"/articles/{SECRET_SLUG}/")
     client.get(f"/articles/{SECRET_SLUG}/draft/")
     client.get("/articles/never-existed/")
@@ -162,7 +164,7 @@ def test_a_failed_transition_logs_nothing(draft, events, django_capture_on_commi
         django_capture_on_commit_callbacks(execute=True),
         pytest.raises(ValidationError, match="cannot be withdrawn"),
     ):
-        services.article_withdraw(actor=None, article=draft)
+        publishing.article_withdraw(actor=SYSTEM, article=draft)
     assert events() == []
 
 

@@ -13,9 +13,10 @@ from django.core.management.base import CommandError
 from django.db import DatabaseError, connection
 from django.utils import timezone
 
-from articles import services
-from articles.caching import public_generation, public_pages_changed
+from articles import publishing
+from articles.access import SYSTEM
 from articles.models import Article, AuditEvent, Status
+from articles.web.caching import public_generation, public_pages_changed
 from tests.factories import make_article
 
 pytestmark = pytest.mark.django_db
@@ -59,7 +60,7 @@ def failing_writes(table: str, operation: str):
 def live(client):
     """A published article whose page is in the page cache."""
     article = make_article("the-mythos-leak", status=Status.PUBLISHED, title="The Mythos leak")
-    services.page_cache_purge(actor=None)  # the generation row exists, as on any running site
+    publishing.page_cache_purge(actor=SYSTEM)  # the generation row exists, as on any running site
     assert client.get("/articles/the-mythos-leak/").status_code == 200
     return article
 
@@ -107,11 +108,11 @@ def test_a_due_withdrawal_whose_invalidation_fails_is_left_for_the_next_run(live
     """publish_scheduled's transitions are as atomic as the commands'."""
     Article.objects.filter(pk=live.pk).update(unpublish_at=timezone.now())
     with failing_writes(*GENERATION_UPDATE), pytest.raises(DatabaseError, match=FAULT):
-        services.publish_due_articles()
+        publishing.publish_due_articles()
     live.refresh_from_db()
     assert live.status == Status.PUBLISHED
     assert withdraw_events(live) == 0
-    _published, withdrawn = services.publish_due_articles()
+    _published, withdrawn = publishing.publish_due_articles()
     assert [article.slug for article in withdrawn] == ["the-mythos-leak"]
     assert withdraw_events(live) == 1
 
@@ -119,7 +120,7 @@ def test_a_due_withdrawal_whose_invalidation_fails_is_left_for_the_next_run(live
 def test_a_state_change_that_touches_no_public_page_keeps_the_cache(live):
     draft = make_article("quiet-draft")
     generation = public_generation()
-    services.article_submit(actor=None, article=draft)
+    publishing.article_submit(actor=SYSTEM, article=draft)
     assert public_generation() == generation
     assert AuditEvent.objects.filter(article=draft, action=AuditEvent.Action.SUBMIT).exists()
 
@@ -135,7 +136,7 @@ def test_outside_caches_hear_of_a_change_only_once_it_committed(
     public_pages_changed.connect(receiver)
     try:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            services.article_withdraw(actor=None, article=live)
+            publishing.article_withdraw(actor=SYSTEM, article=live)
         assert heard == []
         for callback in callbacks:
             callback()

@@ -7,7 +7,8 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from articles import services
+from articles import publishing
+from articles.access import SYSTEM
 from articles.models import Article, AuditEvent, Status
 from tests.factories import make_article, make_user
 
@@ -23,7 +24,7 @@ ROLES = [
     "superuser",
     "shell",
 ]
-# Who may take each action (the creator is "author"; "shell" is actor=None).
+# Who may take each action (the creator is "author"; "shell" is actor=SYSTEM).
 MAY = {
     "submit": {"author", "editor", "superuser", "shell"},
     "schedule": {"publisher", "superuser", "shell"},
@@ -43,10 +44,10 @@ FROM_TO = {
 
 def run(action: str, actor, article: Article) -> Article:
     if action == "schedule":
-        return services.article_schedule(
+        return publishing.article_schedule(
             actor=actor, article=article, publish_at=timezone.now() + timedelta(hours=2)
         )
-    return getattr(services, f"article_{action}")(actor=actor, article=article)
+    return getattr(publishing, f"article_{action}")(actor=actor, article=article)
 
 
 @pytest.fixture
@@ -64,27 +65,27 @@ def people(author):
         "early_access": make_user("early", groups=("Early access",)),
         "no_role": make_user("nobody"),
         "superuser": User.objects.create_superuser("root"),
-        "shell": None,
+        "shell": SYSTEM,
     }
 
 
 def article_in(status: str, author, people) -> Article:
     article = make_article("story", actor=author)
     # The early-access reader has been let in to read this draft, and nothing more.
-    services.access_grant(actor=None, article=article, perm="view", user=people["early_access"])
+    publishing.access_grant(actor=SYSTEM, article=article, perm="view", user=people["early_access"])
     if status == Status.IN_REVIEW:
-        services.article_submit(actor=None, article=article)
+        publishing.article_submit(actor=SYSTEM, article=article)
     elif status == Status.PUBLISHED:
-        services.article_publish(actor=None, article=article)
+        publishing.article_publish(actor=SYSTEM, article=article)
     elif status == Status.WITHDRAWN:
-        services.article_publish(actor=None, article=article)
-        services.article_withdraw(actor=None, article=article)
+        publishing.article_publish(actor=SYSTEM, article=article)
+        publishing.article_withdraw(actor=SYSTEM, article=article)
     return article
 
 
 def fresh(user):
     """The user reloaded, so no permission cache from an earlier check answers."""
-    return None if user is None else User.objects.get(pk=user.pk)
+    return user if user is SYSTEM else User.objects.get(pk=user.pk)
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -101,7 +102,7 @@ def test_transition_by_role(action, role, author, people, django_capture_on_comm
         assert Article.objects.get(pk=article.pk).status == target
         event = AuditEvent.objects.filter(article=article).first()
         assert event.action == action
-        assert event.actor_name == ("system" if actor is None else actor.username)
+        assert event.actor_name == ("system" if actor is SYSTEM else actor.username)
     else:
         with pytest.raises(PermissionDenied, match="You do not have permission to"):
             run(action, actor, article)
@@ -115,7 +116,7 @@ def test_allowed_actions_match_the_services(role, author, people):
     article = article_in(Status.IN_REVIEW, author, people)
     from_review = ["schedule", "publish", "return_to_draft"]
     expected = [action for action in from_review if role in MAY[action]]
-    assert services.allowed_actions(actor=fresh(people[role]), article=article) == expected
+    assert publishing.allowed_actions(actor=fresh(people[role]), article=article) == expected
 
 
 def test_anonymous_user_may_take_no_transition(author, people):
@@ -123,9 +124,9 @@ def test_anonymous_user_may_take_no_transition(author, people):
     from django.contrib.auth.models import AnonymousUser
 
     article = article_in(Status.IN_REVIEW, author, people)
-    assert services.allowed_actions(actor=AnonymousUser(), article=article) == []
+    assert publishing.allowed_actions(actor=AnonymousUser(), article=article) == []
     with pytest.raises(PermissionDenied):
-        services.article_publish(actor=AnonymousUser(), article=article)
+        publishing.article_publish(actor=AnonymousUser(), article=article)
 
 
 def test_invalid_transition_is_refused_and_changes_nothing(
@@ -136,7 +137,7 @@ def test_invalid_transition_is_refused_and_changes_nothing(
     before = Article.objects.get(pk=article.pk)
     events = AuditEvent.objects.count()
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(ValidationError) as error:
-        services.article_withdraw(actor=None, article=article)
+        publishing.article_withdraw(actor=SYSTEM, article=article)
     assert error.value.messages == ["“story” is draft; it cannot be withdrawn from that state."]
     after = Article.objects.get(pk=article.pk)
     assert (after.status, after.version, after.updated_at) == (
@@ -160,7 +161,7 @@ def test_invalid_transition_is_refused_and_changes_nothing(
 def test_transitions_outside_the_table_are_refused(status, action):
     article = make_article("story", status=status)
     with pytest.raises(ValidationError, match="cannot be"):
-        run(action, None, article)
+        run(action, SYSTEM, article)
     assert Article.objects.get(pk=article.pk).status == status
 
 
@@ -169,7 +170,7 @@ def test_full_path_draft_review_publish_withdraw_draft(django_capture_on_commit_
     article = make_article("story")
     with django_capture_on_commit_callbacks(execute=True):
         for action in ("submit", "publish", "withdraw", "return_to_draft"):
-            run(action, None, article)
+            run(action, SYSTEM, article)
     assert Article.objects.get(pk=article.pk).status == Status.DRAFT
     trail = list(
         AuditEvent.objects.filter(article=article)
@@ -181,8 +182,8 @@ def test_full_path_draft_review_publish_withdraw_draft(django_capture_on_commit_
 
 def test_republishing_a_published_article_makes_its_working_draft_live():
     article = make_article("story", status=Status.PUBLISHED)
-    services.article_update(actor=None, article=article, title="Second take", body="New.")
-    services.article_publish(actor=None, article=article)
+    publishing.article_update(actor=SYSTEM, article=article, title="Second take", body="New.")
+    publishing.article_publish(actor=SYSTEM, article=article)
     article.refresh_from_db()
     assert article.live_revision == article.latest_revision
     assert article.live_revision.title == "Second take"
@@ -193,7 +194,7 @@ def test_publishing_purges_the_cached_home_page(client, django_capture_on_commit
     article = make_article("fresh-story")
     assert b"Fresh story" not in client.get("/").content
     with django_capture_on_commit_callbacks(execute=True):
-        services.article_publish(actor=None, article=article)
+        publishing.article_publish(actor=SYSTEM, article=article)
     assert b"Fresh story" in client.get("/").content
 
 
@@ -202,5 +203,5 @@ def test_withdrawing_purges_the_cached_home_page(client, django_capture_on_commi
     article = make_article("fresh-story", status=Status.PUBLISHED)
     assert b"Fresh story" in client.get("/").content
     with django_capture_on_commit_callbacks(execute=True):
-        services.article_withdraw(actor=None, article=article)
+        publishing.article_withdraw(actor=SYSTEM, article=article)
     assert b"Fresh story" not in client.get("/").content

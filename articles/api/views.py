@@ -23,10 +23,11 @@ from ninja import NinjaAPI, Schema
 from ninja.security import HttpBearer
 from ninja.throttling import SimpleRateThrottle
 
-from articles import access, search
+from articles import access
 from articles.api.tokens import token_for
-from articles.caching import mark_private, mark_public
 from articles.models import ApiToken, Article, Tag
+from articles.web import search
+from articles.web.caching import mark_private, mark_public
 
 PAGE_SIZE = 20
 CURSOR_SALT = "embargo.api.cursor"

@@ -2,7 +2,7 @@
 
 from django.db import migrations, models
 
-from articles.rendering import html_text
+from articles.publishing.rendering import html_text
 
 
 def fill_body_text(apps, schema_editor):

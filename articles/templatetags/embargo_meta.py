@@ -2,8 +2,8 @@
 
 from django import template
 
-from articles.datetimes import machine_datetime
-from articles.metadata import article_metadata
+from articles.web.datetimes import machine_datetime
+from articles.web.metadata import article_metadata
 
 register = template.Library()
 # ``{{ moment|machine_datetime }}`` for ``<time datetime>`` and ``content`` attributes.

@@ -2,9 +2,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from articles.importing import export_article
 from articles.management.commands._shared import progress
 from articles.models import Article, Status
+from articles.transfer import export_article
 
 
 class Command(BaseCommand):

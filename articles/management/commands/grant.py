@@ -1,7 +1,8 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from articles import services
+from articles import access, publishing
+from articles.access import SYSTEM
 from articles.management.commands._shared import (
     article_named,
     user_or_group,
@@ -16,11 +17,11 @@ class Command(BaseCommand):
     """
 
     help = "Grant PERM (view, change, publish, share) on SLUG to --user NAME or --group NAME."
-    service = staticmethod(services.access_grant)
+    service = staticmethod(publishing.access_grant)
     done = "Granted {perm} on {slug} to {target}."
 
     def add_arguments(self, parser):
-        parser.add_argument("perm", metavar="PERM", choices=list(services.PERMISSIONS))
+        parser.add_argument("perm", metavar="PERM", choices=list(access.PERMISSIONS))
         parser.add_argument("slug", metavar="SLUG")
         target = parser.add_mutually_exclusive_group(required=True)
         target.add_argument("--user", metavar="NAME")
@@ -30,7 +31,7 @@ class Command(BaseCommand):
         article = article_named(slug)
         target = user_or_group(user=user, group=group)
         try:
-            self.service(actor=None, article=article, perm=perm, **target)
+            self.service(actor=SYSTEM, article=article, perm=perm, **target)
         except ValidationError as error:
             raise CommandError(validation_message(error)) from None
         kind, value = next(iter(target.items()))

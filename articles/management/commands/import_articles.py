@@ -2,14 +2,14 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from articles.importing import (
+from articles.management.commands._shared import progress
+from articles.scrubbing import removal_message
+from articles.transfer import (
     ImportFailure,
     duplicate_slugs,
     import_article,
     parse_article_file,
 )
-from articles.management.commands._shared import progress
-from articles.scrubbing import removal_message
 
 
 class Command(BaseCommand):
@@ -63,14 +63,7 @@ class Command(BaseCommand):
                 continue
             created += result.created
             updated += not result.created
-            verb = "created" if result.created else "updated"
-            self.stdout.write(f"{item.path.name}: {verb} {result.slug} ({result.status})")
-            if result.withdrew:
-                self.stdout.write(
-                    f"{item.path.name}: withdrew {result.slug}: it was published and is no longer"
-                )
-            for name, removed in result.stripped:
-                self.stdout.write(f"{item.path.name}: {removal_message(name, removed)}")
+            self._report(item, result)
         for failure in sorted(failures, key=lambda f: f.path):
             self.stderr.write(f"{failure.path.name}: {failure.field}: {failure.message}")
         prefix = "Dry run, nothing saved: " if dry_run else ""
@@ -80,3 +73,13 @@ class Command(BaseCommand):
         )
         if failures:
             raise CommandError(f"{len(failures)} of {len(paths)} files failed; see above.")
+
+    def _report(self, item, result) -> None:
+        verb = "created" if result.created else "updated"
+        self.stdout.write(f"{item.path.name}: {verb} {result.slug} ({result.status})")
+        if result.withdrew:
+            self.stdout.write(
+                f"{item.path.name}: withdrew {result.slug}: it was published and is no longer"
+            )
+        for name, removed in result.stripped:
+            self.stdout.write(f"{item.path.name}: {removal_message(name, removed)}")

@@ -4,7 +4,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 from django.utils import timezone
 
-from articles import services
+from articles import publishing
+from articles.access import SYSTEM
 from articles.management.commands._shared import (
     article_named,
     parse_duration,
@@ -42,8 +43,8 @@ class Command(BaseCommand):
             return
         ttl = parse_duration(expires, "--expires") if expires else None
         try:
-            link, token = services.preview_link_issue(
-                actor=None, article=article, label=label, ttl=ttl
+            link, token = publishing.preview_link_issue(
+                actor=SYSTEM, article=article, label=label, ttl=ttl
             )
         except ValidationError as error:
             raise CommandError(validation_message(error)) from None
@@ -58,7 +59,7 @@ class Command(BaseCommand):
         if link is None:
             raise CommandError(f"--update: “{article.slug}” has no share link #{link_id}.")
         try:
-            link = services.preview_link_update(actor=None, link=link)
+            link = publishing.preview_link_update(actor=SYSTEM, link=link)
         except ValidationError as error:
             raise CommandError(validation_message(error)) from None
         self.stdout.write(

@@ -2,7 +2,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from articles import services
+from articles import publishing
+from articles.access import SYSTEM
 from articles.management.commands._shared import (
     article_named,
     parse_when,
@@ -34,9 +35,9 @@ class Command(BaseCommand):
         try:
             with refused_by_database(slug, "publish it" if when is None else "schedule it"):
                 if when is None:
-                    services.article_publish(actor=None, article=article)
+                    publishing.article_publish(actor=SYSTEM, article=article)
                 else:
-                    services.article_schedule(actor=None, article=article, publish_at=when)
+                    publishing.article_schedule(actor=SYSTEM, article=article, publish_at=when)
         except ValidationError as error:
             raise CommandError(f"{slug}: {validation_message(error)}") from None
         if when is None:

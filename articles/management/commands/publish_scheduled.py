@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from articles import services
+from articles import publishing
 
 
 class Command(BaseCommand):
@@ -13,7 +13,7 @@ class Command(BaseCommand):
     help = "Publish what is due and withdraw what has passed its embargo end (run from cron)."
 
     def handle(self, *args, **options):
-        published, withdrawn = services.publish_due_articles()
+        published, withdrawn = publishing.publish_due_articles()
         for article in published:
             self.stdout.write(f"published {article.slug}")
         for article in withdrawn:

@@ -1,4 +1,4 @@
-from articles import services
+from articles import publishing
 from articles.management.commands import grant
 
 
@@ -9,5 +9,5 @@ class Command(grant.Command):
     """
 
     help = "Revoke PERM (view, change, publish, share) on SLUG from --user NAME or --group NAME."
-    service = staticmethod(services.access_revoke)
+    service = staticmethod(publishing.access_revoke)
     done = "Revoked {perm} on {slug} from {target}."

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
-from articles import services
+from articles import publishing
+from articles.access import SYSTEM
 from articles.management.commands._shared import article_named
 
 
@@ -16,5 +17,5 @@ class Command(BaseCommand):
         parser.add_argument("slug", metavar="SLUG")
 
     def handle(self, *args, slug: str, **options):
-        count = services.preview_links_revoke_all(actor=None, article=article_named(slug))
+        count = publishing.preview_links_revoke_all(actor=SYSTEM, article=article_named(slug))
         self.stdout.write(f"Revoked {count} live share link{'s' if count != 1 else ''} of {slug}.")

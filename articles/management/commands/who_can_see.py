@@ -101,6 +101,10 @@ class Command(BaseCommand):
             self.stdout.write("Grants held by deactivated accounts (back if reactivated):")
             for holder in audience.dormant:
                 self.stdout.write(f"  user {holder.name}: {', '.join(holder.perms)}")
+        self._write_links(audience)
+
+    def _write_links(self, audience) -> None:
+        article = audience.article
         self.stdout.write("Live share links:")
         for link in audience.preview_links:
             expires = timezone.localtime(link.expires_at).isoformat(timespec="minutes")

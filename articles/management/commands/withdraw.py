@@ -1,7 +1,8 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from articles import services
+from articles import publishing
+from articles.access import SYSTEM
 from articles.management.commands._shared import (
     article_named,
     refused_by_database,
@@ -24,7 +25,7 @@ class Command(BaseCommand):
         article = article_named(slug)
         try:
             with refused_by_database(slug, "withdraw it"):
-                services.article_withdraw(actor=None, article=article)
+                publishing.article_withdraw(actor=SYSTEM, article=article)
         except ValidationError as error:
             raise CommandError(f"{slug}: {validation_message(error)}") from None
         self.stdout.write(f"Withdrew {slug}.")

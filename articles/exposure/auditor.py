@@ -49,7 +49,7 @@ from articles.access import global_permission_holders
 from articles.models import Article, Asset
 from articles.storage import asset_storage
 from articles.validation import safe_download_name
-from articles.views import ARTICLES_PER_PAGE
+from articles.web.views import ARTICLES_PER_PAGE
 
 ERROR = "error"
 WARNING = "warning"
@@ -310,6 +310,19 @@ def _state(article: Article) -> str:
     return article.get_status_display().lower()
 
 
+def _public_corpus(found: Secrets, live) -> tuple[str, list[Article]]:
+    """Every public text (a marker found in it is no secret), and the live articles with a newer draft."""
+    public_text = []
+    drafts_of_live = []
+    for article in live:
+        found.public_slugs.append(article.slug)
+        revision = article.live_revision
+        public_text += [revision.title, revision.summary, *_text_segments(revision.body_html)]
+        if article.latest_revision_id != article.live_revision_id:
+            drafts_of_live.append(article)
+    return "\n".join(public_text), drafts_of_live
+
+
 def collect_secrets() -> Secrets:
     """Gather every non-public article, working draft and asset in a fixed number of queries."""
     found = Secrets()
@@ -323,15 +336,7 @@ def collect_secrets() -> Secrets:
         .select_related("live_revision", "latest_revision")
         .order_by("slug")
     )
-    public_text = []
-    drafts_of_live = []
-    for article in live:
-        found.public_slugs.append(article.slug)
-        revision = article.live_revision
-        public_text += [revision.title, revision.summary, *_text_segments(revision.body_html)]
-        if article.latest_revision_id != article.live_revision_id:
-            drafts_of_live.append(article)
-    corpus = "\n".join(public_text)
+    corpus, drafts_of_live = _public_corpus(found, live)
 
     def mark(text: str | None, label: str, what: str) -> None:
         text = (text or "").strip()[:MAX_MARKER_LENGTH]

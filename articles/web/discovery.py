@@ -13,11 +13,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from articles import access
-from articles.caching import mark_public
-from articles.metadata import absolute_url
 from articles.models import Article, Tag
-from articles.sitemaps import SITEMAPS
-from articles.views import paginate, public_listing
+from articles.web.caching import mark_public
+from articles.web.metadata import absolute_url
+from articles.web.sitemaps import SITEMAPS
+from articles.web.views import paginate, public_listing
 
 # Paths crawlers have no business in; everything behind them is private or a 404 anyway.
 ROBOTS_DISALLOW = ("/admin/", "/accounts/", "/account/", "/preview/", "/search/")

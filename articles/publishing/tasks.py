@@ -14,9 +14,9 @@ from django.tasks import task
 @task()
 def publish_due() -> dict[str, list[str]]:
     """Publish what is due now and withdraw what reached its embargo end."""
-    from articles import services  # services enqueues this task: import it when the task runs
+    from articles import publishing  # services enqueues this task: import it when the task runs
 
-    published, withdrawn = services.publish_due_articles()
+    published, withdrawn = publishing.publish_due_articles()
     return {
         "published": [article.slug for article in published],
         "withdrawn": [article.slug for article in withdrawn],

@@ -10,7 +10,7 @@ import math
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from urllib.parse import unquote, urlsplit
 
@@ -41,7 +41,6 @@ ASSET_PATH = re.compile(r"^/assets/(?P<token>[A-Za-z0-9_-]+)/")
 class RenderedBody:
     html: str
     reading_minutes: int
-    used_assets: set = field(default_factory=set)
     text: str = (
         ""  # what a reader of ``html`` reads: search indexes and quotes this, never ``body``
     )
@@ -90,7 +89,6 @@ class _AssetReferences(Treeprocessor):
         self.assets_by_name = assets_by_name
         self.assets_by_token = assets_by_token
         self.errors: list[str] = []
-        self.used: set = set()
 
     def run(self, root: ET.Element) -> None:
         for element in root.iter():
@@ -110,7 +108,6 @@ class _AssetReferences(Treeprocessor):
                         f"“{reference}” is an asset that is not attached to this article."
                     )
                     return ""
-                self.used.add(asset)
                 return asset.get_absolute_url()
             if parts.path.startswith("/preview/"):
                 self.errors.append(f"“{reference}” is a private preview link; it cannot be linked.")
@@ -121,7 +118,6 @@ class _AssetReferences(Treeprocessor):
         if asset is None:
             self.errors.append(f"“{name}” is referenced in the body but is not attached.")
             return ""
-        self.used.add(asset)
         return asset.get_absolute_url()
 
 
@@ -153,7 +149,6 @@ def render_markdown(body: str, *, assets=()) -> RenderedBody:
     return RenderedBody(
         html=clean_html,
         reading_minutes=max(1, math.ceil(words / WORDS_PER_MINUTE)),
-        used_assets=references.used,
         text=html_text(clean_html),
     )
 

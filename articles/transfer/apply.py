@@ -38,12 +38,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from articles import services
+from articles import access, publishing
+from articles.access import SYSTEM
 from articles.models import (
     Article,
     ArticleGroupObjectPermission,
     ArticleUserObjectPermission,
     Asset,
+    Revision,
     Status,
 )
 from articles.validation import clean_original_name, inspect_upload
@@ -61,7 +63,7 @@ FIELDS = (
     "grants",
 )
 IMPORTABLE_STATUSES = tuple(Status.values)
-SHORT_PERMS = {codename: short for short, codename in services.PERMISSIONS.items()}
+SHORT_PERMS = {codename: short for short, codename in access.PERMISSIONS.items()}
 
 
 class ImportFailure(Exception):
@@ -160,11 +162,11 @@ def _grants(path: Path, meta: dict) -> list[Grant]:
         if not isinstance(entry, dict) or set(entry) - {"user", "group", "perm"}:
             raise _fail(path, "grants", f"{entry!r} must look like {{group: NAME, perm: view}}.")
         perm = str(entry.get("perm", ""))
-        if perm not in services.PERMISSIONS:
+        if perm not in access.PERMISSIONS:
             raise _fail(
                 path,
                 "grants",
-                f"“{perm}” is not a permission; use one of: {', '.join(services.PERMISSIONS)}.",
+                f"“{perm}” is not a permission; use one of: {', '.join(access.PERMISSIONS)}.",
             )
         if ("user" in entry) == ("group" in entry):
             raise _fail(path, "grants", f"{entry!r} must name exactly one user or one group.")
@@ -255,7 +257,7 @@ def _path_to(start: str, target: str) -> list[str]:
         state, actions = queue.popleft()
         if state == target:
             return actions
-        for action, (sources, end, _permission) in services.TRANSITIONS.items():
+        for action, (sources, end, _permission) in publishing.TRANSITIONS.items():
             if state in sources and end not in seen:
                 seen.add(end)
                 queue.append((end, [*actions, action]))
@@ -282,18 +284,18 @@ def _apply_transitions(article: Article, item: ArticleFile) -> None:
     for action in _transitions(article, item):
         try:
             if action == "publish":
-                services.article_publish(
-                    actor=None, article=article, unpublish_at=item.unpublish_at
+                publishing.article_publish(
+                    actor=SYSTEM, article=article, unpublish_at=item.unpublish_at
                 )
             elif action == "schedule":
-                services.article_schedule(
-                    actor=None,
+                publishing.article_schedule(
+                    actor=SYSTEM,
                     article=article,
                     publish_at=item.publish_at,
                     unpublish_at=item.unpublish_at,
                 )
             else:
-                getattr(services, f"article_{action}")(actor=None, article=article)
+                getattr(publishing, f"article_{action}")(actor=SYSTEM, article=article)
         except ValidationError as error:
             field_name = "publish_at" if action == "schedule" else "status"
             raise _validation_failure(item.path, error, field_name) from None
@@ -340,8 +342,8 @@ def _create_or_update(
     article = Article.objects.select_related("latest_revision").filter(slug=item.slug).first()
     author = _user(item.path, "author", item.author) if item.author else None
     if article is None:
-        article = services.article_create(
-            actor=None,
+        article = publishing.article_create(
+            actor=SYSTEM,
             author=author,
             slug=item.slug,
             title=item.title,
@@ -360,8 +362,8 @@ def _create_or_update(
             keep.append(existing)
         else:
             new.append((name, upload))
-    revision = services.article_update(
-        actor=None,
+    revision = publishing.article_update(
+        actor=SYSTEM,
         article=article,
         title=item.title,
         summary=item.summary,
@@ -414,7 +416,7 @@ def _save(item: ArticleFile, *, allow_withdraw: bool = False) -> Imported:
             else {"group": _group(item.path, grant.group)}
         )
         try:
-            services.access_grant(actor=None, article=article, perm=grant.perm, **target)
+            publishing.access_grant(actor=SYSTEM, article=article, perm=grant.perm, **target)
         except ValidationError as error:
             raise _validation_failure(item.path, error, "grants") from None
     article.refresh_from_db()
@@ -442,7 +444,7 @@ def import_article(
     """Import one parsed file in its own transaction; a failure leaves no article and no files."""
     result = None
     try:
-        with services.discard_files_on_failure(), transaction.atomic():
+        with publishing.discard_files_on_failure(), transaction.atomic():
             result = _save(item, allow_withdraw=allow_withdraw)
             if dry_run:
                 raise _DryRun
@@ -466,53 +468,24 @@ def storage_errors() -> tuple[type[Exception], ...]:
     return tuple(errors)
 
 
-def export_article(article: Article, directory: Path) -> tuple[Path, list[str]]:
-    """Write ``article`` as ``<slug>.md`` plus ``<slug>/<file>`` attachments; return notes.
-
-    A published article is exported as its live revision, so an unpublished edit can never become
-    public by a round trip; the notes say when such an edit was left out.
-    """
-    notes = []
-    public = article.status == Status.PUBLISHED and article.live_revision_id is not None
-    revision = article.live_revision if public else article.latest_revision
-    if public and article.latest_revision_id != article.live_revision_id:
-        notes.append(
-            f"{article.slug}: its unpublished working draft was not exported (only the live revision)."
-        )
-    if article.status == Status.SCHEDULED and article.scheduled_revision_id is not None:
-        # What a publisher scheduled, so a round trip cannot schedule an edit nobody approved.
-        revision = article.scheduled_revision
-        if article.latest_revision_id != article.scheduled_revision_id:
-            notes.append(
-                f"{article.slug}: its working draft, edited after scheduling, was not exported "
-                "(only the scheduled revision)."
-            )
-    meta: dict = {"title": revision.title, "slug": article.slug}
-    if revision.summary:
-        meta["summary"] = revision.summary
-    meta["status"] = article.status
-    if article.status == Status.SCHEDULED:
-        meta["publish_at"] = article.publish_at.isoformat()
-    if article.unpublish_at and article.status in (Status.SCHEDULED, Status.PUBLISHED):
-        meta["unpublish_at"] = article.unpublish_at.isoformat()
-    if article.author is not None:
-        meta["author"] = article.author.get_username()
-    tags = [tag.name for tag in revision.tags.all()]
-    if tags:
-        meta["tags"] = tags
-    assets = list(revision.assets.all())
-    if assets:
+def _export_assets(article: Article, revision, directory: Path) -> list[str]:
+    """Copy ``revision``'s files to ``<slug>/<file>``; return their paths relative to ``directory``."""
+    exported: list[str] = []
+    for asset in revision.assets.all():
         folder = directory / article.slug
         folder.mkdir(parents=True, exist_ok=True)
-        meta["assets"] = []
-        for asset in assets:
-            target = (folder / asset.original_name).resolve()
-            if not target.is_relative_to(folder.resolve()):
-                raise ValueError(f"{article.slug}: asset name {asset.original_name!r} is unsafe.")
-            with asset.file.open("rb") as source, target.open("wb") as out:
-                shutil.copyfileobj(source, out)
-            meta["assets"].append(f"{article.slug}/{asset.original_name}")
-    grants = [
+        target = (folder / asset.original_name).resolve()
+        if not target.is_relative_to(folder.resolve()):
+            raise ValueError(f"{article.slug}: asset name {asset.original_name!r} is unsafe.")
+        with asset.file.open("rb") as source, target.open("wb") as out:
+            shutil.copyfileobj(source, out)
+        exported.append(f"{article.slug}/{asset.original_name}")
+    return exported
+
+
+def _export_grants(article: Article) -> list[dict]:
+    """The per-article grants, users then groups, in short names."""
+    return [
         {"user": username, "perm": SHORT_PERMS[codename]}
         for username, codename in ArticleUserObjectPermission.objects.filter(
             content_object=article, permission__codename__in=SHORT_PERMS
@@ -527,6 +500,52 @@ def export_article(article: Article, directory: Path) -> tuple[Path, list[str]]:
         .order_by("group__name", "permission__codename")
         .values_list("group__name", "permission__codename")
     ]
+
+
+def _exported_revision(article: Article) -> tuple[Revision, list[str]]:
+    """The revision to export (live if public, scheduled if scheduled, else the draft) and notes."""
+    notes: list[str] = []
+    public = article.status == Status.PUBLISHED and article.live_revision_id is not None
+    revision = article.live_revision if public else article.latest_revision
+    if public and article.latest_revision_id != article.live_revision_id:
+        notes.append(
+            f"{article.slug}: its unpublished working draft was not exported (only the live revision)."
+        )
+    if article.status == Status.SCHEDULED and article.scheduled_revision_id is not None:
+        # What a publisher scheduled, so a round trip cannot schedule an edit nobody approved.
+        revision = article.scheduled_revision
+        if article.latest_revision_id != article.scheduled_revision_id:
+            notes.append(
+                f"{article.slug}: its working draft, edited after scheduling, was not exported "
+                "(only the scheduled revision)."
+            )
+    return revision, notes
+
+
+def export_article(article: Article, directory: Path) -> tuple[Path, list[str]]:
+    """Write ``article`` as ``<slug>.md`` plus ``<slug>/<file>`` attachments; return notes.
+
+    A published article is exported as its live revision, so an unpublished edit can never become
+    public by a round trip; the notes say when such an edit was left out.
+    """
+    revision, notes = _exported_revision(article)
+    meta: dict = {"title": revision.title, "slug": article.slug}
+    if revision.summary:
+        meta["summary"] = revision.summary
+    meta["status"] = article.status
+    if article.status == Status.SCHEDULED:
+        meta["publish_at"] = article.publish_at.isoformat()
+    if article.unpublish_at and article.status in (Status.SCHEDULED, Status.PUBLISHED):
+        meta["unpublish_at"] = article.unpublish_at.isoformat()
+    if article.author is not None:
+        meta["author"] = article.author.get_username()
+    tags = [tag.name for tag in revision.tags.all()]
+    if tags:
+        meta["tags"] = tags
+    exported = _export_assets(article, revision, directory)
+    if exported:
+        meta["assets"] = exported
+    grants = _export_grants(article)
     if grants:
         meta["grants"] = grants
     path = directory / f"{article.slug}.md"

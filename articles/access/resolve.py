@@ -22,6 +22,8 @@ from django.urls import reverse
 from django.utils import timezone
 from guardian.conf import settings as guardian_settings
 
+from articles.access.policy import ARTICLE_PERMS, GLOBAL_PERMS, VIEW, effective_perms
+from articles.access.rules import is_real_user
 from articles.models import (
     ApiToken,
     Article,
@@ -32,7 +34,6 @@ from articles.models import (
     Revision,
     Status,
 )
-from articles.querysets import is_real_user
 
 PREVIEW_SALT = "embargo.preview-link"
 
@@ -286,9 +287,49 @@ class Audience:
         return tuple(h for h in self.holders if h.scope == "superuser")
 
 
-ARTICLE_PERMS = ("view_article", "change_article", "publish_article", "share_article")
-# Held globally, administer_access lets its holder give anyone (themselves too) the others.
-GLOBAL_PERMS = (*ARTICLE_PERMS, "administer_access")
+def _viewers(
+    collected: dict[tuple[str, str, str], set[str]], members: dict[str, list[str]]
+) -> set[str]:
+    """The usernames among ``collected`` who may view: by their own grant, a group's, or as superuser."""
+    viewers = set()
+    for (kind, name, scope), codenames in collected.items():
+        if scope == "superuser" or VIEW in codenames:
+            viewers.update([name] if kind == "user" else members.get(name, []))
+    return viewers
+
+
+def _unexpired_links(article: Article) -> tuple[list[PreviewLink], list[EndedLink]]:
+    """The share links on ``article`` not yet expired: those that work, and those that ended early."""
+    now = timezone.now()
+    unexpired = (
+        PreviewLink.objects.with_state(now=now)
+        .filter(article=article, expires_at__gt=now)
+        .select_related("created_by", "revision")
+        .order_by("expires_at", "pk")
+    )
+    links: list[PreviewLink] = []
+    ended: list[EndedLink] = []
+    for link in unexpired:
+        if link.is_live:
+            links.append(link)
+        else:
+            ended.append(EndedLink(link, link_end_reason(link, now) or "no longer works"))
+    return links, ended
+
+
+def _working_tokens(viewers: set[str]) -> list[ApiToken]:
+    """The working personal API tokens of ``viewers``: each reads what its owner may."""
+    now = timezone.now()
+    return list(
+        ApiToken.objects.filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=now),
+            revoked_at__isnull=True,
+            owner__is_active=True,
+            owner__username__in=sorted(viewers),
+        )
+        .select_related("owner")
+        .order_by("owner__username", "pk")
+    )
 
 
 def who_can_see(article: Article) -> Audience:
@@ -352,48 +393,28 @@ def who_can_see(article: Article) -> Audience:
     ):
         members.setdefault(group, []).append(username)
 
+    viewers = _viewers(collected, members)
+
+    def worth(kind: str, name: str, codenames: set[str]) -> set[str]:
+        # A user's change/publish/share without view is void (policy.REQUIRES_VIEW).
+        return effective_perms(codenames, may_view=kind != "user" or name in viewers)
+
     def holders(found: dict[tuple[str, str, str], set[str]]) -> tuple[Holder, ...]:
         return tuple(
             Holder(
                 kind=kind,
                 name=name,
-                perms=tuple(c.removesuffix("_article") for c in GLOBAL_PERMS if c in codenames),
+                perms=tuple(c.removesuffix("_article") for c in GLOBAL_PERMS if c in held),
                 scope=scope,
                 members=tuple(sorted(members.get(name, []))) if kind == "group" else (),
             )
             for (kind, name, scope), codenames in sorted(found.items())
+            if (held := worth(kind, name, codenames) if found is collected else codenames)
         )
 
     flagged = Article.objects.with_public_flag().get(pk=article.pk)
-    now = timezone.now()
-    unexpired = (
-        PreviewLink.objects.with_state(now=now)
-        .filter(article=article, expires_at__gt=now)
-        .select_related("created_by", "revision")
-        .order_by("expires_at", "pk")
-    )
-    links, ended = [], []
-    for link in unexpired:
-        if link.is_live:
-            links.append(link)
-        else:
-            ended.append(EndedLink(link, link_end_reason(link, now) or "no longer works"))
-    viewers = {
-        member
-        for (kind, name, _scope), codenames in collected.items()
-        if "view_article" in codenames
-        for member in ([name] if kind == "user" else members.get(name, []))
-    }
-    api_tokens = (
-        ApiToken.objects.filter(
-            Q(expires_at__isnull=True) | Q(expires_at__gt=now),
-            revoked_at__isnull=True,
-            owner__is_active=True,
-            owner__username__in=sorted(viewers),
-        )
-        .select_related("owner")
-        .order_by("owner__username", "pk")
-    )
+    links, ended = _unexpired_links(article)
+    api_tokens = _working_tokens(viewers)
     return Audience(
         article=article,
         is_public=flagged.is_public,

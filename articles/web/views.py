@@ -9,9 +9,9 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from articles import access, asset_delivery
-from articles.caching import mark_private, mark_public
 from articles.models import Article, AuditEvent, Tag
-from articles.services import audit_record
+from articles.publishing import audit_record
+from articles.web.caching import mark_private, mark_public
 
 ARTICLES_PER_PAGE = 20
 

@@ -1,7 +1,7 @@
 """Writes to people: global permissions, group membership, staff/superuser/active status, passwords.
 
 These reach every article at once, so each is checked against who may make it and audited (who,
-whom, what changed, before → after) in the same transaction as the change. ``actor=None`` is the
+whom, what changed, before → after) in the same transaction as the change. ``actor=SYSTEM`` is the
 trusted shell (a management command or ``manage.py shell`` on the server).
 
 | the change                                                        | who may make it             |
@@ -29,10 +29,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from guardian.conf import settings as guardian_settings
 
-from articles.caching import purge_public_pages
+from articles.access.policy import is_system
+from articles.access.rules import is_real_user
 from articles.models import Article, AuditEvent, byline_of
-from articles.querysets import is_real_user
-from articles.services import audit_record, preview_links_end_where_creator_lost_access
+from articles.publishing import audit_record, preview_links_end_where_creator_lost_access
+from articles.web.caching import purge_public_pages
 
 ARTICLES_APP = "articles"
 ACCESS_PERMISSION = "articles.administer_access"
@@ -98,7 +99,7 @@ _ACTION = {
 
 
 def _missing_role(actor, needed: str) -> bool:
-    if actor is None:
+    if is_system(actor):
         return False
     if needed == SUPERUSER:
         return not (is_real_user(actor) and actor.is_superuser)
@@ -391,7 +392,7 @@ def user_details_check(*, actor, user, **details: str | None) -> list[Change]:
         if value is not None and value != getattr(stored, field)
     ]
     refused = _refusals(actor, [], of_superuser=bool(stored and stored.is_superuser))
-    may_edit_accounts = actor is None or (
+    may_edit_accounts = is_system(actor) or (
         is_access_administrator(actor) or actor.has_perm("auth.change_user")
     )
     if changes and not refused and not may_edit_accounts:
@@ -463,7 +464,7 @@ def user_details_change(
 def user_password_check(*, actor, user) -> None:
     """PermissionDenied unless ``actor`` may set ``user``'s password (their own is another door)."""
     _not_anonymous(user)
-    if actor is not None and is_real_user(actor) and actor.pk == user.pk:
+    if not is_system(actor) and is_real_user(actor) and actor.pk == user.pk:
         return
     of_superuser = type(user).objects.filter(pk=user.pk, is_superuser=True).exists()
     refused = _refusals(actor, [], of_superuser=of_superuser)

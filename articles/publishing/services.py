@@ -4,7 +4,7 @@ Each checks the actor's permission, validates, and writes inside ``transaction.a
 event included, so a change and its record commit together or not at all (and the trail keeps the
 order things happened in). A change of what is public also invalidates the page cache in that
 transaction (``_record_visibility_change``); only what lies outside the database (caches elsewhere)
-waits for the commit, through ``caching.public_pages_changed``. ``actor=None`` means the
+waits for the commit, through ``caching.public_pages_changed``. ``actor=SYSTEM`` (``access.SystemActor``) means the
 trusted shell: a management command run by staff on the server. Admin actions, forms and commands
 call these; nothing else writes.
 """
@@ -29,7 +29,16 @@ from guardian.conf import settings as guardian_settings
 from guardian.shortcuts import assign_perm, remove_perm
 
 from articles.access import PREVIEW_SALT
-from articles.caching import purge_public_pages
+from articles.access.policy import (
+    CREATOR_PERMISSIONS,
+    LINK_CREATOR_PERMISSIONS,
+    PERMISSIONS,
+    SYSTEM,
+    has_article_permission,
+    is_system,
+    person,
+)
+from articles.access.rules import is_real_user
 from articles.models import (
     Article,
     Asset,
@@ -40,22 +49,13 @@ from articles.models import (
     Tag,
     validate_slug,
 )
-from articles.querysets import is_real_user
-from articles.rendering import render_markdown
+from articles.publishing.rendering import render_markdown
+from articles.publishing.tasks import publish_due_at
 from articles.storage import asset_storage
-from articles.tasks import publish_due_at
 from articles.validation import inspect_upload
+from articles.web.caching import purge_public_pages
 
-PERMISSIONS = {
-    "view": "view_article",
-    "change": "change_article",
-    "publish": "publish_article",
-    "share": "share_article",
-}
 TAG_MAX_LENGTH = Tag._meta.get_field("name").max_length
-CREATOR_PERMISSIONS = ("view_article", "change_article", "share_article")
-# A share link works only while its creator holds both (``PreviewLinkQuerySet.live``).
-LINK_CREATOR_PERMISSIONS = ("view_article", "share_article")
 
 
 class EditConflict(ValidationError):
@@ -119,16 +119,6 @@ def _nothing_new_to_publish(article: Article) -> bool:
     )
 
 
-def has_article_permission(actor, codename: str, article: Article | None = None) -> bool:
-    """Whether ``actor`` holds ``codename`` globally or on ``article``; the shell (None) holds all."""
-    if actor is None:
-        return True
-    if not is_real_user(actor):
-        return False
-    perm = f"articles.{codename}"
-    return actor.has_perm(perm) or (article is not None and actor.has_perm(perm, article))
-
-
 def _require(actor, codename: str, article: Article | None, doing: str) -> None:
     if not has_article_permission(actor, codename, article):
         target = f" “{article.slug}”" if article is not None and article.pk else ""
@@ -174,7 +164,7 @@ def discard_files_on_failure():
 def audit_record(
     *,
     action: str,
-    actor=None,
+    actor,
     preview_link: PreviewLink | None = None,
     article: Article | None = None,
     asset: Asset | None = None,
@@ -186,15 +176,15 @@ def audit_record(
     """Append one event to the audit trail now (``target_*``: whose account or group changed)."""
     # A signed-in person is named even when a link is involved (issuing, revoking, or opening it);
     # the link names an event only when nobody signed in is behind it.
-    if actor is not None and is_real_user(actor):
+    if not is_system(actor) and is_real_user(actor):
         actor_name = actor.get_username()
     elif preview_link is not None:
         actor_name = f"preview link “{preview_link.label}” (#{preview_link.pk})"
     else:
-        actor_name = "system" if actor is None else "anonymous"
+        actor_name = str(actor) if is_system(actor) else "anonymous"
     return AuditEvent.objects.create(
         action=action,
-        actor=actor if actor is not None and is_real_user(actor) else None,
+        actor=person(actor) if is_real_user(person(actor)) else None,
         actor_name=actor_name,
         preview_link=preview_link,
         article=article,
@@ -252,7 +242,7 @@ def _tags_from_names(names: Iterable[str], *, actor) -> list[Tag]:
         if slug in tags:
             continue
         spellings = Tag.objects.filter(slug=slug)
-        if actor is not None:
+        if not is_system(actor):
             spellings = spellings.visible_to(actor)
         tag = spellings.order_by("pk").first()
         if tag is None:
@@ -301,7 +291,7 @@ def _create_revision(
         body_html=rendered.html,
         body_text=rendered.text,
         reading_minutes=rendered.reading_minutes,
-        created_by=actor,
+        created_by=person(actor),
     )
     revision.full_clean(exclude=["article", "created_by"])
     revision.save()
@@ -331,7 +321,7 @@ def _store_files(*, article: Article, actor, files: Iterable[tuple[str, object]]
             size=facts.size,
             sha256=facts.sha256,
             removed_metadata=list(facts.removed_metadata),
-            uploaded_by=actor,
+            uploaded_by=person(actor),
         )
         # The stripped content, never the upload as it came: that is what size and sha256 describe.
         asset.file.save(facts.original_name, ContentFile(facts.content), save=False)
@@ -380,7 +370,7 @@ def article_create(
     """
     _require(actor, "add_article", None, "create articles")
     slug = slug.strip()
-    article = Article(slug=slug, author=author or actor)
+    article = Article(slug=slug, author=author or person(actor))
     # Not the model's "Article with this Slug already exists.": see _refuse_taken_slug.
     article.full_clean(exclude=["live_revision", "latest_revision"], validate_unique=False)
     try:
@@ -397,7 +387,7 @@ def article_create(
                 files=files,
             )
             _claim_slug(article, slug)
-            if actor is not None:
+            if not is_system(actor):
                 for codename in CREATOR_PERMISSIONS:
                     assign_perm(codename, actor, article)
             audit_record(action=AuditEvent.Action.CREATE, actor=actor, article=article)
@@ -566,6 +556,38 @@ def article_revert(
 # --- state transitions ----------------------------------------------------------------------------
 
 
+def _make_live(locked: Article, now: datetime, revision: Revision | None = None) -> dict:
+    """Point ``locked`` at ``revision`` (default: its working draft) as the live one, or refuse why."""
+    if locked.unpublish_at is not None and locked.unpublish_at <= now:
+        raise ValidationError(
+            f"“{locked.slug}” has an embargo end ({locked.unpublish_at:%Y-%m-%d %H:%M} UTC) "
+            "in the past; clear or move it before publishing.",
+            code="embargo_ended",
+        )
+    if locked.latest_revision_id is None:
+        raise ValidationError(f"“{locked.slug}” has no content to publish.")
+    if revision is None and _nothing_new_to_publish(locked):
+        raise ValidationError(
+            f"“{locked.slug}” is already published and its working draft is the live "
+            "revision: there is nothing new to publish.",
+            code="nothing_to_publish",
+        )
+    published = revision or locked.latest_revision
+    locked.live_revision_id = published.pk
+    if locked.status != Status.PUBLISHED or locked.published_at is None:
+        locked.published_at = now
+    return {"revision": published.number}
+
+
+def _pin_scheduled(locked: Article, revision: Revision | None) -> dict:
+    """What the publisher approved: the due publication publishes this and nothing later."""
+    pinned = revision or locked.latest_revision
+    if pinned is None:
+        raise ValidationError(f"“{locked.slug}” has no content to schedule.")
+    locked.scheduled_revision = pinned
+    return {"revision": pinned.number}
+
+
 def _transition(
     *,
     actor,
@@ -596,32 +618,9 @@ def _transition(
         for name, value in changes.items():
             setattr(locked, name, value)
         if target == Status.PUBLISHED:
-            if locked.unpublish_at is not None and locked.unpublish_at <= now:
-                raise ValidationError(
-                    f"“{locked.slug}” has an embargo end ({locked.unpublish_at:%Y-%m-%d %H:%M} UTC) "
-                    "in the past; clear or move it before publishing.",
-                    code="embargo_ended",
-                )
-            if locked.latest_revision_id is None:
-                raise ValidationError(f"“{locked.slug}” has no content to publish.")
-            if revision is None and _nothing_new_to_publish(locked):
-                raise ValidationError(
-                    f"“{locked.slug}” is already published and its working draft is the live "
-                    "revision: there is nothing new to publish.",
-                    code="nothing_to_publish",
-                )
-            published = revision or locked.latest_revision
-            locked.live_revision_id = published.pk
-            revision_detail = {"revision": published.number}
-            if locked.status != Status.PUBLISHED or locked.published_at is None:
-                locked.published_at = now
+            revision_detail = _make_live(locked, now, revision)
         if target == Status.SCHEDULED:
-            # What the publisher approved: the due publication publishes this and nothing later.
-            pinned = revision or locked.latest_revision
-            if pinned is None:
-                raise ValidationError(f"“{locked.slug}” has no content to schedule.")
-            locked.scheduled_revision = pinned
-            revision_detail = {"revision": pinned.number}
+            revision_detail = _pin_scheduled(locked, revision)
         else:
             locked.scheduled_revision = None
         if target == Status.DRAFT and locked.unpublish_at and locked.unpublish_at <= now:
@@ -780,7 +779,7 @@ def publish_due_articles(*, now: datetime | None = None) -> tuple[list[Article],
                 # The scheduled revision, never a later edit that no publisher approved.
                 published.append(
                     _transition(
-                        actor=None,
+                        actor=SYSTEM,
                         article=article,
                         action="publish",
                         now=now,
@@ -794,7 +793,7 @@ def publish_due_articles(*, now: datetime | None = None) -> tuple[list[Article],
         with transaction.atomic():
             article = _lock_if(pk, status=Status.PUBLISHED, unpublish_at__lte=now)
             if article is not None:
-                withdrawn.append(article_withdraw(actor=None, article=article, now=now))
+                withdrawn.append(article_withdraw(actor=SYSTEM, article=article, now=now))
     return published, withdrawn
 
 
@@ -926,8 +925,8 @@ def preview_link_issue(
             article=article,
             revision=current,
             label=label,
-            created_by=actor,
-            issued_by_shell=actor is None,
+            created_by=person(actor),
+            issued_by_shell=is_system(actor),
             expires_at=timezone.now() + ttl,
         )
         link.full_clean(exclude=["article", "revision", "created_by"])
@@ -983,7 +982,7 @@ def preview_link_update(*, actor, link: PreviewLink) -> PreviewLink:
 
 
 def _revoked_by(actor) -> str:
-    return f"revoked by {actor.get_username()}" if actor is not None else "revoked from the shell"
+    return "revoked from the shell" if is_system(actor) else f"revoked by {actor.get_username()}"
 
 
 def preview_link_revoke(*, actor, link: PreviewLink) -> PreviewLink:

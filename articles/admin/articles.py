@@ -1,6 +1,6 @@
 """The editors' admin: every page lists through the visibility rule and every write goes through a service.
 
-Permission hooks are answered by ``access`` and ``services.has_article_permission`` rather than by
+Permission hooks are answered by ``access`` and ``publishing.has_article_permission`` rather than by
 guardian's ``GuardedModelAdminMixin``: guardian's object-permission pages assign permissions directly,
 around ``access_grant``'s checks and the audit trail, so the Access panel here replaces them.
 An article the user may not view is the same 404 as one that never existed, on every admin page.
@@ -20,9 +20,8 @@ from django.urls import path, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
 
-from articles import access, people, services
-from articles.datetimes import machine_datetime
-from articles.forms import (
+from articles import access, publishing
+from articles.admin.forms import (
     AccessForm,
     ArticleForm,
     PreviewLinkForm,
@@ -38,15 +37,17 @@ from articles.models import (
     PreviewLink,
     Revision,
 )
+from articles.publishing import people
 from articles.scrubbing import removal_message
+from articles.web.datetimes import machine_datetime
 
 TRANSITIONS = {
     # action: (button label, service)
-    "submit": ("Submit for review", services.article_submit),
-    "schedule": ("Schedule", services.article_schedule),
-    "publish": ("Publish", services.article_publish),
-    "withdraw": ("Withdraw", services.article_withdraw),
-    "return_to_draft": ("Return to draft", services.article_return_to_draft),
+    "submit": ("Submit for review", publishing.article_submit),
+    "schedule": ("Schedule", publishing.article_schedule),
+    "publish": ("Publish", publishing.article_publish),
+    "withdraw": ("Withdraw", publishing.article_withdraw),
+    "return_to_draft": ("Return to draft", publishing.article_return_to_draft),
 }
 
 
@@ -155,11 +156,11 @@ class ArticleAdmin(HiddenIsMissingMixin, admin.ModelAdmin):
         return obj is None or access.may_view(request.user, obj)
 
     def has_add_permission(self, request):
-        return services.has_article_permission(request.user, "add_article")
+        return publishing.has_article_permission(request.user, "add_article")
 
     def has_change_permission(self, request, obj=None):
         # Without an object: "may change some article"; object grants make that true for authors.
-        return obj is None or services.has_article_permission(request.user, "change_article", obj)
+        return obj is None or publishing.has_article_permission(request.user, "change_article", obj)
 
     def has_delete_permission(self, request, obj=None):
         # No service deletes articles; withdrawing is how an article goes away.
@@ -254,10 +255,10 @@ class ArticleAdmin(HiddenIsMissingMixin, admin.ModelAdmin):
             "article_assets": [(asset, asset.pk in latest_ids) for asset in assets],
             "workflow_actions": [
                 (TRANSITIONS[action][0], self._url("transition", article, action))
-                for action in services.allowed_actions(actor=request.user, article=article)
+                for action in publishing.allowed_actions(actor=request.user, article=article)
             ],
-            "may_share": services.has_article_permission(request.user, "share_article", article),
-            "scheduled_differs": services.scheduled_differs_from_draft(article),
+            "may_share": publishing.has_article_permission(request.user, "share_article", article),
+            "scheduled_differs": publishing.scheduled_differs_from_draft(article),
             "revisions_url": self._url("revisions", article),
             "access_url": self._url("access", article),
             "share_url": self._url("share", article),
@@ -310,7 +311,7 @@ class ArticleAdmin(HiddenIsMissingMixin, admin.ModelAdmin):
         return HttpResponseRedirect(self._url("change", article))
 
     def _require_share(self, request, article: Article) -> None:
-        if not services.has_article_permission(request.user, "share_article", article):
+        if not publishing.has_article_permission(request.user, "share_article", article):
             raise PermissionDenied
 
     def access_view(self, request, object_id: str):
@@ -320,7 +321,7 @@ class ArticleAdmin(HiddenIsMissingMixin, admin.ModelAdmin):
         form = AccessForm(request.POST if request.method == "POST" else None)
         if form.is_bound and form.is_valid():
             revoking = request.POST.get("do") == "revoke"
-            service = services.access_revoke if revoking else services.access_grant
+            service = publishing.access_revoke if revoking else publishing.access_grant
             data = form.cleaned_data
             try:
                 service(
@@ -353,7 +354,7 @@ class ArticleAdmin(HiddenIsMissingMixin, admin.ModelAdmin):
         if action not in TRANSITIONS:
             raise access.deny()
         label, service = TRANSITIONS[action]
-        if action not in services.allowed_actions(actor=request.user, article=article):
+        if action not in publishing.allowed_actions(actor=request.user, article=article):
             return self._back_to_change(
                 request,
                 article,
@@ -432,7 +433,7 @@ class ArticleAdmin(HiddenIsMissingMixin, admin.ModelAdmin):
                     ValidationError("The confirmation was incomplete; reload it and try again."),
                 )
             try:
-                new = services.article_revert(
+                new = publishing.article_revert(
                     actor=request.user,
                     article=article,
                     revision=revision,
@@ -461,7 +462,7 @@ class ArticleAdmin(HiddenIsMissingMixin, admin.ModelAdmin):
         new_url = None
         if form.is_bound and form.is_valid():
             try:
-                _link, token = services.preview_link_issue(
+                _link, token = publishing.preview_link_issue(
                     actor=request.user,
                     article=article,
                     label=form.cleaned_data["label"],
@@ -510,7 +511,7 @@ class ArticleAdmin(HiddenIsMissingMixin, admin.ModelAdmin):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         try:
-            services.preview_link_revoke(actor=request.user, link=link)
+            publishing.preview_link_revoke(actor=request.user, link=link)
         except PermissionDenied as error:
             return self._back_to_change(request, article, error)
         messages.success(request, f"The link for “{link.label}” no longer works.")
@@ -526,7 +527,7 @@ class ArticleAdmin(HiddenIsMissingMixin, admin.ModelAdmin):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         try:
-            link = services.preview_link_update(actor=request.user, link=link)
+            link = publishing.preview_link_update(actor=request.user, link=link)
         except (ValidationError, PermissionDenied) as error:
             messages.error(request, _first_message(error))
         else:
@@ -544,7 +545,7 @@ class ArticleAdmin(HiddenIsMissingMixin, admin.ModelAdmin):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         try:
-            count = services.preview_links_revoke_all(actor=request.user, article=article)
+            count = publishing.preview_links_revoke_all(actor=request.user, article=article)
         except PermissionDenied as error:
             return self._back_to_change(request, article, error)
         messages.success(request, f"{count} live link(s) revoked.")
@@ -585,8 +586,3 @@ class AuditEventAdmin(HiddenIsMissingMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-
-# Registered here, after django.contrib.auth's admin, so its User and Group pages are replaced.
-from articles import admin_people  # noqa: E402, F401
-from articles.api import admin as api_admin  # noqa: E402, F401

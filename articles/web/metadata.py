@@ -14,8 +14,8 @@ from django.utils.html import format_html, strip_tags
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
-from articles.datetimes import machine_datetime
 from articles.models import Article, Asset, Revision
+from articles.web.datetimes import machine_datetime
 
 SITE_NAME = "Embargo"
 DESCRIPTION_WORDS = 40

@@ -20,9 +20,9 @@ from django.contrib.auth.forms import (
 from django.contrib.auth.models import AnonymousUser, Group, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.html import format_html, format_html_join
-from guardian.conf import settings as guardian_settings
 
-from articles import people
+from articles import access
+from articles.publishing import people
 from articles.roles import ACCESS_ADMINISTRATORS, ROLE_DESCRIPTIONS, ROLES
 
 ACCESS_FIELDS = ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")
@@ -172,7 +172,7 @@ class PeopleUserAdmin(_MayManagePeople, UserAdmin):
 
     def get_queryset(self, request):
         # Guardian's anonymous row is a placeholder, not a person: nothing here may change it.
-        return super().get_queryset(request).exclude(username=guardian_settings.ANONYMOUS_USER_NAME)
+        return access.real_people(super().get_queryset(request))
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
@@ -224,9 +224,7 @@ class PeopleUserAdmin(_MayManagePeople, UserAdmin):
 
 class PeopleGroupForm(forms.ModelForm):
     members = forms.ModelMultipleChoiceField(
-        queryset=User.objects.exclude(username=guardian_settings.ANONYMOUS_USER_NAME).order_by(
-            "username"
-        ),
+        queryset=access.real_people(User.objects).order_by("username"),
         required=False,
         widget=FilteredSelectMultiple("members", is_stacked=False),
         help_text="Everyone here holds the group's permissions, on every article they cover.",

@@ -6,8 +6,8 @@ from django.conf import settings
 from django.utils.cache import get_conditional_response
 from django.utils.http import parse_http_date_safe
 
-from articles.caching import mark_private, public_generation
 from articles.soft_cache import cache_get, cache_set
+from articles.web.caching import mark_private, public_generation
 
 
 def sets_cookies(response) -> bool:

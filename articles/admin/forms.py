@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.defaultfilters import filesizeformat
 
-from articles import services
+from articles import access, publishing
 from articles.models import Article, Asset
 
 
@@ -142,7 +142,7 @@ class ArticleForm(forms.ModelForm):
         data = self.cleaned_data
         files = [(upload.name, upload) for upload in data.get("uploads") or []]
         if self.instance.pk is None:
-            self.instance = services.article_create(
+            self.instance = publishing.article_create(
                 actor=self.actor,
                 slug=data["slug"],
                 title=data["title"],
@@ -153,7 +153,7 @@ class ArticleForm(forms.ModelForm):
             )
             self.stored_assets = tuple(self.instance.latest_revision.assets.all())
             return
-        revision = services.article_update(
+        revision = publishing.article_update(
             actor=self.actor,
             article=self.instance,
             title=data["title"],
@@ -172,7 +172,7 @@ class AccessForm(forms.Form):
     """Grant or revoke one permission on one article, for a user (by username) or a group (by name)."""
 
     perm = forms.ChoiceField(
-        choices=[(perm, perm) for perm in services.PERMISSIONS], label="Permission"
+        choices=[(perm, perm) for perm in access.PERMISSIONS], label="Permission"
     )
     username = forms.CharField(required=False, max_length=150, label="User (username)")
     group = forms.CharField(required=False, max_length=150, label="or group (name)")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from articles import discovery, feeds, health, search, views
+from articles.web import discovery, feeds, health, search, views
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -3,7 +3,7 @@
 from django.http import HttpResponseNotFound, HttpResponseServerError
 from django.template import loader
 
-from articles.security_log import read_denied
+from articles.web.security_log import read_denied
 
 
 def not_found(request, exception=None):

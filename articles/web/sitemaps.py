@@ -6,8 +6,8 @@ from django.conf import settings
 from django.contrib.sitemaps import Sitemap
 from django.db.models import QuerySet
 
-from articles.metadata import public_last_modified
 from articles.models import Article
+from articles.web.metadata import public_last_modified
 
 
 class ArticleSitemap(Sitemap):

@@ -1,0 +1,85 @@
+"""The permission vocabulary, written once, and the one answer to "may this person do this?".
+
+Short names (``view``, ``change``, ``publish``, ``share``) are what people type (``manage.py grant``,
+the Access page, front matter); codenames are what guardian stores. ``change``, ``publish`` and
+``share`` each *require* ``view``: holding one of them without ``view`` grants nothing, so the
+SQL that decides who reads a draft (``rules.granted_article_ids_q``, view only) and the per-object
+answers here can never disagree about a person.
+"""
+
+from dataclasses import dataclass
+
+from articles.access.rules import is_real_user
+
+VIEW = "view_article"
+CHANGE = "change_article"
+PUBLISH = "publish_article"
+SHARE = "share_article"
+
+# short name -> codename, in the order people are shown them.
+PERMISSIONS: dict[str, str] = {"view": VIEW, "change": CHANGE, "publish": PUBLISH, "share": SHARE}
+ARTICLE_PERMS: tuple[str, ...] = tuple(PERMISSIONS.values())
+# Held globally, administer_access lets its holder give anyone (themselves too) the others.
+GLOBAL_PERMS: tuple[str, ...] = (*ARTICLE_PERMS, "administer_access")
+# What implies what: each of these is void without view on the same article.
+REQUIRES_VIEW: frozenset[str] = frozenset({CHANGE, PUBLISH, SHARE})
+# What the creator of an article is given on it, and what a share link's creator must keep.
+CREATOR_PERMISSIONS: tuple[str, ...] = (VIEW, CHANGE, SHARE)
+LINK_CREATOR_PERMISSIONS: tuple[str, ...] = (VIEW, SHARE)
+
+
+@dataclass(frozen=True)
+class SystemActor:
+    """The site itself acting (a command, the publication worker, an import, the demo), named for
+    the audit trail. It passes every permission check, so callers must say so: ``None`` is refused.
+    (As Wagtail's ``skip_permission_checks``, but a value one has to write down.)"""
+
+    reason: str = "system"
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+# The shell, the worker and the loaders act as this; a caller may name its own SystemActor(...).
+SYSTEM = SystemActor("system")
+
+
+def is_system(actor) -> bool:
+    """Whether ``actor`` is the site itself; ``None`` is a mistake, not the site."""
+    if actor is None:
+        raise TypeError(
+            "actor is required: pass the person acting, or access.SYSTEM for the site itself."
+        )
+    return isinstance(actor, SystemActor)
+
+
+def person(actor):
+    """The user behind ``actor``, or None for the site itself (what a created_by column stores)."""
+    return None if is_system(actor) else actor
+
+
+def short_name(codename: str) -> str:
+    """``"publish_article"`` -> ``"publish"``."""
+    return codename.removesuffix("_article")
+
+
+def _holds(actor, codename: str, article) -> bool:
+    perm = f"articles.{codename}"
+    return actor.has_perm(perm) or (article is not None and actor.has_perm(perm, article))
+
+
+def has_article_permission(actor, codename: str, article=None) -> bool:
+    """Whether ``actor`` holds ``codename`` globally or on ``article``, with ``view`` where it is
+    required; the site itself (``SYSTEM``) holds all, and ``None`` is refused (TypeError)."""
+    if is_system(actor):
+        return True
+    if not is_real_user(actor):
+        return False
+    if codename in REQUIRES_VIEW and not _holds(actor, VIEW, article):
+        return False
+    return _holds(actor, codename, article)
+
+
+def effective_perms(codenames: set[str], *, may_view: bool) -> set[str]:
+    """What a set of held codenames is worth to someone who may (or may not) view the article."""
+    return set(codenames) if may_view else set(codenames) - REQUIRES_VIEW

@@ -1,0 +1,1 @@
+"""The reader's doors: every public URL, its caching and its headers."""
