@@ -26,6 +26,7 @@ from django.utils.text import slugify
 from guardian.conf import settings as guardian_settings
 from guardian.shortcuts import assign_perm, remove_perm
 
+from articles import renditions
 from articles.access import PREVIEW_SALT
 from articles.caching import purge_public_pages
 from articles.models import (
@@ -302,6 +303,7 @@ def _store_files(*, article: Article, actor, files: Iterable[tuple[str, object]]
         if stored is not None:
             stored.append(asset.file.name)
         asset.save()
+        renditions.generate(asset, stored=stored)
         assets.append(asset)
     return assets
 

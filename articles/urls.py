@@ -12,7 +12,17 @@ urlpatterns = [
         views.preview_asset,
         name="preview-asset",
     ),
+    path(
+        "preview/<str:preview_token>/assets/<str:token>/<str:variant>/<str:name>",
+        views.preview_asset_rendition,
+        name="preview-asset-rendition",
+    ),
     path("assets/<str:token>/<str:name>", views.asset_download, name="asset"),
+    path(
+        "assets/<str:token>/<str:variant>/<str:name>",
+        views.asset_rendition,
+        name="asset-rendition",
+    ),
     path("tags/", discovery.tag_index, name="tag-index"),
     path("tags/<str:slug>/", discovery.tag_detail, name="tag"),
     path("search/", search.search, name="search"),

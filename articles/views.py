@@ -9,7 +9,7 @@ from django.http import FileResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from articles import access
+from articles import access, renditions
 from articles.caching import mark_private, mark_public
 from articles.models import Article, AuditEvent, Tag
 from articles.services import audit_record
@@ -109,6 +109,7 @@ def preview(request, token: str):
     view = access.preview_view(link)
     # Asset links go through this link's own asset door, so they work for a reader without an account.
     body_html = ASSET_LINK.sub(rf"\g<attr>/preview/{token}/assets/", view.revision.body_html)
+    body_html = renditions.through_preview(body_html, token)
     _record_private_view(
         request,
         view,
@@ -122,7 +123,13 @@ def preview(request, token: str):
 
 
 def _asset_response(
-    request, asset, *, is_public: bool, preview_link=None, preview_token: str | None = None
+    request,
+    asset,
+    *,
+    is_public: bool,
+    preview_link=None,
+    preview_token: str | None = None,
+    rendition=None,
 ):
     if not is_public:
         audit_record(
@@ -133,19 +140,25 @@ def _asset_response(
             asset=asset,
             route=_audit_route(request, preview_token),
         )
+    served = rendition or asset  # a rendition is served under its asset's visibility and name
+    # A public PDF may open in the browser's viewer (which a sandboxed document may not load);
+    # a private one stays a download, so it never renders inside the site's origin.
+    inline_pdf = is_public and asset.content_type == "application/pdf"
     response = FileResponse(
-        asset.file.open("rb"),
-        as_attachment=not asset.is_image,
-        filename=asset.download_name,
-        content_type=asset.content_type,
+        served.file.open("rb"),
+        as_attachment=not (asset.is_image or inline_pdf),
+        filename=_download_name(asset, rendition),
+        content_type=served.content_type,
     )
-    response["Content-Length"] = str(asset.size)
+    response["Content-Length"] = str(served.size)
     response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Content-Security-Policy"] = (
+        "default-src 'none'" if inline_pdf else "default-src 'none'; sandbox"
+    )
     # Ranges are not served: a partial response is the whole answer or nothing.
     response["Accept-Ranges"] = "none"
     if is_public:
-        response["ETag"] = f'"{asset.sha256}"'
+        response["ETag"] = f'"{served.sha256}"'
         return mark_public(request, response, showing=[asset.article])
     response.embargo_no_referrer = preview_link is not None
     return mark_private(response, no_referrer=preview_link is not None)
@@ -163,6 +176,44 @@ def preview_asset(request, preview_token: str, token: str, name: str):
     asset, is_public = access.asset_for(request.user, token, name, preview_link=link)
     return _asset_response(
         request, asset, is_public=is_public, preview_link=link, preview_token=preview_token
+    )
+
+
+def _download_name(asset, rendition) -> str:
+    """The file name a download is saved under: the asset's, with the rendition's extension."""
+    if rendition is None:
+        return asset.download_name
+    stem = asset.download_name.rsplit(".", 1)[0]
+    return f"{stem}-{rendition.width}.{rendition.format}"
+
+
+def _rendition_or_deny(asset, variant: str):
+    # Asked only once the asset itself may be served: a hidden asset's variants cost no query.
+    rendition = renditions.rendition_of(asset, variant)
+    if rendition is None:
+        raise access.deny()
+    return rendition
+
+
+@require_safe
+def asset_rendition(request, token: str, variant: str, name: str):
+    asset, is_public = access.asset_for(request.user, token, name)
+    rendition = _rendition_or_deny(asset, variant)
+    return _asset_response(request, asset, is_public=is_public, rendition=rendition)
+
+
+@require_safe
+def preview_asset_rendition(request, preview_token: str, token: str, variant: str, name: str):
+    link = access.preview_link_for(preview_token)
+    asset, is_public = access.asset_for(request.user, token, name, preview_link=link)
+    rendition = _rendition_or_deny(asset, variant)
+    return _asset_response(
+        request,
+        asset,
+        is_public=is_public,
+        preview_link=link,
+        preview_token=preview_token,
+        rendition=rendition,
     )
 
 
