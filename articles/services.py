@@ -26,7 +26,7 @@ from django.utils.text import slugify
 from guardian.conf import settings as guardian_settings
 from guardian.shortcuts import assign_perm, remove_perm
 
-from articles import renditions
+from articles import featured, renditions
 from articles.access import PREVIEW_SALT
 from articles.caching import purge_public_pages
 from articles.models import (
@@ -249,6 +249,8 @@ def _create_revision(
     body: str,
     tags: Sequence[str],
     assets: Iterable[Asset],
+    featured_image: Asset | None = None,
+    featured_explicit: bool = False,
 ) -> Revision:
     assets = _newest_per_name(assets)
     foreign = [asset for asset in assets if asset.article_id != article.pk]
@@ -267,8 +269,9 @@ def _create_revision(
         body_html=rendered.html,
         reading_minutes=rendered.reading_minutes,
         created_by=actor,
+        featured_image=featured.choose(featured_image, assets, explicit=featured_explicit),
     )
-    revision.full_clean(exclude=["article", "created_by"])
+    revision.full_clean(exclude=["article", "created_by", "featured_image"])
     revision.save()
     revision.tags.set(_tags_from_names(tags, actor=actor))
     revision.assets.set(assets)
@@ -337,8 +340,12 @@ def article_create(
     tags: Sequence[str] = (),
     files: Iterable[tuple[str, object]] = (),
     author=None,
+    featured_image_name: str | None = None,
 ) -> Article:
-    """Create a private draft with its first revision; its creator may view, change and share it."""
+    """Create a private draft with its first revision; its creator may view, change and share it.
+
+    ``featured_image_name``: which of ``files`` (an image) is the article's featured image.
+    """
     _require(actor, "add_article", None, "create articles")
     article = Article(slug=slug.strip(), author=author or actor)
     # Not the model's "Article with this Slug already exists.": see _refuse_taken_slug.
@@ -362,6 +369,8 @@ def article_create(
             body=body,
             tags=tags,
             assets=assets,
+            featured_image=featured.named(featured_image_name, assets),
+            featured_explicit=True,
         )
         article.latest_revision = revision
         article.save(update_fields=["latest_revision"])
@@ -399,9 +408,14 @@ def article_update(
     tags: Sequence[str] | None = None,
     files: Iterable[tuple[str, object]] = (),
     keep_assets: Iterable[Asset] | None = None,
+    featured_image=featured.KEEP,
     expected_version: int | None = None,
 ) -> Revision:
-    """Save a new working revision. Readers of a published article still see its live revision."""
+    """Save a new working revision. Readers of a published article still see its live revision.
+
+    ``featured_image``: one of the draft's image assets, None for none, or (by default) the
+    working draft's choice carried forward.
+    """
     _require(actor, "change_article", article, "edit")
     with discard_files_on_failure(), transaction.atomic():
         _claim_version(article, expected_version)
@@ -419,6 +433,12 @@ def article_update(
             body=body,
             tags=tags,
             assets=[*keep_assets, *new_assets],
+            featured_image=(
+                (latest.featured_image if latest else None)
+                if featured_image is featured.KEEP
+                else featured_image
+            ),
+            featured_explicit=featured_image is not featured.KEEP,
         )
         article.latest_revision = revision
         article.save(update_fields=["latest_revision"])
@@ -441,6 +461,7 @@ def _copy_to_working_draft(*, article: Article, actor, source: Revision, assets)
         body=source.body,
         tags=_tag_names(source),
         assets=assets,
+        featured_image=source.featured_image,
     )
     article.save(update_fields=["latest_revision"])
     return article.latest_revision

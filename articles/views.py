@@ -30,8 +30,12 @@ def public_listing():
     """Published articles with what a listing shows, in a fixed number of queries."""
     return (
         Article.objects.published()
-        .select_related("live_revision", "author")
-        .prefetch_related(Prefetch("live_revision__tags", queryset=Tag.objects.order_by("name")))
+        .select_related("live_revision", "author", "live_revision__featured_image")
+        .prefetch_related(
+            Prefetch("live_revision__tags", queryset=Tag.objects.order_by("name")),
+            # No query when no card has a featured image.
+            "live_revision__featured_image__renditions",
+        )
         .order_by("-published_at", "-pk")
     )
 
@@ -43,7 +47,13 @@ def home(request):
     return mark_public(request, response, showing=page.object_list)
 
 
-def _render_article(request, view: access.ArticleView, *, body_html: str | None = None):
+def _render_article(
+    request,
+    view: access.ArticleView,
+    *,
+    body_html: str | None = None,
+    preview_token: str | None = None,
+):
     return render(
         request,
         "articles/article_detail.html",
@@ -56,6 +66,8 @@ def _render_article(request, view: access.ArticleView, *, body_html: str | None 
             "is_public": view.is_public,
             "published_at": view.article.published_at if view.is_public else None,
             "author_name": view.article.author_name,
+            # On a share preview: asset URLs through the link's door, tags not linked.
+            "preview_token": preview_token,
         },
     )
 
@@ -117,7 +129,7 @@ def preview(request, token: str):
         preview_link=link,
         preview_token=token,
     )
-    response = _render_article(request, view, body_html=body_html)
+    response = _render_article(request, view, body_html=body_html, preview_token=token)
     response.embargo_no_referrer = True
     return response
 
