@@ -1,6 +1,6 @@
 from django.urls import path
 
-from articles import discovery, feeds, health, search, views
+from articles import discovery, feed_guide, feeds, health, search, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -26,6 +26,7 @@ urlpatterns = [
     path("tags/", discovery.tag_index, name="tag-index"),
     path("tags/<str:slug>/", discovery.tag_detail, name="tag"),
     path("search/", search.search, name="search"),
+    path("feeds/", feed_guide.feed_guide, name="feeds"),
     path("feeds/rss/", feeds.LatestArticlesFeed(), name="feed-rss"),
     path("feeds/atom/", feeds.LatestArticlesAtomFeed(), name="feed-atom"),
     path("sitemap.xml", discovery.sitemap, name="sitemap"),

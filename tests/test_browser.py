@@ -33,6 +33,7 @@ PAGES = {
     "article": ("/articles/the-mythos-leak/", None),
     "tag": ("/tags/security/", None),
     "tag index": ("/tags/", None),
+    "feed guide": ("/feeds/", None),
     "search": ("/search/?q=cache", None),
     "search without a query": ("/search/", None),
     "account": ("/account/", "early-reader"),
