@@ -134,6 +134,7 @@ def load_demo() -> DemoResult:
                     ("exposure-timeline.png", timeline_png()),
                     ("audit-briefing.pdf", briefing_pdf()),
                 ],
+                featured_image_name="exposure-timeline.png",
             )
             early_access = Group.objects.get(name="Early access")
             services.access_grant(actor=None, article=article, perm="view", group=early_access)

@@ -22,6 +22,7 @@ from tests.response_shape import ForgedSessionClient, assert_same_shape, cookie_
 
 COVERED_ROUTES: set[str] = {
     "home",
+    "feeds",
     "feed-rss",
     "feed-atom",
     "sitemap",
@@ -164,6 +165,7 @@ LISTINGS = [
     ("/?page=2", "Filler"),
     ("/feeds/rss/", PUBLIC_TITLE),
     ("/feeds/atom/", PUBLIC_TITLE),
+    ("/feeds/", "feed reader"),
     ("/sitemap.xml", "/articles/harbour/"),
     ("/robots.txt", "Sitemap:"),
     ("/tags/", SHARED_TAG),
