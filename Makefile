@@ -19,7 +19,7 @@ PYTHON ?= $(shell \
 		if ok $$p; then echo $$p; exit 0; fi; \
 	done)
 
-.PHONY: install run serve test lint typecheck format clean
+.PHONY: install run serve test lint typecheck format clean screenshots
 
 $(VPY):
 	@if [ -z "$(PYTHON)" ]; then \
@@ -73,6 +73,11 @@ serve: $(STAMP)
 	$(MANAGE) publish_scheduled
 	@echo "Embargo (production mode) is at http://127.0.0.1:$(PORT)/ with the publication worker (Ctrl-C stops both)"
 	@deploy/serve.sh
+
+# Regenerate docs/screenshots/ (README) with Debian's Chromium (apt-get install chromium), driven
+# by Playwright, from a throw-away copy of the demo site on a free port.
+screenshots: $(STAMP)
+	$(VPY) -m tools.screenshots
 
 # ruff (style, complexity <= 10, banned imports) and import-linter (the layers between the rooms).
 lint: $(STAMP)

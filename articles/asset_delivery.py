@@ -28,27 +28,27 @@ def _is_s3(storage) -> bool:
     return hasattr(storage, "bucket") and hasattr(storage, "_normalize_name")
 
 
-def body_response(asset) -> HttpResponse:
-    """A response carrying (or, for x-accel, pointing nginx at) the asset's bytes."""
-    attachment = not asset.is_image
+def body_response(served, *, attachment: bool, filename: str) -> HttpResponse:
+    """A response carrying (or, for x-accel, pointing nginx at) the bytes of ``served``.
+
+    ``served`` is an asset or one of its renditions; the caller has already checked access.
+    """
     if settings.EMBARGO_ASSET_DELIVERY == "x-accel":
-        response = HttpResponse(content_type=asset.content_type)
-        response["Content-Disposition"] = content_disposition_header(
-            attachment, asset.download_name
-        )
-        response["X-Accel-Redirect"] = X_ACCEL_PREFIX + quote(asset.file.name)
+        response = HttpResponse(content_type=served.content_type)
+        response["Content-Disposition"] = content_disposition_header(attachment, filename)
+        response["X-Accel-Redirect"] = X_ACCEL_PREFIX + quote(served.file.name)
         return response
-    storage = asset.file.storage
+    storage = served.file.storage
     if _is_s3(storage):
-        key = storage._normalize_name(asset.file.name)
+        key = storage._normalize_name(served.file.name)
         filelike = storage.bucket.Object(key).get()["Body"]  # a stream, read as it arrives
     else:
-        filelike = asset.file.open("rb")
+        filelike = served.file.open("rb")
     response = FileResponse(
         filelike,
         as_attachment=attachment,
-        filename=asset.download_name,
-        content_type=asset.content_type,
+        filename=filename,
+        content_type=served.content_type,
     )
     response.block_size = CHUNK_BYTES
     return response
@@ -58,15 +58,13 @@ def redirects_private_assets() -> bool:
     return settings.EMBARGO_ASSET_DELIVERY == "presigned"
 
 
-def presigned_redirect(asset) -> HttpResponseRedirect:
-    """A redirect to a presigned URL for ``asset``, valid ``PRESIGNED_SECONDS``; after the check."""
-    url = asset.file.storage.url(
-        asset.file.name,
+def presigned_redirect(served, *, attachment: bool, filename: str) -> HttpResponseRedirect:
+    """A redirect to a presigned URL for ``served``, valid ``PRESIGNED_SECONDS``; after the check."""
+    url = served.file.storage.url(
+        served.file.name,
         parameters={
-            "ResponseContentType": asset.content_type,
-            "ResponseContentDisposition": content_disposition_header(
-                not asset.is_image, asset.download_name
-            ),
+            "ResponseContentType": served.content_type,
+            "ResponseContentDisposition": content_disposition_header(attachment, filename),
         },
         expire=PRESIGNED_SECONDS,
     )

@@ -35,14 +35,19 @@ from guardian.conf import settings as guardian_settings
 from guardian.models import GroupObjectPermission, UserObjectPermission
 
 from articles.models import (
+    ApiToken,
     Article,
     ArticleGroupObjectPermission,
     ArticleUserObjectPermission,
     Asset,
     AuditEvent,
     PreviewLink,
+    Rendition,
     Revision,
     Tag,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
 )
 from articles.storage import asset_storage
 
@@ -55,15 +60,38 @@ MODELS = (
     Article,
     Revision,
     Asset,
+    Rendition,
     PreviewLink,
     AuditEvent,
+    ApiToken,  # hashed, like share links: a restored token works again
+    WebhookEndpoint,
+    WebhookDelivery,
+    WebhookAttempt,
     ArticleUserObjectPermission,
     ArticleGroupObjectPermission,
     UserObjectPermission,
     GroupObjectPermission,
 )
 # Models whose rows make a database "not empty" (role groups come from the migrations).
-CONTENT_MODELS = (User, Article, Tag, Revision, Asset, PreviewLink, AuditEvent)
+CONTENT_MODELS = (
+    User,
+    Article,
+    Tag,
+    Revision,
+    Asset,
+    Rendition,
+    PreviewLink,
+    AuditEvent,
+    ApiToken,
+    WebhookEndpoint,
+)
+
+
+def stored_file_names() -> list[str]:
+    """Every file the database refers to: each asset's original and its renditions."""
+    originals = Asset.objects.order_by("pk").values_list("file", flat=True)
+    renditions = Rendition.objects.order_by("pk").values_list("file", flat=True)
+    return [*originals, *renditions]
 
 
 class BackupError(Exception):
@@ -129,7 +157,7 @@ def backup(directory: Path) -> Summary:
         data = serialized_rows().encode()
         storage = asset_storage()
         files = {}
-        for name in Asset.objects.order_by("pk").values_list("file", flat=True):
+        for name in stored_file_names():
             with storage.open(name, "rb") as handle:
                 content = handle.read()
             _write_private(directory / "files" / name, content)

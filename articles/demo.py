@@ -136,6 +136,7 @@ def load_demo() -> DemoResult:
                     ("exposure-timeline.png", timeline_png()),
                     ("audit-briefing.pdf", briefing_pdf()),
                 ],
+                featured_image_name="exposure-timeline.png",
             )
             early_access = Group.objects.get(name="Early access")
             publishing.access_grant(actor=SYSTEM, article=article, perm="view", group=early_access)

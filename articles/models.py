@@ -157,6 +157,11 @@ class Revision(models.Model):
     reading_minutes = models.PositiveSmallIntegerField(default=1, editable=False)
     tags = models.ManyToManyField(Tag, blank=True, related_name="revisions")
     assets = models.ManyToManyField("Asset", blank=True, related_name="revisions")
+    # One of this revision's own image assets: readers see the live revision's choice, so a new
+    # choice becomes public only when the revision carrying it does.
+    featured_image = models.ForeignKey(
+        "Asset", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -215,6 +220,44 @@ class Asset(models.Model):
     @property
     def is_image(self) -> bool:
         return self.content_type.startswith("image/")
+
+
+class Rendition(models.Model):
+    """A resized copy of an image asset (``articles/renditions.py``), stored and served like it.
+
+    It has no token of its own: its URL is its asset's URL plus a variant, and it is served only
+    after the access check for that asset, so it is public exactly when its original is.
+    """
+
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="renditions")
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    format = models.CharField(max_length=8)  # file extension: webp, png, jpg, gif
+    content_type = models.CharField(max_length=100)
+    file = models.FileField(storage=asset_storage, upload_to=new_storage_key, max_length=255)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["asset", "format", "width"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["asset", "width", "format"], name="rendition_per_asset_width_format"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.asset} {self.variant}"
+
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "asset-rendition", args=[self.asset.token, self.variant, self.asset.download_name]
+        )
+
+    @property
+    def variant(self) -> str:
+        """The URL segment naming this copy, e.g. ``960w.webp``."""
+        return f"{self.width}w.{self.format}"
 
 
 class PreviewLink(models.Model):

@@ -195,10 +195,21 @@ def test_asset_responses_carry_the_stored_type_and_disposition(client, db):
     assert image["Content-Type"] == "image/png"
     assert image["Content-Disposition"].startswith("inline")
     assert pdf["Content-Type"] == "application/pdf"
+    # Public: the browser's PDF viewer may open it (a sandboxed document may not load the viewer).
+    assert pdf["Content-Disposition"].startswith("inline")
+    assert pdf["Content-Security-Policy"] == "default-src 'none'"
+    assert image["X-Content-Type-Options"] == pdf["X-Content-Type-Options"] == "nosniff"
+    assert "sandbox" in image["Content-Security-Policy"]
+
+
+def test_a_private_pdf_stays_a_sandboxed_attachment(client, db):
+    article = make_article("target", files=(pdf_bytes(),), body="[c](card.pdf)")
+    editor = User.objects.create_superuser("boss")
+    client.force_login(editor)
+    pdf = client.get(article.assets.get(original_name="card.pdf").get_absolute_url())
+    assert pdf.status_code == 200
     assert pdf["Content-Disposition"].startswith("attachment")
-    for response in (image, pdf):
-        assert response["X-Content-Type-Options"] == "nosniff"
-        assert "sandbox" in response["Content-Security-Policy"]
+    assert "sandbox" in pdf["Content-Security-Policy"]
 
 
 @pytest.mark.parametrize("size", [10, 1000])

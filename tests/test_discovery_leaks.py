@@ -23,6 +23,7 @@ from tests.response_shape import ForgedSessionClient, assert_same_shape, cookie_
 
 COVERED_ROUTES: set[str] = {
     "home",
+    "feeds",
     "feed-rss",
     "feed-atom",
     "sitemap",
@@ -165,6 +166,7 @@ LISTINGS = [
     ("/?page=2", "Filler"),
     ("/feeds/rss/", PUBLIC_TITLE),
     ("/feeds/atom/", PUBLIC_TITLE),
+    ("/feeds/", "feed reader"),
     ("/sitemap.xml", "/articles/harbour/"),
     ("/robots.txt", "Sitemap:"),
     ("/tags/", SHARED_TAG),

@@ -71,6 +71,7 @@ def render_reader_pages() -> dict[str, tuple[int, str]]:
         "home": (_anonymous(), "/"),
         "article": (_anonymous(), "/articles/the-mythos-leak/"),
         "tag index": (_anonymous(), "/tags/"),
+        "feed guide": (_anonymous(), "/feeds/"),
         "tag": (_anonymous(), "/tags/security/"),
         "search with results": (_anonymous(), "/search/?q=cache"),
         "search without a query": (_anonymous(), "/search/"),

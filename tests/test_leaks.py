@@ -44,8 +44,10 @@ COVERED_ROUTES = {
     "article",
     "article-draft",
     "asset",
+    "asset-rendition",
     "preview",
     "preview-asset",
+    "preview-asset-rendition",
     "account",
     "healthz",
     "login",
@@ -93,7 +95,7 @@ def people(db, roles):
     }
 
 
-def make_article(state: str, people, roles, *, slug: str = "quiet-harbour") -> Article:
+def make_article(state: str, people, roles, *, slug: str = "quiet-harbour", upload=None) -> Article:
     """An article in ``state`` with one PNG in its latest revision, shared with early access."""
     article = publishing.article_create(
         actor=people["author"],
@@ -101,7 +103,7 @@ def make_article(state: str, people, roles, *, slug: str = "quiet-harbour") -> A
         title=SECRET_TITLE,
         summary="Summary of the harbour protocol.",
         body="The harbour protocol body. ![Chart](chart.png)",
-        files=[("chart.png", png_upload())],
+        files=[("chart.png", upload or png_upload())],
     )
     publishing.access_grant(actor=SYSTEM, article=article, perm="view", group=roles["Early access"])
     publishing.access_grant(actor=SYSTEM, article=article, perm="view", user=people["revoked"])

@@ -142,6 +142,8 @@ def test_the_token_appears_only_in_the_previews_own_asset_links(client, link):
     token = link[1]
     page = client.get(preview_url(token)).content.decode()
     urls = re.findall(r'(?:href|src|action)="([^"]*)"', page)
+    for srcset in re.findall(r'srcset="([^"]*)"', page):
+        urls += [candidate.split()[0] for candidate in srcset.split(", ")]
     with_token = [url for url in urls if token in url]
     assert with_token, "the image and the PDF go through the preview's asset door"
     assert all(url.startswith(f"/preview/{token}/assets/") for url in with_token)

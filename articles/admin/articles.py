@@ -215,6 +215,7 @@ class ArticleAdmin(HiddenIsMissingMixin, admin.ModelAdmin):
             fields = ["slug", "status", "title", "summary", "body", "tags"]
         else:
             fields = ["slug", "status", "title", "summary", "body", "tags", "keep_assets"]
+            fields += ["featured_image"]
             fields += ["uploads", "loaded_version"]
         return [(None, {"fields": fields})]
 

@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.defaultfilters import filesizeformat
 
-from articles import access, publishing
+from articles import access, featured, publishing
 from articles.models import Article, Asset
 
 
@@ -89,6 +89,15 @@ class ArticleForm(forms.ModelForm):
         label="Assets in this draft",
         help_text="Untick a file to drop it from the working draft (it stays in older revisions).",
     )
+    featured_image = forms.ModelChoiceField(
+        queryset=Asset.objects.none(),
+        required=False,
+        empty_label="None",
+        help_text=(
+            "Shown on the home page, tag pages, the article's header and link previews. "
+            "Readers see it when this draft is published."
+        ),
+    )
     uploads = MultipleFileField(
         required=False,
         label="Attach files",
@@ -112,6 +121,7 @@ class ArticleForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk is None:
             del self.fields["keep_assets"], self.fields["loaded_version"]
+            del self.fields["featured_image"]
             return
         latest = self.instance.latest_revision
         self.fields["keep_assets"].queryset = Asset.objects.with_public_flag().filter(
@@ -125,6 +135,11 @@ class ArticleForm(forms.ModelForm):
             self.initial.setdefault("body", latest.body)
             self.initial.setdefault("tags", ", ".join(tag.name for tag in latest.tags.all()))
             self.initial.setdefault("keep_assets", [asset.pk for asset in latest.assets.all()])
+            self.initial.setdefault("featured_image", latest.featured_image_id)
+        # Among the article's images; the service refuses one that is not in the saved draft.
+        self.fields["featured_image"].queryset = Asset.objects.filter(
+            article=self.instance, content_type__startswith="image/"
+        )
 
     def validate_unique(self):
         """Left to ``article_create``: a taken slug gets one neutral message whoever owns it."""
@@ -162,6 +177,9 @@ class ArticleForm(forms.ModelForm):
             tags=split_tags(data["tags"]),
             files=files,
             keep_assets=data["keep_assets"],
+            featured_image=(
+                data.get("featured_image") if "featured_image" in self.fields else featured.KEEP
+            ),
             expected_version=data["loaded_version"],
         )
         kept = [asset.pk for asset in data["keep_assets"]]

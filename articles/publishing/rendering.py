@@ -19,14 +19,18 @@ import nh3
 from django.core.exceptions import ValidationError
 from markdown.treeprocessors import Treeprocessor
 
+from articles import renditions
+
 ALLOWED_TAGS = {
-    "a", "abbr", "blockquote", "br", "code", "dd", "del", "dl", "dt", "em", "figcaption",
+    "a", "abbr", "picture", "source", "blockquote", "br", "code", "dd", "del", "dl", "dt", "em", "figcaption",
     "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "img", "li", "ol", "p", "pre", "strong",
     "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
 }  # fmt: skip
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
-    "img": {"src", "alt", "title"},
+    "img": {"src", "alt", "title", "srcset", "sizes", "width", "height", "loading", "decoding"},
+    # Written by ``_AssetReferences`` from the article's own renditions, never by the author.
+    "source": {"type", "srcset", "sizes"},
     "abbr": {"title"},
     "th": {"align"},
     "td": {"align"},
@@ -89,14 +93,23 @@ class _AssetReferences(Treeprocessor):
         self.assets_by_name = assets_by_name
         self.assets_by_token = assets_by_token
         self.errors: list[str] = []
+        self.last = None  # the asset the latest reference resolved to
 
     def run(self, root: ET.Element) -> None:
-        for element in root.iter():
-            attribute = {"img": "src", "a": "href"}.get(element.tag)
-            if attribute and element.get(attribute) is not None:
-                element.set(attribute, self.resolve(element.get(attribute)))
+        images = []
+        for parent in root.iter():
+            for element in parent:
+                attribute = {"img": "src", "a": "href"}.get(element.tag)
+                if attribute and element.get(attribute) is not None:
+                    element.set(attribute, self.resolve(element.get(attribute)))
+                    if element.tag == "img" and self.last is not None:
+                        images.append((parent, element, self.last))
+        # After the walk: wrapping an image in <picture> changes the tree being iterated.
+        for parent, element, asset in images:
+            _responsive(parent, element, asset)
 
     def resolve(self, reference: str) -> str:
+        self.last = None
         parts = urlsplit(reference)
         if parts.scheme or parts.netloc or reference.startswith("#"):
             return reference
@@ -108,6 +121,7 @@ class _AssetReferences(Treeprocessor):
                         f"“{reference}” is an asset that is not attached to this article."
                     )
                     return ""
+                self.last = asset
                 return asset.get_absolute_url()
             if parts.path.startswith("/preview/"):
                 self.errors.append(f"“{reference}” is a private preview link; it cannot be linked.")
@@ -118,7 +132,31 @@ class _AssetReferences(Treeprocessor):
         if asset is None:
             self.errors.append(f"“{name}” is referenced in the body but is not attached.")
             return ""
+        self.last = asset
         return asset.get_absolute_url()
+
+
+def _responsive(parent: ET.Element, img: ET.Element, asset) -> None:
+    """Give an attached image its renditions: a WebP ``<source>``, ``srcset``, intrinsic size, lazy."""
+    picture = renditions.picture_for(asset)
+    if picture is None:
+        return
+    img.set("srcset", picture.srcset)
+    img.set("sizes", renditions.BODY_SIZES)
+    img.set("width", str(picture.width))
+    img.set("height", str(picture.height))
+    img.set("loading", "lazy")
+    img.set("decoding", "async")
+    wrapper = ET.Element("picture")
+    wrapper.tail, img.tail = img.tail, None
+    source = ET.SubElement(wrapper, "source")
+    source.set("type", "image/webp")
+    source.set("srcset", picture.webp_srcset)
+    source.set("sizes", renditions.BODY_SIZES)
+    index = list(parent).index(img)
+    parent.remove(img)
+    wrapper.append(img)
+    parent.insert(index, wrapper)
 
 
 def render_markdown(body: str, *, assets=()) -> RenderedBody:

@@ -28,6 +28,7 @@ from django.utils.text import slugify
 from guardian.conf import settings as guardian_settings
 from guardian.shortcuts import assign_perm, remove_perm
 
+from articles import featured, renditions
 from articles.access import PREVIEW_SALT
 from articles.access.policy import (
     CREATOR_PERMISSIONS,
@@ -273,6 +274,8 @@ def _create_revision(
     body: str,
     tags: Sequence[str],
     assets: Iterable[Asset],
+    featured_image: Asset | None = None,
+    featured_explicit: bool = False,
 ) -> Revision:
     assets = _newest_per_name(assets)
     foreign = [asset for asset in assets if asset.article_id != article.pk]
@@ -292,8 +295,9 @@ def _create_revision(
         body_text=rendered.text,
         reading_minutes=rendered.reading_minutes,
         created_by=person(actor),
+        featured_image=featured.choose(featured_image, assets, explicit=featured_explicit),
     )
-    revision.full_clean(exclude=["article", "created_by"])
+    revision.full_clean(exclude=["article", "created_by", "featured_image"])
     revision.save()
     revision.tags.set(_tags_from_names(tags, actor=actor))
     revision.assets.set(assets)
@@ -328,6 +332,7 @@ def _store_files(*, article: Article, actor, files: Iterable[tuple[str, object]]
         if stored is not None:
             stored.append(asset.file.name)
         asset.save()
+        renditions.generate(asset, stored=stored)
         assets.append(asset)
     return assets
 
@@ -361,12 +366,15 @@ def article_create(
     tags: Sequence[str] = (),
     files: Iterable[tuple[str, object]] = (),
     author=None,
+    featured_image_name: str | None = None,
 ) -> Article:
     """Create a private draft with its first revision; its creator may view, change and share it.
 
     Whether the slug is taken is asked last, once everything else (text, tags, files) was accepted:
     otherwise an invalid submission would tell, for free and without a trace, whether a hidden slug
     exists. Until then the row carries a placeholder slug no real one can equal (see validate_slug).
+
+    ``featured_image_name``: which of ``files`` (an image) is the article's featured image.
     """
     _require(actor, "add_article", None, "create articles")
     slug = slug.strip()
@@ -385,6 +393,7 @@ def article_create(
                 body=body,
                 tags=tags,
                 files=files,
+                featured_image_name=featured_image_name,
             )
             _claim_slug(article, slug)
             if not is_system(actor):
@@ -418,7 +427,15 @@ def _claim_slug(article: Article, slug: str) -> None:
 
 
 def _create_first_revision(
-    *, article: Article, actor, title: str, summary: str, body: str, tags, files
+    *,
+    article: Article,
+    actor,
+    title: str,
+    summary: str,
+    body: str,
+    tags,
+    files,
+    featured_image_name: str | None,
 ) -> None:
     assets = _store_files(article=article, actor=actor, files=files)
     revision = _create_revision(
@@ -429,6 +446,8 @@ def _create_first_revision(
         body=body,
         tags=tags,
         assets=assets,
+        featured_image=featured.named(featured_image_name, assets),
+        featured_explicit=True,
     )
     article.latest_revision = revision
     article.save(update_fields=["latest_revision"])
@@ -461,9 +480,14 @@ def article_update(
     tags: Sequence[str] | None = None,
     files: Iterable[tuple[str, object]] = (),
     keep_assets: Iterable[Asset] | None = None,
+    featured_image=featured.KEEP,
     expected_version: int | None = None,
 ) -> Revision:
-    """Save a new working revision. Readers of a published article still see its live revision."""
+    """Save a new working revision. Readers of a published article still see its live revision.
+
+    ``featured_image``: one of the draft's image assets, None for none, or (by default) the
+    working draft's choice carried forward.
+    """
     _require(actor, "change_article", article, "edit")
     with discard_files_on_failure(), transaction.atomic():
         _claim_version(article, expected_version)
@@ -481,6 +505,12 @@ def article_update(
             body=body,
             tags=tags,
             assets=[*keep_assets, *new_assets],
+            featured_image=(
+                (latest.featured_image if latest else None)
+                if featured_image is featured.KEEP
+                else featured_image
+            ),
+            featured_explicit=featured_image is not featured.KEEP,
         )
         article.latest_revision = revision
         article.save(update_fields=["latest_revision"])
@@ -503,6 +533,7 @@ def _copy_to_working_draft(*, article: Article, actor, source: Revision, assets)
         body=source.body,
         tags=_tag_names(source),
         assets=assets,
+        featured_image=source.featured_image,
     )
     article.save(update_fields=["latest_revision"])
     return article.latest_revision

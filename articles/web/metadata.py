@@ -10,6 +10,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Case, When
 from django.utils.html import format_html, strip_tags
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
@@ -38,11 +39,12 @@ def json_ld_script(data: dict) -> SafeString:
 
 
 def public_image(article: Article) -> Asset | None:
-    """The first public image of ``article``'s live revision, or None."""
+    """The live revision's featured image, else its first image; only ever a public asset."""
+    featured_first = Case(When(pk=article.live_revision.featured_image_id or 0, then=0), default=1)
     return (
         Asset.objects.public()
         .filter(article=article, content_type__startswith="image/")
-        .order_by("created_at", "pk")
+        .order_by(featured_first, "created_at", "pk")
         .first()
     )
 

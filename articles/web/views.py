@@ -8,7 +8,7 @@ from django.db.models import Prefetch
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from articles import access, asset_delivery
+from articles import access, asset_delivery, renditions
 from articles.models import Article, AuditEvent, Tag
 from articles.publishing import audit_record
 from articles.web.caching import mark_private, mark_public
@@ -29,8 +29,12 @@ def public_listing():
     """Published articles with what a listing shows, in a fixed number of queries."""
     return (
         Article.objects.published()
-        .select_related("live_revision", "author")
-        .prefetch_related(Prefetch("live_revision__tags", queryset=Tag.objects.order_by("name")))
+        .select_related("live_revision", "author", "live_revision__featured_image")
+        .prefetch_related(
+            Prefetch("live_revision__tags", queryset=Tag.objects.order_by("name")),
+            # No query when no card has a featured image.
+            "live_revision__featured_image__renditions",
+        )
         .order_by("-published_at", "-pk")
     )
 
@@ -42,7 +46,13 @@ def home(request):
     return mark_public(request, response, showing=page.object_list)
 
 
-def _render_article(request, view: access.ArticleView, *, body_html: str | None = None):
+def _render_article(
+    request,
+    view: access.ArticleView,
+    *,
+    body_html: str | None = None,
+    preview_token: str | None = None,
+):
     return render(
         request,
         "articles/article_detail.html",
@@ -55,6 +65,8 @@ def _render_article(request, view: access.ArticleView, *, body_html: str | None 
             "is_public": view.is_public,
             "published_at": view.article.published_at if view.is_public else None,
             "author_name": view.article.author_name,
+            # On a share preview: asset URLs through the link's door, tags not linked.
+            "preview_token": preview_token,
         },
     )
 
@@ -108,6 +120,7 @@ def preview(request, token: str):
     view = access.preview_view(link)
     # Asset links go through this link's own asset door, so they work for a reader without an account.
     body_html = ASSET_LINK.sub(rf"\g<attr>/preview/{token}/assets/", view.revision.body_html)
+    body_html = renditions.through_preview(body_html, token)
     _record_private_view(
         request,
         view,
@@ -115,13 +128,19 @@ def preview(request, token: str):
         preview_link=link,
         preview_token=token,
     )
-    response = _render_article(request, view, body_html=body_html)
+    response = _render_article(request, view, body_html=body_html, preview_token=token)
     response.embargo_no_referrer = True
     return response
 
 
 def _asset_response(
-    request, asset, *, is_public: bool, preview_link=None, preview_token: str | None = None
+    request,
+    asset,
+    *,
+    is_public: bool,
+    preview_link=None,
+    preview_token: str | None = None,
+    rendition=None,
 ):
     if not is_public:
         audit_record(
@@ -132,20 +151,30 @@ def _asset_response(
             asset=asset,
             route=_audit_route(request, preview_token),
         )
+    served = rendition or asset  # a rendition is served under its asset's visibility and name
+    # A public PDF may open in the browser's viewer (which a sandboxed document may not load);
+    # a private one stays a download, so it never renders inside the site's origin.
+    inline_pdf = is_public and asset.content_type == "application/pdf"
+    attachment = not (asset.is_image or inline_pdf)
+    filename = _download_name(asset, rendition)
     if not is_public and asset_delivery.redirects_private_assets():
-        response = asset_delivery.presigned_redirect(asset)
+        response = asset_delivery.presigned_redirect(
+            served, attachment=attachment, filename=filename
+        )
         response.embargo_no_referrer = preview_link is not None
         return mark_private(response, no_referrer=preview_link is not None)
     # EMBARGO_ASSET_DELIVERY: stream or x-accel; with x-accel, nginx sets the Content-Length.
-    response = asset_delivery.body_response(asset)
+    response = asset_delivery.body_response(served, attachment=attachment, filename=filename)
     if "X-Accel-Redirect" not in response:
-        response["Content-Length"] = str(asset.size)
+        response["Content-Length"] = str(served.size)
     response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Content-Security-Policy"] = (
+        "default-src 'none'" if inline_pdf else "default-src 'none'; sandbox"
+    )
     # Ranges are not served: a partial response is the whole answer or nothing.
     response["Accept-Ranges"] = "none"
     if is_public:
-        response["ETag"] = f'"{asset.sha256}"'
+        response["ETag"] = f'"{served.sha256}"'
         return mark_public(request, response, showing=[asset.article])
     response.embargo_no_referrer = preview_link is not None
     return mark_private(response, no_referrer=preview_link is not None)
@@ -163,6 +192,44 @@ def preview_asset(request, preview_token: str, token: str, name: str):
     asset, is_public = access.asset_for(request.user, token, name, preview_link=link)
     return _asset_response(
         request, asset, is_public=is_public, preview_link=link, preview_token=preview_token
+    )
+
+
+def _download_name(asset, rendition) -> str:
+    """The file name a download is saved under: the asset's, with the rendition's extension."""
+    if rendition is None:
+        return asset.download_name
+    stem = asset.download_name.rsplit(".", 1)[0]
+    return f"{stem}-{rendition.width}.{rendition.format}"
+
+
+def _rendition_or_deny(asset, variant: str):
+    # Asked only once the asset itself may be served: a hidden asset's variants cost no query.
+    rendition = renditions.rendition_of(asset, variant)
+    if rendition is None:
+        raise access.deny()
+    return rendition
+
+
+@require_safe
+def asset_rendition(request, token: str, variant: str, name: str):
+    asset, is_public = access.asset_for(request.user, token, name)
+    rendition = _rendition_or_deny(asset, variant)
+    return _asset_response(request, asset, is_public=is_public, rendition=rendition)
+
+
+@require_safe
+def preview_asset_rendition(request, preview_token: str, token: str, variant: str, name: str):
+    link = access.preview_link_for(preview_token)
+    asset, is_public = access.asset_for(request.user, token, name, preview_link=link)
+    rendition = _rendition_or_deny(asset, variant)
+    return _asset_response(
+        request,
+        asset,
+        is_public=is_public,
+        preview_link=link,
+        preview_token=preview_token,
+        rendition=rendition,
     )
 
 
