@@ -11,35 +11,15 @@ answer's cost does not tell the two apart.
 """
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from scratch import configure
+
 LARGE_DRAFT_WORDS = 400_000  # about 2 MB of Markdown, and as much again rendered
-
-
-def configure(workdir: Path) -> None:
-    """Point Django at a scratch database and asset directory before it is set up."""
-    sys.path.insert(0, str(ROOT))
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="cms.settings",
-        EMBARGO_ENVIRONMENT="test",
-        DATABASE_URL=f"sqlite:///{workdir / 'bench.sqlite3'}",
-        EMBARGO_ASSET_ROOT=str(workdir / "assets"),
-    )
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    settings.STATIC_ROOT = workdir / "static"
-    call_command("collectstatic", interactive=False, verbosity=0)
 
 
 def build() -> dict[str, str]:
