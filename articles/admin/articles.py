@@ -502,13 +502,18 @@ class ArticleAdmin(HiddenIsMissingMixin, admin.ModelAdmin):
             return "revoked"
         return "expired" if link.expires_at <= now else "ended"
 
-    def share_revoke_view(self, request, object_id: str, link_id: int):
-        """Revoke one share link (POST)."""
+    def _shared_link(self, request, object_id: str, link_id: int):
+        """The article and one of its share links, for someone who may share it; else the 404."""
         article = self.get_object(request, unquote(object_id))
         link = article.preview_links.filter(pk=link_id).first()
         if link is None:
             raise access.deny()
         self._require_share(request, article)
+        return article, link
+
+    def share_revoke_view(self, request, object_id: str, link_id: int):
+        """Revoke one share link (POST)."""
+        article, link = self._shared_link(request, object_id, link_id)
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         try:
@@ -520,11 +525,7 @@ class ArticleAdmin(HiddenIsMissingMixin, admin.ModelAdmin):
 
     def share_update_view(self, request, object_id: str, link_id: int):
         """Make one live share link show the current draft (POST), back on the Access page."""
-        article = self.get_object(request, unquote(object_id))
-        link = article.preview_links.filter(pk=link_id).first()
-        if link is None:
-            raise access.deny()
-        self._require_share(request, article)
+        article, link = self._shared_link(request, object_id, link_id)
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         try:
