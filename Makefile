@@ -19,7 +19,7 @@ PYTHON ?= $(shell \
 		if ok $$p; then echo $$p; exit 0; fi; \
 	done)
 
-.PHONY: install run serve test lint typecheck format clean screenshots
+.PHONY: install run serve test lint typecheck format clean screenshots bench
 
 $(VPY):
 	@if [ -z "$(PYTHON)" ]; then \
@@ -80,6 +80,15 @@ screenshots: $(STAMP)
 	$(VPY) -m tools.screenshots
 
 # ruff (style, complexity <= 10, banned imports) and import-linter (the layers between the rooms).
+# Load tests on this machine (bench/run.py; about half an hour): gunicorn driven by wrk, every
+# target beside its baseline in the same run. CHECK=1 exits non-zero when a target is missed.
+bench: $(STAMP)
+	@command -v wrk >/dev/null 2>&1 || { \
+		echo "Installing wrk (Debian's package) for make bench"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk; \
+	}
+	$(VPY) bench/run.py $(if $(CHECK),--check)
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

@@ -130,6 +130,9 @@ class Article(models.Model):
         indexes = [
             models.Index(fields=["status", "-published_at"], name="article_status_published"),
             models.Index(fields=["status", "publish_at"], name="article_status_publish_at"),
+            # Listings in the default order (visible_to: public OR granted, which no status index
+            # serves) walk this index and stop at the page's last row instead of sorting them all.
+            models.Index(fields=["-published_at", "-created_at"], name="article_listing_order"),
         ]
 
     def __str__(self) -> str:
