@@ -51,6 +51,12 @@ POSTGRES_URL = os.environ.get(
 )
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
 CONNECTIONS = 16
+# What this shell says about the site's own database, cache or mode must not reach the bench's.
+BASE_ENVIRONMENT = {
+    name: value
+    for name, value in os.environ.items()
+    if not name.startswith(("EMBARGO_", "DJANGO_", "DATABASE_URL", "REDIS_URL"))
+}
 MIB = 1024 * 1024
 
 
@@ -124,7 +130,7 @@ class Server:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.environment = {
-            **os.environ,
+            **BASE_ENVIRONMENT,
             **environment,
             "EMBARGO_ENVIRONMENT": "production",
             "EMBARGO_HTTPS": "false",
@@ -220,7 +226,7 @@ def build(size: str, workdir: Path, database_url: str) -> dict:
     if database_url:
         command += ["--database-url", database_url]
     started = time.perf_counter()
-    output = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    output = subprocess.run(command, cwd=ROOT, env=BASE_ENVIRONMENT, capture_output=True, text=True)
     if output.returncode:
         sys.exit(f"building the {size} data set failed:\n{output.stderr[-3000:]}")
     manifest = json.loads(output.stdout.strip().splitlines()[-1])
@@ -235,7 +241,7 @@ def collect_static(environment: dict[str, str], manifest: dict) -> None:
     subprocess.run(
         [PYTHON, "manage.py", "collectstatic", "--no-input", "--verbosity", "0"],
         cwd=ROOT,
-        env={**os.environ, **environment, "EMBARGO_ENVIRONMENT": "production"},
+        env={**BASE_ENVIRONMENT, **environment, "EMBARGO_ENVIRONMENT": "production"},
         check=True,
     )
     baseline = ROOT / "var" / "static" / "bench"
@@ -346,7 +352,9 @@ def script(name: str, *extra: str) -> dict | None:
     path = BENCH / name
     if not path.exists():
         return None
-    output = subprocess.run([PYTHON, str(path), *extra], cwd=ROOT, capture_output=True, text=True)
+    output = subprocess.run(
+        [PYTHON, str(path), *extra], cwd=ROOT, env=BASE_ENVIRONMENT, capture_output=True, text=True
+    )
     if output.returncode not in (0, 1) or not output.stdout.strip():
         sys.exit(f"bench/{name} failed:\n{output.stderr[-3000:]}")
     return json.loads(output.stdout.strip().splitlines()[-1])
