@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         has_article_permission,
         is_system,
         person,
+        require_permission,
         short_name,
     )
     from articles.access.resolve import (
@@ -78,6 +79,7 @@ _HOMES = {
     "REQUIRES_VIEW": "articles.access.policy",
     "effective_perms": "articles.access.policy",
     "has_article_permission": "articles.access.policy",
+    "require_permission": "articles.access.policy",
     "short_name": "articles.access.policy",
     "granted_article_ids_q": "articles.access.rules",
     "holds_article_permission_q": "articles.access.rules",
@@ -139,6 +141,7 @@ __all__ = [
     "preview_view",
     "public_article_q",
     "real_people",
+    "require_permission",
     "short_name",
     "who_can_see",
 ]

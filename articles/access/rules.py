@@ -64,7 +64,7 @@ def granted_article_ids_q(user, prefix: str = "") -> Q:
 def holds_article_permission_q(codename: str, *, user: str, article: str) -> Q:
     """Does the user at field ``user`` hold ``codename`` on the article at field ``article``?
 
-    The same answer as ``services.has_article_permission`` (superuser, global by user or group, or on
+    The same answer as ``policy.has_article_permission`` (superuser, global by user or group, or on
     the object by user or group), as SQL on another model's rows, so a share link's creator can be
     checked in the query that finds the link. Activity is checked by the caller.
     """

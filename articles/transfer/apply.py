@@ -257,10 +257,10 @@ def _path_to(start: str, target: str) -> list[str]:
         state, actions = queue.popleft()
         if state == target:
             return actions
-        for action, (sources, end, _permission) in publishing.TRANSITIONS.items():
-            if state in sources and end not in seen:
-                seen.add(end)
-                queue.append((end, [*actions, action]))
+        for action, step in publishing.TRANSITIONS.items():
+            if state in step.sources and step.target not in seen:
+                seen.add(step.target)
+                queue.append((step.target, [*actions, action]))
     raise ValueError(f"No workflow path from {start} to {target}.")
 
 
