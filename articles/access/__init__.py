@@ -22,6 +22,15 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from articles.access.audience import (
+        Audience,
+        EndedLink,
+        GlobalHolding,
+        Holder,
+        global_permission_holders,
+        link_end_reason,
+        who_can_see,
+    )
     from articles.access.policy import (
         ARTICLE_PERMS,
         CREATOR_PERMISSIONS,
@@ -41,22 +50,15 @@ if TYPE_CHECKING:
     from articles.access.resolve import (
         PREVIEW_SALT,
         ArticleView,
-        Audience,
-        EndedLink,
-        GlobalHolding,
-        Holder,
         article_view,
         asset_for,
         deny,
-        global_permission_holders,
-        link_end_reason,
         may_read_unpublished,
         may_view,
         not_public_banner,
         preview_banner,
         preview_link_for,
         preview_view,
-        who_can_see,
     )
     from articles.access.rules import (
         granted_article_ids_q,
@@ -97,13 +99,13 @@ _HOMES = {
     "preview_banner": "articles.access.resolve",
     "preview_view": "articles.access.resolve",
     "asset_for": "articles.access.resolve",
-    "Holder": "articles.access.resolve",
-    "link_end_reason": "articles.access.resolve",
-    "EndedLink": "articles.access.resolve",
-    "Audience": "articles.access.resolve",
-    "who_can_see": "articles.access.resolve",
-    "GlobalHolding": "articles.access.resolve",
-    "global_permission_holders": "articles.access.resolve",
+    "Holder": "articles.access.audience",
+    "link_end_reason": "articles.access.audience",
+    "EndedLink": "articles.access.audience",
+    "Audience": "articles.access.audience",
+    "who_can_see": "articles.access.audience",
+    "GlobalHolding": "articles.access.audience",
+    "global_permission_holders": "articles.access.audience",
 }
 
 __all__ = [
