@@ -18,7 +18,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
-from articles.access.rules import is_real_user
+from articles.access.rules import embargo_ended, is_real_user
 from articles.models import (
     Article,
     Asset,
@@ -164,11 +164,7 @@ def preview_view(link: PreviewLink) -> ArticleView:
     """What a share-link holder sees: the revision the link shares, always bannered, never cacheable."""
     article = link.article
     # Still refused once publish_scheduled has withdrawn it: the embargo end is final for a link.
-    if (
-        article.status in (Status.PUBLISHED, Status.WITHDRAWN)
-        and article.unpublish_at
-        and article.unpublish_at <= (timezone.now())
-    ):
+    if article.status in (Status.PUBLISHED, Status.WITHDRAWN) and embargo_ended(article):
         raise deny()
     return ArticleView(article, link.revision, is_public=False, banner=preview_banner(link))
 

@@ -22,6 +22,7 @@ from articles.access.policy import (
     has_article_permission,
     require_permission,
 )
+from articles.access.rules import embargo_open_q
 from articles.models import Article, AuditEvent, Revision, Status
 from articles.publishing.audit import _record_visibility_change
 from articles.publishing.previews import _preview_links_end_at_embargo_end
@@ -308,9 +309,9 @@ def publish_due_articles(*, now: datetime | None = None) -> tuple[list[Article],
     published, withdrawn = [], []
     # An article whose whole window passed while cron was down is never published: publishing it
     # would be refused (embargo end in the past) and would stop the run for every article after it.
-    is_due = Q(status=Status.SCHEDULED, publish_at__lte=now, scheduled_revision__isnull=False) & (
-        Q(unpublish_at__isnull=True) | Q(unpublish_at__gt=now)
-    )
+    is_due = Q(
+        status=Status.SCHEDULED, publish_at__lte=now, scheduled_revision__isnull=False
+    ) & embargo_open_q(now=now)
     due = Article.objects.filter(is_due).values_list("pk", flat=True)
     for pk in list(due):
         with transaction.atomic():
