@@ -1,6 +1,7 @@
 """Embargo's data: articles, their immutable revisions, private assets, preview links and the audit trail.
 
-The visibility rule is not here: it lives in ``access/rules.py`` (as SQL) and ``access/resolve.py`` (as answers).
+The visibility rule is not here: it lives in ``access/rules.py`` (as SQL), ``access/resolve.py``
+(as answers) and ``access/audience.py`` (who has access).
 """
 
 import secrets

@@ -34,16 +34,21 @@ ROLE_DESCRIPTIONS: dict[str, str] = {
 }
 
 
-def setup_roles(
-    group_model=Group, permission_model=Permission, *, names: Iterable[str] | None = None
-) -> list[str]:
-    """Create or repair the role groups (or only ``names``); returns the names of those created."""
+def setup_roles(*, names: Iterable[str] | None = None) -> list[str]:
+    """Create or repair the role groups (or only ``names``); returns the names of those created.
+
+    A repair is a change to people, so it goes through the audited service. (Migrations keep
+    their own frozen copy of the roles they created.)
+    """
+    from articles.access import SYSTEM
+    from articles.publishing.people import group_access_change
+
     created = []
     for name, codenames in ROLES.items():
         if names is not None and name not in names:
             continue
-        group, was_created = group_model.objects.get_or_create(name=name)
-        permissions = permission_model.objects.filter(
+        group, was_created = Group.objects.get_or_create(name=name)
+        permissions = Permission.objects.filter(
             content_type__app_label="articles", codename__in=codenames
         )
         missing = set(codenames) - set(permissions.values_list("codename", flat=True))
@@ -51,17 +56,9 @@ def setup_roles(
             raise RuntimeError(
                 f"Permissions {sorted(missing)} do not exist yet; run migrate first."
             )
-        if group_model is Group:
-            # The live models (the command, the demo): a repair is a change to people, audited.
-            from articles.access import SYSTEM
-            from articles.publishing.people import group_access_change
-
-            group_access_change(
-                actor=SYSTEM, group=group, permissions={*group.permissions.all(), *permissions}
-            )
-        else:
-            # A migration's historical models, which the services cannot take.
-            group.permissions.add(*permissions)
+        group_access_change(
+            actor=SYSTEM, group=group, permissions={*group.permissions.all(), *permissions}
+        )
         if was_created:
             created.append(name)
     return created

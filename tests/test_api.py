@@ -8,10 +8,10 @@ owner may read, checked on every request, and nothing once its owner or the toke
 import pytest
 from django.contrib.auth.models import User
 
+from articles import publishing
 from articles.access import SYSTEM
 from articles.api import tokens
 from articles.models import Article
-from articles.publishing import services
 from tests import test_leaks
 from tests.response_shape import FORGED_SESSION_KEY, assert_same_shape
 from tests.test_leaks import SECRET_TITLE, STATES, make_article
@@ -150,7 +150,7 @@ def test_state_naming_parameters_change_nothing(client, people, roles, state):
 def test_a_token_reads_a_granted_draft_and_nothing_else(client, people, roles):
     granted = make_article("draft", people, roles)
     other = make_article("draft", people, roles, slug="other-draft")
-    services.access_revoke(actor=SYSTEM, article=other, perm="view", group=roles["Early access"])
+    publishing.access_revoke(actor=SYSTEM, article=other, perm="view", group=roles["Early access"])
     _, secret = tokens.api_token_create(owner=people["early_access"])
     auth = {"authorization": f"Bearer {secret}"}
     assert client.get(f"/api/v1/articles/{granted.slug}", headers=auth).status_code == 200
@@ -159,7 +159,9 @@ def test_a_token_reads_a_granted_draft_and_nothing_else(client, people, roles):
     slugs = [item["slug"] for item in client.get("/api/v1/articles", headers=auth).json()["items"]]
     assert slugs == [granted.slug]
     # The grant is checked on every request: revoked, the draft is gone at once.
-    services.access_revoke(actor=SYSTEM, article=granted, perm="view", group=roles["Early access"])
+    publishing.access_revoke(
+        actor=SYSTEM, article=granted, perm="view", group=roles["Early access"]
+    )
     assert_same_shape(client.get(f"/api/v1/articles/{granted.slug}", headers=auth), missing)
     assert client.get("/api/v1/articles", headers=auth).json()["items"] == []
 
@@ -183,7 +185,7 @@ def test_public_answers_are_conditional_and_purged_with_the_pages(client, people
     assert "public" in first["Cache-Control"] and first["ETag"] and first["Last-Modified"]
     again = client.get(path, headers={"if-none-match": first["ETag"]})
     assert again.status_code == 304
-    services.article_withdraw(actor=SYSTEM, article=article)
+    publishing.article_withdraw(actor=SYSTEM, article=article)
     assert client.get(path).status_code == 404  # the page cache dropped it with the withdrawal
 
 
@@ -254,7 +256,7 @@ def test_api_answers_vary_on_authorization(client, people, roles):
 
 def test_the_tag_filter_sees_only_the_revision_shown(client, people, roles):
     article = make_article("published", people, roles)
-    services.article_update(actor=SYSTEM, article=article, title="Draft", tags=["secret-tag"])
+    publishing.article_update(actor=SYSTEM, article=article, title="Draft", tags=["secret-tag"])
     assert client.get("/api/v1/articles?tag=secret-tag").json()["items"] == []
     assert_same_shape(
         client.get("/api/v1/articles?tag=secret-tag"), client.get("/api/v1/articles?tag=nowhere")

@@ -66,16 +66,15 @@ def test_the_api_token_command_creates_lists_and_revokes(db, capsys):
 
 
 def test_who_can_see_lists_the_tokens_of_those_who_may_view(db):
-    from articles import access
-    from articles.publishing import services
+    from articles import access, publishing
     from tests.factories import make_article
 
     article = make_article("quiet-harbour")
     reader = User.objects.create_user("reader")
     outsider = User.objects.create_user("outsider")
-    services.access_grant(actor=SYSTEM, article=article, perm="view", user=reader)
+    publishing.access_grant(actor=SYSTEM, article=article, perm="view", user=reader)
     token, _ = tokens.api_token_create(owner=reader, label="feed")
     tokens.api_token_create(owner=outsider, label="nothing here")
     assert access.who_can_see(article).api_tokens == (token,)
-    services.access_revoke(actor=SYSTEM, article=article, perm="view", user=reader)
+    publishing.access_revoke(actor=SYSTEM, article=article, perm="view", user=reader)
     assert access.who_can_see(article).api_tokens == ()

@@ -16,10 +16,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from articles import backup
+from articles import backup, publishing
 from articles.access import SYSTEM
 from articles.models import Article, Status
-from articles.publishing import services
 from tests.factories import make_article, make_user, pdf_bytes, png_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,7 +57,7 @@ def newsroom(db):
         files=(png_bytes(),),
         tags=["Harbours"],
     )
-    services.article_update(
+    publishing.article_update(
         actor=SYSTEM,
         article=published,
         title="Harbour Story, working draft",
@@ -67,16 +66,16 @@ def newsroom(db):
         files=[("card.pdf", pdf_bytes())],
     )
     scheduled = make_article("quiet-story", files=(png_bytes("q.png", "blue"),))
-    services.article_schedule(
+    publishing.article_schedule(
         actor=SYSTEM,
         article=scheduled,
         publish_at=timezone.now() + timedelta(days=2),
         unpublish_at=timezone.now() + timedelta(days=9),
     )
     make_article("old-story", status=Status.WITHDRAWN)
-    services.access_grant(actor=SYSTEM, article=published, perm="view", user=reader)
-    services.access_grant(actor=SYSTEM, article=scheduled, perm="change", group=legal)
-    services.preview_link_issue(actor=SYSTEM, article=scheduled, label="Legal review")
+    publishing.access_grant(actor=SYSTEM, article=published, perm="view", user=reader)
+    publishing.access_grant(actor=SYSTEM, article=scheduled, perm="change", group=legal)
+    publishing.preview_link_issue(actor=SYSTEM, article=scheduled, label="Legal review")
     return editor
 
 

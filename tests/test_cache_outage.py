@@ -6,10 +6,9 @@ import time
 import pytest
 from django.test.utils import override_settings
 
-from articles import soft_cache
+from articles import publishing, soft_cache
 from articles.access import SYSTEM
 from articles.models import Article, Status
-from articles.publishing import services
 from tests.factories import make_article
 from tests.processes import free_port, start, stop
 
@@ -102,7 +101,7 @@ def test_redis_stopped_mid_test_serves_fresh_pages_and_no_stale_withdrawn_articl
         assert client.get("/articles/public-story/").status_code == 200  # now cached
         assert client.get("/articles/public-story/").status_code == 200  # served from Redis
         stop(process)
-        services.article_withdraw(actor=SYSTEM, article=Article.objects.get(slug="public-story"))
+        publishing.article_withdraw(actor=SYSTEM, article=Article.objects.get(slug="public-story"))
         assert client.get("/articles/public-story/").status_code == 404
         assert b"Public Story" not in client.get("/").content
         for path in PUBLIC_PAGES:
@@ -121,7 +120,7 @@ def test_the_page_cache_recovers_by_itself_and_never_serves_what_was_withdrawn_m
             started = time.monotonic()
             assert client.get("/").status_code == 200
             assert time.monotonic() - started < 3
-            services.article_withdraw(
+            publishing.article_withdraw(
                 actor=SYSTEM, article=Article.objects.get(slug="public-story")
             )
         finally:

@@ -7,9 +7,9 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 
+from articles import publishing
 from articles.access import SYSTEM
 from articles.models import Article, Asset, Status
-from articles.publishing import services
 from tests.factories import make_article, pdf_bytes
 from tests.test_renditions import image_upload
 
@@ -42,7 +42,7 @@ def featured(db) -> Article:
         files=(upload("other.png"), upload("cover.png")),
         featured_image_name="cover.png",
     )
-    services.article_update(
+    publishing.article_update(
         actor=SYSTEM,
         article=article,
         title="Next edit",
@@ -52,7 +52,7 @@ def featured(db) -> Article:
     )
     article.refresh_from_db()
     latest = article.latest_revision
-    services.article_update(
+    publishing.article_update(
         actor=SYSTEM,
         article=article,
         title="Next edit",
@@ -92,7 +92,7 @@ def test_the_header_and_card_pictures_have_intrinsic_size(client, featured):
 
 def test_a_grant_holder_sees_the_drafts_choice_on_the_draft(client, featured):
     user = User.objects.create_user("early")
-    services.access_grant(actor=SYSTEM, article=featured, perm="view", user=user)
+    publishing.access_grant(actor=SYSTEM, article=featured, perm="view", user=user)
     client.force_login(user)
     secret = Asset.objects.get(original_name="secret-cover.png")
     text = client.get(f"{BASE}draft/").content.decode()
@@ -103,7 +103,7 @@ def test_a_grant_holder_sees_the_drafts_choice_on_the_draft(client, featured):
 def test_publishing_the_draft_makes_its_choice_public(client, featured):
     secret = Asset.objects.get(original_name="secret-cover.png")
     assert client.get(secret.get_absolute_url()).status_code == 404
-    services.article_publish(actor=SYSTEM, article=featured)
+    publishing.article_publish(actor=SYSTEM, article=featured)
     text = client.get(BASE).content.decode()
     assert og_image(text)[0].endswith(f"/assets/{secret.token}/secret-cover.png")
     assert client.get(secret.renditions.first().get_absolute_url()).status_code == 200
@@ -111,7 +111,7 @@ def test_publishing_the_draft_makes_its_choice_public(client, featured):
 
 def test_a_withdrawn_articles_featured_image_is_gone_from_the_home_page(client, featured):
     cover = Asset.objects.get(original_name="cover.png")
-    services.article_withdraw(actor=SYSTEM, article=featured)
+    publishing.article_withdraw(actor=SYSTEM, article=featured)
     assert cover.token not in client.get("/").content.decode()
     assert client.get(cover.renditions.first().get_absolute_url()).status_code == 404
 
@@ -124,7 +124,7 @@ def test_the_featured_image_must_be_an_image_of_the_draft(db):
     latest = article.latest_revision
     for wrong in (Asset.objects.get(original_name="card.pdf"), other.assets.get()):
         with pytest.raises(ValidationError) as raised:
-            services.article_update(
+            publishing.article_update(
                 actor=SYSTEM,
                 article=article,
                 title="T",
@@ -138,7 +138,7 @@ def test_dropping_the_featured_file_drops_the_carried_choice(db):
     article = make_article(
         "dropper", files=(upload("cover.png"), upload("b.png")), featured_image_name="cover.png"
     )
-    revision = services.article_update(
+    revision = publishing.article_update(
         actor=SYSTEM,
         article=article,
         title="T",
@@ -152,7 +152,7 @@ def test_a_share_preview_shows_tags_unlinked_and_pictures_through_its_door(clien
         "previewed", files=(upload("cover.png"),), featured_image_name="cover.png", tags=["Mythos"]
     )
     editor = User.objects.create_superuser("boss")
-    _, token = services.preview_link_issue(actor=editor, article=article, label="Legal")
+    _, token = publishing.preview_link_issue(actor=editor, article=article, label="Legal")
     text = client.get(f"/preview/{token}/").content.decode()
     assert '<span class="tag">Mythos</span>' in text and 'href="/tags/mythos/' not in text
     header = re.search(r'<figure class="article__image">(.*?)</figure>', text, re.S)[1]

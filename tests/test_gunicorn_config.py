@@ -11,8 +11,8 @@ from types import SimpleNamespace
 import pytest
 from gunicorn.config import Config
 
+from articles import publishing
 from articles.access import SYSTEM
-from articles.publishing import services
 from cms.gunicorn_logging import AccessLogWithoutSecrets
 from tests.factories import make_article, pdf_bytes
 
@@ -70,7 +70,7 @@ def test_the_access_log_names_each_door_by_route_never_by_its_path():
         "mythos-follow-up-audit", tags=["zentrix-merger"], files=(pdf_bytes("q3-layoffs.pdf"),)
     )
     asset = article.latest_revision.assets.get()
-    _, share = services.preview_link_issue(actor=SYSTEM, article=article, label="Legal")
+    _, share = publishing.preview_link_issue(actor=SYSTEM, article=article, label="Legal")
     secrets = [article.slug, asset.token, "q3-layoffs", share, "zentrix-merger"]
     doors = {
         f"/articles/{article.slug}/": "article",

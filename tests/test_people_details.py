@@ -6,9 +6,10 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 
+from articles import publishing
 from articles.access import SYSTEM
 from articles.models import AuditEvent
-from articles.publishing import people, services
+from articles.publishing import people
 from articles.roles import ACCESS_ADMINISTRATORS
 from articles.web.caching import public_generation
 from tests.factories import make_article, make_user
@@ -141,8 +142,8 @@ def test_changes_no_public_byline_shows_keep_the_page_cache():
 
 def test_a_grant_event_names_the_account_by_its_pk_as_well(alice):
     article = make_article("quiet")
-    services.access_grant(actor=SYSTEM, article=article, perm="view", user=alice)
-    services.access_revoke(actor=SYSTEM, article=article, perm="view", user=alice)
+    publishing.access_grant(actor=SYSTEM, article=article, perm="view", user=alice)
+    publishing.access_revoke(actor=SYSTEM, article=article, perm="view", user=alice)
     details = list(AuditEvent.objects.filter(article=article).values_list("detail", flat=True))
     assert {"perm": "view", "user": "alice", "user_id": alice.pk} in details
     assert all(d.get("user_id") == alice.pk for d in details if "user" in d)

@@ -6,10 +6,10 @@ import re
 import pytest
 from PIL import Image
 
-from articles import renditions
+from articles import publishing, renditions
 from articles.access import SYSTEM
 from articles.models import Rendition
-from articles.publishing import services
+from articles.publishing import revisions
 from articles.storage import private_assets
 from tests.response_shape import body_of
 from tests.test_leaks import (
@@ -135,14 +135,14 @@ def test_a_withdrawn_articles_renditions_are_404_on_the_next_request(client, peo
     article = make_article("published", people, roles, upload=image_upload())
     urls = rendition_urls(article.assets.get())
     assert all(client.get(url).status_code == 200 for url in urls)
-    services.article_withdraw(actor=SYSTEM, article=article)
+    publishing.article_withdraw(actor=SYSTEM, article=article)
     assert all(client.get(url).status_code == 404 for url in urls)
 
 
 def test_a_share_link_reaches_the_renditions_of_its_revision_only(client, people, roles):
     article = make_article("draft", people, roles, upload=image_upload())
     other = make_article("draft", people, roles, slug="other-harbour", upload=image_upload(900))
-    _, token = services.preview_link_issue(actor=people["author"], article=article, label="Legal")
+    _, token = publishing.preview_link_issue(actor=people["author"], article=article, label="Legal")
     page = body_of(client.get(f"/preview/{token}/")).decode()
     asset = article.assets.get()
     srcsets = re.findall(r'srcset="([^"]*)"', page)
@@ -169,9 +169,9 @@ def test_a_failed_upload_leaves_no_rendition_files(people, roles, monkeypatch):
     def fail(**kwargs):
         raise RuntimeError("audit down")
 
-    monkeypatch.setattr(services, "audit_record", fail)
+    monkeypatch.setattr(revisions, "audit_record", fail)
     with pytest.raises(RuntimeError):
-        services.asset_attach(
+        publishing.asset_attach(
             actor=people["author"], article=article, name="wide.png", content=image_upload()
         )
     after = set(private_assets.listdir("")[1]) | {

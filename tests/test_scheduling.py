@@ -12,7 +12,7 @@ from django.utils import timezone
 from articles import publishing
 from articles.access import SYSTEM
 from articles.models import Article, AuditEvent, Status
-from articles.publishing import services
+from articles.publishing import workflow
 from tests.factories import make_article, make_user, png_bytes
 
 pytestmark = pytest.mark.django_db
@@ -102,15 +102,15 @@ def test_a_run_that_overlaps_another_publishes_nothing_twice(
     scheduled, publish_at, monkeypatch, django_capture_on_commit_callbacks
 ):
     """A run that listed the article as due, then lost the race to another run, skips it."""
-    lock_if = services._lock_if
+    lock_if = workflow._lock_if
     other_run = []
 
     def other_run_gets_there_first(pk, *conditions, **lookups):
-        monkeypatch.setattr(services, "_lock_if", lock_if)
+        monkeypatch.setattr(workflow, "_lock_if", lock_if)
         other_run.extend(publishing.publish_due_articles(now=publish_at)[0])
         return lock_if(pk, *conditions, **lookups)
 
-    monkeypatch.setattr(services, "_lock_if", other_run_gets_there_first)
+    monkeypatch.setattr(workflow, "_lock_if", other_run_gets_there_first)
     with django_capture_on_commit_callbacks(execute=True):
         published, _ = publishing.publish_due_articles(now=publish_at)
     assert published == []
@@ -294,9 +294,9 @@ def edited_after_scheduling(scheduled):
     """An author with change (not publish) rewrote the scheduled article and attached a file."""
     author = make_user("sched-author")
     for perm in ("view", "change"):
-        services.access_grant(actor=SYSTEM, article=scheduled, perm=perm, user=author)
-    assert not services.has_article_permission(author, "publish_article", scheduled)
-    services.article_update(
+        publishing.access_grant(actor=SYSTEM, article=scheduled, perm=perm, user=author)
+    assert not publishing.has_article_permission(author, "publish_article", scheduled)
+    publishing.article_update(
         actor=author,
         article=scheduled,
         title="Embargoed",
@@ -313,7 +313,7 @@ def test_the_due_publication_publishes_the_scheduled_revision_not_a_later_edit(
     article = edited_after_scheduling
     scheduled_revision = article.scheduled_revision
     clock(publish_at)
-    services.publish_due_articles(now=publish_at)
+    publishing.publish_due_articles(now=publish_at)
     article.refresh_from_db()
     assert article.status == Status.PUBLISHED
     assert article.live_revision == scheduled_revision != article.latest_revision
@@ -327,7 +327,7 @@ def test_files_attached_after_scheduling_stay_private_when_it_is_published(
 ):
     article = edited_after_scheduling
     clock(publish_at)
-    services.publish_due_articles(now=publish_at)
+    publishing.publish_due_articles(now=publish_at)
     late = article.assets.get(original_name="late.png")
     chart = article.assets.get(original_name="chart.png")
     assert client.get(chart.get_absolute_url()).status_code == 200
@@ -345,8 +345,10 @@ def test_the_task_and_the_command_publish_the_scheduled_revision(edited_after_sc
     assert Article.objects.get(pk=article.pk).live_revision_id == pinned
 
     other = make_article("second-embargoed", body="Approved.")
-    services.article_schedule(actor=SYSTEM, article=other, publish_at=timezone.now() + SECOND * 60)
-    services.article_update(actor=SYSTEM, article=other, title="Second", body="Later edit.")
+    publishing.article_schedule(
+        actor=SYSTEM, article=other, publish_at=timezone.now() + SECOND * 60
+    )
+    publishing.article_update(actor=SYSTEM, article=other, title="Second", body="Later edit.")
     other.refresh_from_db()
     Article.objects.filter(pk=other.pk).update(publish_at=timezone.now() - SECOND)
     call_command("publish_scheduled", verbosity=0)
@@ -359,8 +361,8 @@ def test_the_publish_command_with_at_pins_the_current_revision(scheduled, publis
     call_command("publish", "cli-scheduled", "--at", publish_at.isoformat(), verbosity=0)
     article.refresh_from_db()
     assert article.scheduled_revision == article.latest_revision
-    services.article_update(actor=SYSTEM, article=article, title="Cli", body="Later.")
-    services.publish_due_articles(now=publish_at)
+    publishing.article_update(actor=SYSTEM, article=article, title="Cli", body="Later.")
+    publishing.publish_due_articles(now=publish_at)
     article.refresh_from_db()
     assert article.live_revision.body == "Approved on the command line."
 
@@ -370,20 +372,20 @@ def test_a_scheduled_article_edited_since_offers_scheduling_again(edited_after_s
     article = edited_after_scheduling
     publisher = make_user("sched-publisher", groups=("Publishers",))
     author = make_user("sched-author-2")
-    services.access_grant(actor=SYSTEM, article=article, perm="change", user=author)
-    assert services.scheduled_differs_from_draft(article)
-    assert "schedule" in services.allowed_actions(actor=publisher, article=article)
-    assert "schedule" not in services.allowed_actions(actor=author, article=article)
-    services.article_schedule(
+    publishing.access_grant(actor=SYSTEM, article=article, perm="change", user=author)
+    assert publishing.scheduled_differs_from_draft(article)
+    assert "schedule" in publishing.allowed_actions(actor=publisher, article=article)
+    assert "schedule" not in publishing.allowed_actions(actor=author, article=article)
+    publishing.article_schedule(
         actor=publisher, article=article, publish_at=article.publish_at + SECOND
     )
     article.refresh_from_db()
     assert article.scheduled_revision == article.latest_revision
-    assert not services.scheduled_differs_from_draft(article)
-    assert "schedule" not in services.allowed_actions(actor=publisher, article=article)
+    assert not publishing.scheduled_differs_from_draft(article)
+    assert "schedule" not in publishing.allowed_actions(actor=publisher, article=article)
 
 
 def test_leaving_the_schedule_unpins_it(scheduled):
-    services.article_return_to_draft(actor=SYSTEM, article=scheduled)
+    publishing.article_return_to_draft(actor=SYSTEM, article=scheduled)
     scheduled.refresh_from_db()
     assert scheduled.scheduled_revision is None

@@ -6,9 +6,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from articles import publishing
 from articles.access import SYSTEM
 from articles.models import Article, Asset, Rendition
-from articles.publishing import services
 from articles.storage import PrivateFileSystemStorage
 from tests.factories import png_bytes
 
@@ -56,7 +56,7 @@ def two_files():
 def test_a_failure_after_the_first_file_leaves_no_object_and_no_row(db, flaky):
     FlakyStorage.saves_allowed = 1
     with pytest.raises(OSError, match="the store is full"):
-        services.article_create(actor=SYSTEM, slug="s", title="S", body="", files=two_files())
+        publishing.article_create(actor=SYSTEM, slug="s", title="S", body="", files=two_files())
     assert stored_files(flaky) == []
     assert not Article.objects.exists() and not Asset.objects.exists()
 
@@ -64,15 +64,15 @@ def test_a_failure_after_the_first_file_leaves_no_object_and_no_row(db, flaky):
 def test_the_original_error_is_reported_when_the_cleanup_fails_too(db, flaky):
     FlakyStorage.saves_allowed, FlakyStorage.deletes_fail = 1, True
     with pytest.raises(OSError, match="the store is full"):
-        services.article_create(actor=SYSTEM, slug="s", title="S", body="", files=two_files())
+        publishing.article_create(actor=SYSTEM, slug="s", title="S", body="", files=two_files())
     assert len(stored_files(flaky)) == 1  # the orphan gc_assets is for
 
 
 def test_gc_assets_lists_then_deletes_orphans_and_nothing_else(db, flaky):
-    services.article_create(actor=SYSTEM, slug="kept", title="K", body="", files=[two_files()[0]])
+    publishing.article_create(actor=SYSTEM, slug="kept", title="K", body="", files=[two_files()[0]])
     FlakyStorage.saves_allowed, FlakyStorage.deletes_fail = FlakyStorage.saves + 1, True
     with pytest.raises(OSError):
-        services.article_create(actor=SYSTEM, slug="s", title="S", body="", files=two_files())
+        publishing.article_create(actor=SYSTEM, slug="s", title="S", body="", files=two_files())
     FlakyStorage.deletes_fail = False
     kept = {Asset.objects.get().file.name, *Rendition.objects.values_list("file", flat=True)}
     (orphan,) = (p for p in stored_files(flaky) if str(p.relative_to(flaky)) not in kept)

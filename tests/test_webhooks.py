@@ -15,10 +15,10 @@ from django.core.management import call_command
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from articles import publishing
 from articles.access import SYSTEM
 from articles.api import webhooks
 from articles.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from articles.publishing import services
 from tests.factories import make_article
 
 SECRET = "whsec-test-secret"
@@ -87,7 +87,7 @@ def deliver_all() -> None:
 def test_a_delivery_is_signed_and_verifiable(db, receiver):
     endpoint_for(receiver)
     article = make_article("quiet-harbour")
-    services.article_publish(actor=SYSTEM, article=article)
+    publishing.article_publish(actor=SYSTEM, article=article)
     deliver_all()
     assert receiver.bad_signatures == 0
     assert [event["event"] for event in receiver.received] == ["published"]
@@ -105,7 +105,7 @@ def test_a_tampered_body_does_not_verify():
 def test_a_failed_delivery_is_retried_with_back_off(db):
     with Receiver(statuses=[500]) as receiver:
         endpoint_for(receiver)
-        services.article_publish(actor=SYSTEM, article=make_article("quiet-harbour"))
+        publishing.article_publish(actor=SYSTEM, article=make_article("quiet-harbour"))
         delivery = WebhookDelivery.objects.get()
         assert webhooks.deliver.call(delivery.pk) == 500
         retry = DBTaskResult.objects.filter(task_path=TASK_PATH, status="READY").latest("pk")
@@ -119,7 +119,7 @@ def test_a_failed_delivery_is_retried_with_back_off(db):
 @pytest.mark.django_db(transaction=True)
 def test_the_worker_sends_queued_deliveries_after_commit(receiver):
     endpoint_for(receiver)
-    services.article_publish(actor=SYSTEM, article=make_article("quiet-harbour"))
+    publishing.article_publish(actor=SYSTEM, article=make_article("quiet-harbour"))
     call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
     assert [event["event"] for event in receiver.received] == ["published"]
 
@@ -128,11 +128,13 @@ def test_no_payload_ever_carries_draft_content(db, receiver):
     """Publish, edit a draft, publish it (updated), edit again, withdraw: only the public leaves."""
     endpoint_for(receiver)
     article = make_article("quiet-harbour")
-    services.article_publish(actor=SYSTEM, article=article)
-    services.article_update(actor=SYSTEM, article=article, title="Second", body="New public text.")
-    services.article_publish(actor=SYSTEM, article=article)
-    services.article_update(actor=SYSTEM, article=article, title=DRAFT_WORDS, body=DRAFT_WORDS)
-    services.article_withdraw(actor=SYSTEM, article=article)
+    publishing.article_publish(actor=SYSTEM, article=article)
+    publishing.article_update(
+        actor=SYSTEM, article=article, title="Second", body="New public text."
+    )
+    publishing.article_publish(actor=SYSTEM, article=article)
+    publishing.article_update(actor=SYSTEM, article=article, title=DRAFT_WORDS, body=DRAFT_WORDS)
+    publishing.article_withdraw(actor=SYSTEM, article=article)
     deliver_all()
     assert [event["event"] for event in receiver.received] == ["published", "updated", "withdrawn"]
     assert receiver.received[1]["article"]["title"] == "Second"
@@ -143,8 +145,8 @@ def test_no_payload_ever_carries_draft_content(db, receiver):
 def test_an_endpoint_gets_only_the_events_it_asked_for(db, receiver):
     endpoint_for(receiver, events=["withdrawn"])
     article = make_article("quiet-harbour")
-    services.article_publish(actor=SYSTEM, article=article)
-    services.article_withdraw(actor=SYSTEM, article=article)
+    publishing.article_publish(actor=SYSTEM, article=article)
+    publishing.article_withdraw(actor=SYSTEM, article=article)
     deliver_all()
     assert [event["event"] for event in receiver.received] == ["withdrawn"]
 
@@ -152,6 +154,6 @@ def test_an_endpoint_gets_only_the_events_it_asked_for(db, receiver):
 def test_changes_that_publish_nothing_send_nothing(db, receiver):
     endpoint_for(receiver)
     article = make_article("quiet-harbour")
-    services.article_update(actor=SYSTEM, article=article, title=DRAFT_WORDS)
-    services.article_submit(actor=SYSTEM, article=article)
+    publishing.article_update(actor=SYSTEM, article=article, title=DRAFT_WORDS)
+    publishing.article_submit(actor=SYSTEM, article=article)
     assert not WebhookDelivery.objects.exists()

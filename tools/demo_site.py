@@ -34,7 +34,7 @@ DEMO_PASSWORD = "throw-away demo password 16"  # noqa: S105
 FOREIGN_VARIABLES = ("EMBARGO_", "DJANGO_", "DATABASE_URL", "REDIS_URL", "TEST_", "PYTEST_")
 _PREPARE = f"""
 from django.contrib.auth import get_user_model
-from articles.publishing import services
+from articles import publishing
 from articles.models import Article
 User = get_user_model()
 for name in ("editor", "early-reader"):
@@ -42,7 +42,7 @@ for name in ("editor", "early-reader"):
     user.set_password({DEMO_PASSWORD!r})
     user.save()
 draft = Article.objects.get(slug="mythos-follow-up-audit")
-_, token = services.preview_link_issue(
+_, token = publishing.preview_link_issue(
     actor=User.objects.get(username="editor"), article=draft, label="Legal review"
 )
 print("DEMO-SITE", draft.pk, token)

@@ -9,6 +9,8 @@ answers here can never disagree about a person.
 
 from dataclasses import dataclass
 
+from django.core.exceptions import PermissionDenied
+
 from articles.access.rules import is_real_user
 
 VIEW = "view_article"
@@ -78,6 +80,13 @@ def has_article_permission(actor, codename: str, article=None) -> bool:
     if codename in REQUIRES_VIEW and not _holds(actor, VIEW, article):
         return False
     return _holds(actor, codename, article)
+
+
+def require_permission(actor, codename: str, article, doing: str) -> None:
+    """Refuse (PermissionDenied, in words a person can act on) unless ``has_article_permission``."""
+    if not has_article_permission(actor, codename, article):
+        target = f" “{article.slug}”" if article is not None and article.pk else ""
+        raise PermissionDenied(f"You do not have permission to {doing}{target}.")
 
 
 def effective_perms(codenames: set[str], *, may_view: bool) -> set[str]:

@@ -13,14 +13,37 @@ from guardian.conf import settings as guardian_settings
 
 VIEW_CODENAME = "view_article"
 SHARE_CODENAME = "share_article"
-PUBLISHED = "published"  # Status.PUBLISHED; models import this module, so not from there
 
 
 def public_article_q(prefix: str = "", now=None) -> Q:
     """The one definition of "public", for an Article reached through ``prefix`` (e.g. ``"article__"``)."""
+    from articles.models import Status  # the models import this module while they load
+
+    return Q(
+        **{f"{prefix}status": Status.PUBLISHED, f"{prefix}live_revision__isnull": False}
+    ) & embargo_open_q(prefix, now)
+
+
+def embargo_open_q(prefix: str = "", now=None) -> Q:
+    """No embargo end (``unpublish_at``), or one not yet reached: the time half of "public"."""
     now = now or timezone.now()
-    return Q(**{f"{prefix}status": PUBLISHED, f"{prefix}live_revision__isnull": False}) & (
-        Q(**{f"{prefix}unpublish_at__isnull": True}) | Q(**{f"{prefix}unpublish_at__gt": now})
+    return Q(**{f"{prefix}unpublish_at__isnull": True}) | Q(**{f"{prefix}unpublish_at__gt": now})
+
+
+def embargo_ended(article, now=None) -> bool:
+    """``embargo_open_q`` for an article in hand: has its embargo end been reached? No query."""
+    now = now or timezone.now()
+    return article.unpublish_at is not None and article.unpublish_at <= now
+
+
+def is_public(article, now=None) -> bool:
+    """``public_article_q`` for an article in hand, with no query (tests hold the two to one answer)."""
+    from articles.models import Status
+
+    return (
+        article.status == Status.PUBLISHED
+        and article.live_revision_id is not None
+        and not embargo_ended(article, now)
     )
 
 
@@ -64,7 +87,7 @@ def granted_article_ids_q(user, prefix: str = "") -> Q:
 def holds_article_permission_q(codename: str, *, user: str, article: str) -> Q:
     """Does the user at field ``user`` hold ``codename`` on the article at field ``article``?
 
-    The same answer as ``services.has_article_permission`` (superuser, global by user or group, or on
+    The same answer as ``policy.has_article_permission`` (superuser, global by user or group, or on
     the object by user or group), as SQL on another model's rows, so a share link's creator can be
     checked in the query that finds the link. Activity is checked by the caller.
     """

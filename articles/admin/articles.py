@@ -41,15 +41,6 @@ from articles.publishing import people
 from articles.scrubbing import removal_message
 from articles.web.datetimes import machine_datetime
 
-TRANSITIONS = {
-    # action: (button label, service)
-    "submit": ("Submit for review", publishing.article_submit),
-    "schedule": ("Schedule", publishing.article_schedule),
-    "publish": ("Publish", publishing.article_publish),
-    "withdraw": ("Withdraw", publishing.article_withdraw),
-    "return_to_draft": ("Return to draft", publishing.article_return_to_draft),
-}
-
 
 class HiddenIsMissingMixin:
     """An object outside the user's queryset is the one 404, not Django's "doesn't exist" redirect."""
@@ -255,7 +246,7 @@ class ArticleAdmin(HiddenIsMissingMixin, admin.ModelAdmin):
         return {
             "article_assets": [(asset, asset.pk in latest_ids) for asset in assets],
             "workflow_actions": [
-                (TRANSITIONS[action][0], self._url("transition", article, action))
+                (publishing.TRANSITIONS[action].label, self._url("transition", article, action))
                 for action in publishing.allowed_actions(actor=request.user, article=article)
             ],
             "may_share": publishing.has_article_permission(request.user, "share_article", article),
@@ -352,9 +343,10 @@ class ArticleAdmin(HiddenIsMissingMixin, admin.ModelAdmin):
     def transition_view(self, request, object_id: str, action: str):
         """Confirm (GET) and perform (POST) one workflow transition the user may take."""
         article = self.get_object(request, unquote(object_id))
-        if action not in TRANSITIONS:
+        if action not in publishing.TRANSITIONS:
             raise access.deny()
-        label, service = TRANSITIONS[action]
+        label = publishing.TRANSITIONS[action].label
+        service = publishing.TRANSITION_SERVICES[action]
         if action not in publishing.allowed_actions(actor=request.user, article=article):
             return self._back_to_change(
                 request,

@@ -1,19 +1,22 @@
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
+# The role as it was when this migration was written, frozen here: live code may change.
+ACCESS_ADMINISTRATORS = "Access administrators"
+CODENAMES = ("administer_access", "view_auditevent")
+
 
 def create_access_administrators(apps, schema_editor):
-    from articles.roles import ACCESS_ADMINISTRATORS, setup_roles
-
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
     # administer_access is new in 0006 and permissions are normally created after migrate.
     for app_config in apps.get_app_configs():
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = None
-    setup_roles(
-        apps.get_model("auth", "Group"),
-        apps.get_model("auth", "Permission"),
-        names=(ACCESS_ADMINISTRATORS,),
+    group, _created = Group.objects.get_or_create(name=ACCESS_ADMINISTRATORS)
+    group.permissions.add(
+        *Permission.objects.filter(content_type__app_label="articles", codename__in=CODENAMES)
     )
 
 

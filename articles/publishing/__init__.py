@@ -1,35 +1,57 @@
-"""Every write: the services that create, change, publish, share and grant."""
+"""Every write Embargo makes: keyword-only services named ``<entity>_<action>``.
 
-from articles.publishing.services import (
+Each checks the actor's permission, validates, and writes inside ``transaction.atomic()``, its audit
+event included, so a change and its record commit together or not at all. A change of what is
+public also invalidates the page cache in that transaction (``audit._record_visibility_change``);
+only what lies outside the database (caches elsewhere) waits for the commit, through
+``caching.public_pages_changed``. ``actor=SYSTEM`` (``access.SystemActor``) means the trusted shell:
+a management command run by staff on the server; ``None`` is refused. Admin actions, forms and
+commands call these; nothing else writes.
+
+    revisions   article_update, asset_attach, article_revert (each a new working revision)
+    creation    article_create (a slug that is taken tells nothing)
+    workflow    TRANSITIONS, allowed_actions, article_submit/_schedule/_publish/_withdraw/…
+    grants      access_grant, access_revoke
+    previews    preview_link_issue, _update, _revoke, preview_links_end_where_creator_lost_access
+    files       discard_files_on_failure (uploads stored, and removed if the change fails)
+    audit       audit_record, page_cache_purge
+    people      accounts, groups and global permissions
+"""
+
+from articles.access.policy import (
     CREATOR_PERMISSIONS,
     LINK_CREATOR_PERMISSIONS,
     PERMISSIONS,
-    SLUG_UNAVAILABLE,
-    TAG_MAX_LENGTH,
-    TRANSITIONS,
-    EditConflict,
-    access_grant,
-    access_revoke,
-    allowed_actions,
-    article_create,
-    article_publish,
-    article_return_to_draft,
-    article_revert,
-    article_schedule,
-    article_submit,
-    article_update,
-    article_withdraw,
-    asset_attach,
-    audit_record,
-    discard_files_on_failure,
     has_article_permission,
-    page_cache_purge,
+)
+from articles.publishing.audit import audit_record, page_cache_purge
+from articles.publishing.creation import SLUG_UNAVAILABLE, article_create
+from articles.publishing.files import discard_files_on_failure
+from articles.publishing.grants import access_grant, access_revoke
+from articles.publishing.previews import (
     preview_link_issue,
     preview_link_revoke,
     preview_link_update,
     preview_links_end_where_creator_lost_access,
     preview_links_revoke_all,
     preview_token,
+)
+from articles.publishing.revisions import (
+    TAG_MAX_LENGTH,
+    EditConflict,
+    article_revert,
+    article_update,
+    asset_attach,
+)
+from articles.publishing.workflow import (
+    TRANSITION_SERVICES,
+    TRANSITIONS,
+    allowed_actions,
+    article_publish,
+    article_return_to_draft,
+    article_schedule,
+    article_submit,
+    article_withdraw,
     publish_due_articles,
     scheduled_differs_from_draft,
 )
@@ -41,6 +63,7 @@ __all__ = [
     "SLUG_UNAVAILABLE",
     "TAG_MAX_LENGTH",
     "TRANSITIONS",
+    "TRANSITION_SERVICES",
     "EditConflict",
     "access_grant",
     "access_revoke",

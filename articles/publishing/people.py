@@ -32,7 +32,8 @@ from guardian.conf import settings as guardian_settings
 from articles.access.policy import is_system
 from articles.access.rules import is_real_user
 from articles.models import Article, AuditEvent, byline_of
-from articles.publishing import audit_record, preview_links_end_where_creator_lost_access
+from articles.publishing.audit import audit_record
+from articles.publishing.previews import preview_links_end_where_creator_lost_access
 from articles.web.caching import purge_public_pages
 
 ARTICLES_APP = "articles"

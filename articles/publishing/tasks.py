@@ -14,7 +14,7 @@ from django.tasks import task
 @task()
 def publish_due() -> dict[str, list[str]]:
     """Publish what is due now and withdraw what reached its embargo end."""
-    from articles import publishing  # services enqueues this task: import it when the task runs
+    from articles import publishing  # workflow enqueues this task: import it when the task runs
 
     published, withdrawn = publishing.publish_due_articles()
     return {

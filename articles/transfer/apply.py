@@ -257,10 +257,10 @@ def _path_to(start: str, target: str) -> list[str]:
         state, actions = queue.popleft()
         if state == target:
             return actions
-        for action, (sources, end, _permission) in publishing.TRANSITIONS.items():
-            if state in sources and end not in seen:
-                seen.add(end)
-                queue.append((end, [*actions, action]))
+        for action, step in publishing.TRANSITIONS.items():
+            if state in step.sources and step.target not in seen:
+                seen.add(step.target)
+                queue.append((step.target, [*actions, action]))
     raise ValueError(f"No workflow path from {start} to {target}.")
 
 
@@ -505,7 +505,7 @@ def _export_grants(article: Article) -> list[dict]:
 def _exported_revision(article: Article) -> tuple[Revision, list[str]]:
     """The revision to export (live if public, scheduled if scheduled, else the draft) and notes."""
     notes: list[str] = []
-    public = article.status == Status.PUBLISHED and article.live_revision_id is not None
+    public = access.is_public(article)
     revision = article.live_revision if public else article.latest_revision
     if public and article.latest_revision_id != article.live_revision_id:
         notes.append(
@@ -532,10 +532,14 @@ def export_article(article: Article, directory: Path) -> tuple[Path, list[str]]:
     meta: dict = {"title": revision.title, "slug": article.slug}
     if revision.summary:
         meta["summary"] = revision.summary
-    meta["status"] = article.status
-    if article.status == Status.SCHEDULED:
+    # Published past its embargo end is, by the rule, as withdrawn: the worker is due to say so.
+    status = article.status
+    if status == Status.PUBLISHED and not access.is_public(article):
+        status = Status.WITHDRAWN.value
+    meta["status"] = status
+    if status == Status.SCHEDULED:
         meta["publish_at"] = article.publish_at.isoformat()
-    if article.unpublish_at and article.status in (Status.SCHEDULED, Status.PUBLISHED):
+    if article.unpublish_at and status in (Status.SCHEDULED, Status.PUBLISHED):
         meta["unpublish_at"] = article.unpublish_at.isoformat()
     if article.author is not None:
         meta["author"] = article.author.get_username()

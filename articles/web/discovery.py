@@ -34,7 +34,7 @@ def public_tags_with_counts() -> QuerySet:
     """One public spelling per tag slug (the oldest), with ``article_count``: public articles only.
 
     Spellings of one slug are one tag page: authors who cannot see each other's drafts may spell a
-    tag differently (``services._tags_from_names``).
+    tag differently (``publishing.revisions._tags_from_names``).
     """
     first_spelling = public_tags().filter(slug=OuterRef("slug")).order_by("pk").values("pk")[:1]
     counts = (

@@ -2,6 +2,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from articles import publishing
 from articles.access import SYSTEM
 from articles.management.commands._shared import (
     article_named,
@@ -9,7 +10,6 @@ from articles.management.commands._shared import (
     validation_message,
 )
 from articles.models import Status
-from articles.publishing import services
 
 
 class Command(BaseCommand):
@@ -30,8 +30,8 @@ class Command(BaseCommand):
             raise CommandError(f"{slug}: is {article.status}, not withdrawn; use `publish` for it.")
         try:
             with refused_by_database(slug, "republish it"), transaction.atomic():
-                services.article_return_to_draft(actor=SYSTEM, article=article)
-                article = services.article_publish(actor=SYSTEM, article=article)
+                publishing.article_return_to_draft(actor=SYSTEM, article=article)
+                article = publishing.article_publish(actor=SYSTEM, article=article)
         except ValidationError as error:
             raise CommandError(f"{slug}: {validation_message(error)}") from None
         article.refresh_from_db()

@@ -1,0 +1,81 @@
+"""The audit trail, and the record of a visibility change (its event and its page-cache invalidation).
+
+Every service writes its event inside its own ``transaction.atomic()``, so a change and its record
+commit together or not at all, and the trail keeps the order things happened in.
+"""
+
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from articles.access.policy import is_system, person, require_permission
+from articles.access.rules import is_real_user
+from articles.models import Article, Asset, AuditEvent, PreviewLink
+from articles.web.caching import purge_public_pages
+
+
+def audit_record(
+    *,
+    action: str,
+    actor,
+    preview_link: PreviewLink | None = None,
+    article: Article | None = None,
+    asset: Asset | None = None,
+    route: str = "",
+    detail: dict | None = None,
+    target_user=None,
+    target_group: Group | None = None,
+) -> AuditEvent:
+    """Append one event to the audit trail now (``target_*``: whose account or group changed)."""
+    # A signed-in person is named even when a link is involved (issuing, revoking, or opening it);
+    # the link names an event only when nobody signed in is behind it.
+    if not is_system(actor) and is_real_user(actor):
+        actor_name = actor.get_username()
+    elif preview_link is not None:
+        actor_name = f"preview link “{preview_link.label}” (#{preview_link.pk})"
+    else:
+        actor_name = str(actor) if is_system(actor) else "anonymous"
+    return AuditEvent.objects.create(
+        action=action,
+        actor=person(actor) if is_real_user(person(actor)) else None,
+        actor_name=actor_name,
+        preview_link=preview_link,
+        article=article,
+        article_slug=article.slug if article is not None else "",
+        asset=asset,
+        route=route[:500],
+        target_user=target_user,
+        target_group=target_group,
+        target_name=(
+            target_user.get_username() if target_user is not None else str(target_group or "")
+        ),
+        detail=detail or {},
+    )
+
+
+def _record_visibility_change(
+    *, action: str, actor, article: Article, public_changed: bool, detail: dict | None = None
+) -> None:
+    """The audit event and, if what the public sees changed, the page-cache invalidation.
+
+    Written in the caller's transaction, never on commit: a withdrawal whose invalidation or audit
+    row fails is rolled back whole, rather than committed with the page still cached and unrecorded.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("A visibility change must be recorded inside its own transaction.")
+    if public_changed:
+        purge_public_pages(slugs=[article.slug])
+        # The webhook outbox: rows in this transaction, so they commit with the change or not at all.
+        from articles.api import webhooks
+
+        webhooks.visibility_changed(article=article)
+    audit_record(action=action, actor=actor, article=article, detail=detail)
+
+
+def page_cache_purge(*, actor, article: Article | None = None) -> int:
+    """Drop every cached public page now (``article``: the one that prompted it, for outside caches).
+
+    Returns the new page-cache generation.
+    """
+    require_permission(actor, "publish_article", article, "purge the page cache of")
+    with transaction.atomic():
+        return purge_public_pages(slugs=[article.slug] if article is not None else [])

@@ -1,0 +1,134 @@
+"""A new article, whose slug must not tell an author which hidden articles exist.
+
+A taken slug is refused in the same words whoever owns it, and only after everything else was
+accepted; the attempt is recorded on the existing article's trail.
+"""
+
+import secrets
+from collections.abc import Iterable, Sequence
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from guardian.shortcuts import assign_perm
+
+from articles import featured
+from articles.access.policy import CREATOR_PERMISSIONS, is_system, person, require_permission
+from articles.models import Article, AuditEvent
+from articles.publishing.audit import audit_record
+from articles.publishing.files import _store_files, discard_files_on_failure
+from articles.publishing.revisions import _create_revision
+
+SLUG_UNAVAILABLE = "This slug is not available; choose another."
+
+
+def _slug_unavailable() -> ValidationError:
+    return ValidationError({"slug": SLUG_UNAVAILABLE}, code="slug_unavailable")
+
+
+def _refuse_taken_slug(*, actor, slug: str, existing: Article) -> None:
+    """Refuse a taken slug in the same words whoever owns it, and record the attempt.
+
+    "Already exists" would tell an author which hidden slugs exist. The event is on the existing
+    article, so its own people see the attempt and the one who tried does not.
+    """
+    audit_record(
+        action=AuditEvent.Action.SLUG_REFUSED, actor=actor, article=existing, detail={"slug": slug}
+    )
+    raise _slug_unavailable()
+
+
+def article_create(
+    *,
+    actor,
+    slug: str,
+    title: str,
+    summary: str = "",
+    body: str = "",
+    tags: Sequence[str] = (),
+    files: Iterable[tuple[str, object]] = (),
+    author=None,
+    featured_image_name: str | None = None,
+) -> Article:
+    """Create a private draft with its first revision; its creator may view, change and share it.
+
+    Whether the slug is taken is asked last, once everything else (text, tags, files) was accepted:
+    otherwise an invalid submission would tell, for free and without a trace, whether a hidden slug
+    exists. Until then the row carries a placeholder slug no real one can equal (see validate_slug).
+
+    ``featured_image_name``: which of ``files`` (an image) is the article's featured image.
+    """
+    require_permission(actor, "add_article", None, "create articles")
+    slug = slug.strip()
+    article = Article(slug=slug, author=author or person(actor))
+    # Not the model's "Article with this Slug already exists.": see _refuse_taken_slug.
+    article.full_clean(exclude=["live_revision", "latest_revision"], validate_unique=False)
+    try:
+        with discard_files_on_failure(), transaction.atomic():
+            article.slug = f"~creating-{secrets.token_hex(12)}"
+            article.save()
+            _create_first_revision(
+                article=article,
+                actor=actor,
+                title=title,
+                summary=summary,
+                body=body,
+                tags=tags,
+                files=files,
+                featured_image_name=featured_image_name,
+            )
+            _claim_slug(article, slug)
+            if not is_system(actor):
+                for codename in CREATOR_PERMISSIONS:
+                    assign_perm(codename, actor, article)
+            audit_record(action=AuditEvent.Action.CREATE, actor=actor, article=article)
+    except _SlugTaken:
+        # Everything else was valid: the create would have gone through. Rolled back, but recorded.
+        article.slug = slug
+        existing = Article.objects.filter(slug=slug).first()
+        if existing is None:
+            raise _slug_unavailable() from None
+        _refuse_taken_slug(actor=actor, slug=slug, existing=existing)
+    return article
+
+
+class _SlugTaken(Exception):
+    """Raised inside ``article_create``'s transaction to roll it back when the slug is taken."""
+
+
+def _claim_slug(article: Article, slug: str) -> None:
+    if Article.objects.filter(slug=slug).exists():
+        raise _SlugTaken
+    try:
+        with transaction.atomic():
+            Article.objects.filter(pk=article.pk).update(slug=slug)
+    except IntegrityError:
+        # Taken between the check and the update: the same answer.
+        raise _SlugTaken from None
+    article.slug = slug
+
+
+def _create_first_revision(
+    *,
+    article: Article,
+    actor,
+    title: str,
+    summary: str,
+    body: str,
+    tags,
+    files,
+    featured_image_name: str | None,
+) -> None:
+    assets = _store_files(article=article, actor=actor, files=files)
+    revision = _create_revision(
+        article=article,
+        actor=actor,
+        title=title,
+        summary=summary,
+        body=body,
+        tags=tags,
+        assets=assets,
+        featured_image=featured.named(featured_image_name, assets),
+        featured_explicit=True,
+    )
+    article.latest_revision = revision
+    article.save(update_fields=["latest_revision"])

@@ -1,0 +1,238 @@
+"""Revisions: every edit, upload or revert makes a new working revision; none is edited afterwards.
+
+Readers of a published article keep seeing its live revision until a publisher publishes a newer
+one (``workflow``). Saves are optimistically locked on the article's version (``EditConflict``).
+"""
+
+from collections.abc import Iterable, Sequence
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils import timezone
+from django.utils.text import slugify
+
+from articles import featured
+from articles.access.policy import is_system, person, require_permission
+from articles.models import Article, Asset, AuditEvent, Revision, Tag, validate_slug
+from articles.publishing.audit import audit_record
+from articles.publishing.files import _store_files, discard_files_on_failure
+from articles.publishing.rendering import render_markdown
+
+TAG_MAX_LENGTH = Tag._meta.get_field("name").max_length
+
+
+class EditConflict(ValidationError):
+    """The article changed since the editor's form was loaded."""
+
+
+def _tags_from_names(names: Iterable[str], *, actor) -> list[Tag]:
+    """The tags for a revision, one per slug, each spelt as typed unless ``actor`` can see an article
+    that already spells it otherwise (then that spelling, so visible tag pages stay tidy)."""
+    tags: dict[str, Tag] = {}
+    for name in names:
+        name = str(name).strip()
+        if not name:
+            continue
+        if len(name) > TAG_MAX_LENGTH:
+            raise ValidationError(
+                {"tags": f"“{name[:20]}…” is longer than {TAG_MAX_LENGTH} characters."}
+            )
+        slug = slugify(name)
+        try:
+            validate_slug(slug)
+        except ValidationError:
+            raise ValidationError({"tags": f"“{name}” cannot be used as a tag."}) from None
+        if slug in tags:
+            continue
+        spellings = Tag.objects.filter(slug=slug)
+        if not is_system(actor):
+            spellings = spellings.visible_to(actor)
+        tag = spellings.order_by("pk").first()
+        if tag is None:
+            # Same name, same row: a hidden article's tag spelt exactly as typed tells nothing new.
+            tag, _ = Tag.objects.get_or_create(name=name, defaults={"slug": slug})
+        tags[slug] = tag
+    return list(tags.values())
+
+
+def _tag_names(revision: Revision | None) -> list[str]:
+    return [tag.name for tag in revision.tags.all()] if revision is not None else []
+
+
+def _newest_per_name(assets: Iterable[Asset]) -> list[Asset]:
+    """One asset per original name, the newest upload winning (re-uploading replaces a file)."""
+    by_name: dict[str, Asset] = {}
+    for asset in sorted(assets, key=lambda a: (a.created_at, a.pk)):
+        by_name[asset.original_name] = asset
+    return list(by_name.values())
+
+
+def _create_revision(
+    *,
+    article: Article,
+    actor,
+    title: str,
+    summary: str,
+    body: str,
+    tags: Sequence[str],
+    assets: Iterable[Asset],
+    featured_image: Asset | None = None,
+    featured_explicit: bool = False,
+) -> Revision:
+    assets = _newest_per_name(assets)
+    foreign = [asset for asset in assets if asset.article_id != article.pk]
+    if foreign:
+        raise ValidationError(
+            {"assets": f"“{foreign[0].original_name}” belongs to another article."}
+        )
+    rendered = render_markdown(body, assets=assets)
+    number = (article.revisions.aggregate(n=Max("number"))["n"] or 0) + 1
+    revision = Revision(
+        article=article,
+        number=number,
+        title=title.strip(),
+        summary=summary.strip(),
+        body=body,
+        body_html=rendered.html,
+        body_text=rendered.text,
+        reading_minutes=rendered.reading_minutes,
+        created_by=person(actor),
+        featured_image=featured.choose(featured_image, assets, explicit=featured_explicit),
+    )
+    revision.full_clean(exclude=["article", "created_by", "featured_image"])
+    revision.save()
+    revision.tags.set(_tags_from_names(tags, actor=actor))
+    revision.assets.set(assets)
+    return revision
+
+
+def _claim_version(article: Article, expected_version: int | None) -> None:
+    """Bump the version, refusing if someone saved since ``expected_version`` was read."""
+    rows = Article.objects.filter(pk=article.pk)
+    if expected_version is not None:
+        rows = rows.filter(version=expected_version)
+    if not rows.update(version=F("version") + 1, updated_at=timezone.now()):
+        raise EditConflict(
+            f"“{article.slug}” was changed by someone else after you opened it, so your save was "
+            "refused to keep their edit. Your text is still in the form: copy it, reload the page "
+            "to see the current version, and apply your changes again.",
+            code="edit_conflict",
+        )
+    # The UPDATE holds the row until commit: build on the draft stored now, never on the caller's
+    # possibly stale copy, or a save without an expected version would drop someone else's edit.
+    article.refresh_from_db(fields=["version", "updated_at", "latest_revision"])
+
+
+def article_update(
+    *,
+    actor,
+    article: Article,
+    title: str,
+    summary: str = "",
+    body: str = "",
+    tags: Sequence[str] | None = None,
+    files: Iterable[tuple[str, object]] = (),
+    keep_assets: Iterable[Asset] | None = None,
+    featured_image=featured.KEEP,
+    expected_version: int | None = None,
+) -> Revision:
+    """Save a new working revision. Readers of a published article still see its live revision.
+
+    ``featured_image``: one of the draft's image assets, None for none, or (by default) the
+    working draft's choice carried forward.
+    """
+    require_permission(actor, "change_article", article, "edit")
+    with discard_files_on_failure(), transaction.atomic():
+        _claim_version(article, expected_version)
+        latest = article.latest_revision
+        if keep_assets is None:
+            keep_assets = latest.assets.all() if latest else []
+        if tags is None:
+            tags = _tag_names(latest)
+        new_assets = _store_files(article=article, actor=actor, files=files)
+        revision = _create_revision(
+            article=article,
+            actor=actor,
+            title=title,
+            summary=summary,
+            body=body,
+            tags=tags,
+            assets=[*keep_assets, *new_assets],
+            featured_image=(
+                (latest.featured_image if latest else None)
+                if featured_image is featured.KEEP
+                else featured_image
+            ),
+            featured_explicit=featured_image is not featured.KEEP,
+        )
+        article.latest_revision = revision
+        article.save(update_fields=["latest_revision"])
+        audit_record(
+            action=AuditEvent.Action.EDIT,
+            actor=actor,
+            article=article,
+            detail={"revision": revision.number},
+        )
+    return revision
+
+
+def _copy_to_working_draft(*, article: Article, actor, source: Revision, assets) -> Revision:
+    """A new working revision with ``source``'s words and tags and the given assets."""
+    article.latest_revision = _create_revision(
+        article=article,
+        actor=actor,
+        title=source.title,
+        summary=source.summary,
+        body=source.body,
+        tags=_tag_names(source),
+        assets=assets,
+        featured_image=source.featured_image,
+    )
+    article.save(update_fields=["latest_revision"])
+    return article.latest_revision
+
+
+def asset_attach(*, actor, article: Article, name: str, content) -> Asset:
+    """Attach one file to the working draft (a new revision); it stays private until published."""
+    require_permission(actor, "change_article", article, "attach files to")
+    with discard_files_on_failure(), transaction.atomic():
+        _claim_version(article, None)
+        (asset,) = _store_files(article=article, actor=actor, files=[(name, content)])
+        latest = article.latest_revision
+        _copy_to_working_draft(
+            article=article, actor=actor, source=latest, assets=[*latest.assets.all(), asset]
+        )
+        audit_record(
+            action=AuditEvent.Action.ASSET_ATTACH,
+            actor=actor,
+            article=article,
+            asset=asset,
+            detail={
+                "name": asset.original_name,
+                "sha256": asset.sha256,
+                **({"removed_metadata": asset.removed_metadata} if asset.removed_metadata else {}),
+            },
+        )
+    return asset
+
+
+def article_revert(
+    *, actor, article: Article, revision: Revision, expected_version: int | None = None
+) -> Revision:
+    """Make an old revision's content the working draft again, as a new revision."""
+    if revision.article_id != article.pk:
+        raise ValidationError("That revision belongs to another article.")
+    require_permission(actor, "change_article", article, "revert")
+    with transaction.atomic():
+        _claim_version(article, expected_version)
+        new = _copy_to_working_draft(
+            article=article, actor=actor, source=revision, assets=list(revision.assets.all())
+        )
+        audit_record(
+            action=AuditEvent.Action.REVERT,
+            actor=actor,
+            article=article,
+            detail={"from_revision": revision.number, "revision": new.number},
+        )
+    return new
