@@ -50,6 +50,7 @@ from articles.models import (
     Tag,
     validate_slug,
 )
+from articles.publishing import approvals, classification
 from articles.publishing.rendering import render_markdown
 from articles.publishing.tasks import publish_due_at
 from articles.storage import asset_storage
@@ -654,6 +655,10 @@ def _transition(
             revision_detail = _pin_scheduled(locked, revision)
         else:
             locked.scheduled_revision = None
+        if target in (Status.PUBLISHED, Status.SCHEDULED):
+            revision_detail |= approvals.require_for_publication(
+                locked, scheduling=target == Status.SCHEDULED
+            )
         if target == Status.DRAFT and locked.unpublish_at and locked.unpublish_at <= now:
             # A passed embargo end has done its work; keeping it would block every later publish.
             locked.unpublish_at = None
@@ -806,7 +811,7 @@ def publish_due_articles(*, now: datetime | None = None) -> tuple[list[Article],
     for pk in list(due):
         with transaction.atomic():
             article = _lock_if(pk, is_due)
-            if article is not None:
+            if article is not None and not approvals.held_for_approval(article):
                 # The scheduled revision, never a later edit that no publisher approved.
                 published.append(
                     _transition(
@@ -949,7 +954,9 @@ def preview_link_issue(
         raise ValidationError({"label": "Say who the link is for, e.g. “Legal review”."})
     with transaction.atomic():
         # The revision current now, not the one on the caller's possibly stale copy.
-        current = Article.objects.select_for_update().get(pk=article.pk).latest_revision
+        locked = Article.objects.select_for_update().get(pk=article.pk)
+        classification.check_share_link(locked, timezone.now() + ttl)
+        current = locked.latest_revision
         if current is None:
             raise ValidationError(f"“{article.slug}” has no content to share.")
         link = PreviewLink(
@@ -982,13 +989,15 @@ def preview_link_update(*, actor, link: PreviewLink) -> PreviewLink:
     article = link.article
     _require_sharer(actor, article, "update preview links of")
     with transaction.atomic():
-        current = Article.objects.select_for_update().get(pk=article.pk).latest_revision
+        fresh = Article.objects.select_for_update().get(pk=article.pk)
+        current = fresh.latest_revision
         locked = PreviewLink.objects.live().select_for_update(of=("self",)).filter(pk=link.pk)
         locked = locked.first()
         if locked is None:
             raise ValidationError(
                 f"The link for “{link.label}” no longer works; issue a new one instead."
             )
+        classification.check_share_link(fresh, locked.expires_at)
         if locked.revision_id == current.pk:
             raise ValidationError(
                 f"The link for “{link.label}” already shows the current draft "
