@@ -226,9 +226,7 @@ def test_a_restricted_article_is_not_published_without_approval(restricted, ada)
     assert Article.objects.get(pk=restricted.pk).status == Status.DRAFT
 
 
-def test_an_approved_restricted_article_is_published_and_the_trail_names_both(
-    restricted, ada, bob
-):
+def test_an_approved_restricted_article_is_published_and_the_trail_names_both(restricted, ada, bob):
     approved(restricted, asker=ada, approver=bob)
     publishing.article_publish(actor=ada, article=restricted)
     assert Article.objects.get(pk=restricted.pk).status == Status.PUBLISHED
@@ -271,6 +269,13 @@ def test_an_edit_after_approval_voids_it(restricted, ada, bob, alice):
     assert Article.objects.get(pk=restricted.pk).status == Status.DRAFT
 
 
+def test_asking_again_for_an_approved_draft_is_refused(restricted, ada, bob):
+    """A second request would replace the approval that was given."""
+    approved(restricted, asker=ada, approver=bob)
+    with pytest.raises(ValidationError, match="already approved by bob"):
+        approvals.approval_request_publication(actor=ada, article=restricted)
+
+
 def test_an_edit_between_request_and_approval_refuses_the_approval(restricted, ada, bob, alice):
     request = approvals.approval_request_publication(actor=ada, article=restricted)
     publishing.article_update(actor=alice, article=restricted, title="A late change")
@@ -306,9 +311,11 @@ def test_the_scheduled_job_holds_back_an_unapproved_restricted_article(draft, ad
     publishing.article_schedule(actor=ada, article=draft, publish_at=when)
     classification.article_classify(actor=ada, article=draft, classification="restricted")
     with caplog.at_level(logging.WARNING, logger="embargo.publishing"):
-        for minutes in (1, 2):
+        for minutes in (1, 2, 3):
             published, _ = publishing.publish_due_articles(now=when + timedelta(minutes=minutes))
             assert published == []
+            # Other events in between (someone reading the draft) do not make it record again.
+            publishing.audit_record(action=AuditEvent.Action.VIEW, actor=ada, article=draft)
     assert Article.objects.get(pk=draft.pk).status == Status.SCHEDULED
     (held,) = events(draft, AuditEvent.Action.PUBLICATION_HELD)
     assert "second publisher's approval" in held.detail["reason"]
@@ -324,6 +331,7 @@ def test_the_scheduled_job_holds_back_an_article_edited_after_approval(restricte
     publishing.article_update(actor=carl, article=restricted, title="After approval")
     published, _ = publishing.publish_due_articles(now=when + timedelta(minutes=1))
     assert published == []
-    assert "no longer its working draft" in (
-        events(restricted, AuditEvent.Action.PUBLICATION_HELD)[0].detail["reason"]
+    assert (
+        "no longer its working draft"
+        in (events(restricted, AuditEvent.Action.PUBLICATION_HELD)[0].detail["reason"])
     )

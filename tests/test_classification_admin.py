@@ -77,7 +77,9 @@ def test_someone_without_publish_cannot_classify(draft, alice):
     """The author may change her article, but not its classification; the form is not offered."""
     page = as_user(alice).get(admin_url("change", draft.pk))
     assert b"Change classification" not in page.content
-    response = as_user(alice).post(admin_url("classify", draft.pk), {"classification": "restricted"})
+    response = as_user(alice).post(
+        admin_url("classify", draft.pk), {"classification": "restricted"}
+    )
     assert Article.objects.get(pk=draft.pk).classification == Classification.STANDARD
     assert "Only a publisher" in said(response)[0]
 

@@ -23,7 +23,9 @@ from articles.publishing import approvals, classification
 def classification_badge(article: Article) -> str:
     """The article's classification as a badge (the list column; templates include the partial)."""
     # Rendered by the template the pages include, so the badge has one markup; already safe.
-    return render_to_string("admin/articles/article/_classification_badge.html", {"article": article})
+    return render_to_string(
+        "admin/articles/article/_classification_badge.html", {"article": article}
+    )
 
 
 def urls(model_admin) -> list:

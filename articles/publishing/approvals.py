@@ -72,6 +72,12 @@ def approval_request_publication(*, actor, article: Article) -> Approval:
         revision = locked.latest_revision
         if revision is None:
             raise ValidationError(f"“{locked.slug}” has no content to publish.")
+        given = valid_publication_approval(locked, revision.pk)
+        if given is not None:
+            raise ValidationError(
+                f"Revision {revision.number} of “{locked.slug}” is already approved by "
+                f"{given.approved_by.get_username()}: it can be published."
+            )
         return _request(
             actor=actor,
             article=locked,
@@ -244,9 +250,13 @@ def held_for_approval(article: Article) -> bool:
     reason = missing_approval(article, article.scheduled_revision_id)
     if reason is None:
         return False
-    last = article.audit_events.order_by("-at", "-pk").first()
     detail = {"reason": reason, "revision": article.scheduled_revision.number}
-    if last is None or last.action != AuditEvent.Action.PUBLICATION_HELD or last.detail != detail:
+    # Once per schedule and reason: cron runs every minute, the trail should not.
+    scheduled = article.audit_events.filter(action=AuditEvent.Action.SCHEDULE).order_by("-at")
+    held = article.audit_events.filter(
+        action=AuditEvent.Action.PUBLICATION_HELD, at__gte=scheduled.values("at")[:1]
+    )
+    if not any(event.detail == detail for event in held):
         services.audit_record(
             action=AuditEvent.Action.PUBLICATION_HELD,
             actor=SYSTEM,

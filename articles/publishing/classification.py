@@ -98,7 +98,9 @@ def article_classify(*, actor, article: Article, classification: str) -> Article
     return article
 
 
-def apply(*, actor, article: Article, classification: str, approval: Approval | None = None) -> None:
+def apply(
+    *, actor, article: Article, classification: str, approval: Approval | None = None
+) -> None:
     """Set the classification of the locked ``article`` and enforce it, in the caller's transaction.
 
     ``approval``: the second publisher's consent a lowering was applied with (named in the trail).
