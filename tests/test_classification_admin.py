@@ -6,7 +6,7 @@ from django.test import Client
 
 from articles import publishing
 from articles.access import SYSTEM
-from articles.models import Approval, Article, AuditEvent, Classification, Status
+from articles.models import Approval, Article, AuditEvent, Classification, PreviewLink, Status
 from articles.publishing import approvals, classification
 from tests.test_admin import admin_url, login, staff
 
@@ -130,3 +130,27 @@ def test_an_approval_of_another_article_is_the_missing_404(restricted, ada, bob)
     response = as_user(bob).post(admin_url("approval_give", other.pk, request.pk))
     assert response.status_code == 404
     assert Approval.objects.get(pk=request.pk).approved_at is None
+
+
+def test_the_share_page_keeps_confidential_links_to_72_hours(draft, ada, alice):
+    classification.article_classify(actor=ada, article=draft, classification="confidential")
+    client = as_user(alice)
+    refused = client.post(admin_url("share", draft.pk), {"label": "Legal", "hours": 73})
+    assert "at most 72 hours" in refused.content.decode()
+    assert not PreviewLink.objects.exists()
+    client.post(admin_url("share", draft.pk), {"label": "Legal", "hours": 72})
+    assert PreviewLink.objects.count() == 1
+
+
+def test_the_share_page_issues_no_link_to_a_restricted_article(restricted, alice):
+    response = as_user(alice).post(
+        admin_url("share", restricted.pk), {"label": "Legal", "hours": 1}
+    )
+    assert "cannot be shared by link" in response.content.decode()
+    assert not PreviewLink.objects.exists()
+
+
+def test_raising_to_restricted_in_the_admin_revokes_live_links(draft, ada, alice):
+    link, _token = publishing.preview_link_issue(actor=alice, article=draft, label="Legal")
+    as_user(ada).post(admin_url("classify", draft.pk), {"classification": "restricted"})
+    assert not PreviewLink.objects.live().filter(pk=link.pk).exists()
