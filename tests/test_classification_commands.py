@@ -13,6 +13,7 @@ from articles.access import SYSTEM
 from articles.models import Article, AuditEvent, Classification, PreviewLink, Status
 from articles.publishing import classification
 from tests.factories import make_user
+from tests.test_audit_exposure import audit
 from tests.test_commands import run
 from tests.test_import_export import article_md, run_failing_import, run_import, write
 
@@ -210,3 +211,16 @@ def test_import_refuses_to_lower_a_classification(tmp_path, restricted):
     assert "would lower “merger-plan” from restricted to standard" in err
     assert restricted.revisions.count() == 1
     assert classification_of(restricted) == Classification.RESTRICTED
+
+
+def test_audit_exposure_warns_about_a_confidential_article_with_too_many_links(
+    draft, ada, settings
+):
+    classification.article_classify(actor=ada, article=draft, classification="confidential")
+    for label in ("one", "two"):
+        publishing.preview_link_issue(actor=SYSTEM, article=draft, label=label)
+    settings.EMBARGO_CONFIDENTIAL_MAX_LIVE_LINKS = 1
+    _code, report = audit()
+    (finding,) = [f for f in report["findings"] if f["vector"] == "share links"]
+    assert finding["object"] == "article merger-plan [confidential]"
+    assert "EMBARGO_CONFIDENTIAL_MAX_LIVE_LINKS (1)" in finding["evidence"]
