@@ -111,6 +111,21 @@ def test_two_people_on_the_command_line_publish_a_restricted_article(restricted,
     assert (event.detail["requested_by"], event.detail["approved_by"]) == ("ada", "bob")
 
 
+def test_republish_of_a_restricted_article_needs_a_fresh_approval(restricted, ada, bob):
+    """The approval that published it was used up; the withdrawal stays whole when refused."""
+    run("approve_publication", "merger-plan", "--request", "--user", "ada")
+    run("approve_publication", "merger-plan", "--user", "bob")
+    run("publish", "merger-plan")
+    run("withdraw", "merger-plan")
+    with pytest.raises(CommandError, match="second publisher's approval"):
+        run("republish", "merger-plan")
+    assert Article.objects.get(pk=restricted.pk).status == Status.WITHDRAWN
+    run("approve_publication", "merger-plan", "--request", "--user", "bob")
+    run("approve_publication", "merger-plan", "--user", "ada")
+    run("republish", "merger-plan")
+    assert Article.objects.get(pk=restricted.pk).status == Status.PUBLISHED
+
+
 def test_the_last_editor_cannot_approve_on_the_command_line(restricted, ada):
     carl = make_user("carl", groups=("Publishers", "Editors"))
     publishing.article_update(actor=carl, article=restricted, title="Carl's edit")
