@@ -269,6 +269,18 @@ def test_an_edit_after_approval_voids_it(restricted, ada, bob, alice):
     assert Article.objects.get(pk=restricted.pk).status == Status.DRAFT
 
 
+def test_an_approval_asked_by_an_account_deleted_since_still_names_it(restricted, ada, bob):
+    request = approvals.approval_request_publication(actor=ada, article=restricted)
+    ada.delete()
+    approvals.approval_give(actor=bob, approval=Approval.objects.get(pk=request.pk))
+    publishing.article_publish(actor=bob, article=restricted)
+    (published,) = events(restricted, AuditEvent.Action.PUBLISH)
+    assert (published.detail["requested_by"], published.detail["approved_by"]) == (
+        "a deleted account",
+        "bob",
+    )
+
+
 def test_asking_again_for_an_approved_draft_is_refused(restricted, ada, bob):
     """A second request would replace the approval that was given."""
     approved(restricted, asker=ada, approver=bob)

@@ -76,7 +76,7 @@ def approval_request_publication(*, actor, article: Article) -> Approval:
         if given is not None:
             raise ValidationError(
                 f"Revision {revision.number} of “{locked.slug}” is already approved by "
-                f"{given.approved_by.get_username()}: it can be published."
+                f"{classification.username_or_deleted(given.approved_by)}: it can be published."
             )
         return _request(
             actor=actor,
@@ -130,7 +130,7 @@ def approval_give(*, actor, approval: Approval) -> Approval:
             detail={
                 "approval": approval.pk,
                 "kind": approval.kind,
-                "requested_by": approval.requested_by.get_username(),
+                "requested_by": classification.username_or_deleted(approval.requested_by),
                 **_what(approval),
             },
         )
@@ -211,7 +211,7 @@ def missing_approval(article: Article, revision_id: int | None) -> str | None:
     if pending is not None:
         return (
             f"“{article.slug}” is restricted: its publication awaits a second publisher's "
-            f"approval (asked by {pending.requested_by.get_username()})."
+            f"approval (asked by {classification.username_or_deleted(pending.requested_by)})."
         )
     return (
         f"“{article.slug}” is restricted: publishing it needs a second publisher's approval. "
@@ -240,8 +240,8 @@ def require_for_publication(article: Article, *, scheduling: bool) -> dict:
         )
     return {
         "approval": approval.pk,
-        "requested_by": approval.requested_by.get_username(),
-        "approved_by": approval.approved_by.get_username(),
+        "requested_by": classification.username_or_deleted(approval.requested_by),
+        "approved_by": classification.username_or_deleted(approval.approved_by),
     }
 
 
@@ -252,10 +252,11 @@ def held_for_approval(article: Article) -> bool:
         return False
     detail = {"reason": reason, "revision": article.scheduled_revision.number}
     # Once per schedule and reason: cron runs every minute, the trail should not.
+    held = article.audit_events.filter(action=AuditEvent.Action.PUBLICATION_HELD)
     scheduled = article.audit_events.filter(action=AuditEvent.Action.SCHEDULE).order_by("-at")
-    held = article.audit_events.filter(
-        action=AuditEvent.Action.PUBLICATION_HELD, at__gte=scheduled.values("at")[:1]
-    )
+    since = scheduled.values_list("at", flat=True).first()
+    if since is not None:
+        held = held.filter(at__gte=since)
     if not any(event.detail == detail for event in held):
         services.audit_record(
             action=AuditEvent.Action.PUBLICATION_HELD,

@@ -45,6 +45,11 @@ def parse(value: str) -> str:
     return value
 
 
+def username_or_deleted(user) -> str:
+    """A username for messages and the trail; the account may have been deleted since."""
+    return user.get_username() if user is not None else "a deleted account"
+
+
 def is_lowering(article: Article, classification: str) -> bool:
     """Whether moving ``article`` to ``classification`` lowers it (which needs two publishers)."""
     return RANK[classification] < RANK[article.classification]
@@ -118,8 +123,8 @@ def apply(
     detail = {"from": old, "to": classification}
     if approval is not None:
         detail |= {
-            "requested_by": approval.requested_by.get_username(),
-            "approved_by": approval.approved_by.get_username(),
+            "requested_by": username_or_deleted(approval.requested_by),
+            "approved_by": username_or_deleted(approval.approved_by),
             "approval": approval.pk,
         }
     if classification == Classification.RESTRICTED:

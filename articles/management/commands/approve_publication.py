@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from articles.management.commands._shared import article_named, person_named, validation_message
 from articles.models import Approval
-from articles.publishing import approvals
+from articles.publishing import approvals, classification
 
 
 class Command(BaseCommand):
@@ -50,6 +50,6 @@ class Command(BaseCommand):
             raise CommandError(f"{slug}: {message}") from None
         self.stdout.write(
             f"{slug} [{article.classification}]: revision {pending.revision.number} approved by "
-            f"{actor.get_username()} (asked by {pending.requested_by.get_username()}); "
+            f"{actor.get_username()} (asked by {classification.username_or_deleted(pending.requested_by)}); "
             f"manage.py publish {slug} publishes it."
         )

@@ -61,5 +61,5 @@ class Command(BaseCommand):
         article.refresh_from_db()
         self.stdout.write(
             f"{article.slug}: classification {old} → {article.classification}, asked by "
-            f"{request.requested_by.get_username()}, approved by {actor.get_username()}."
+            f"{classification.username_or_deleted(request.requested_by)}, approved by {actor.get_username()}."
         )
