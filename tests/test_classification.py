@@ -64,7 +64,7 @@ def approved(article: Article, *, asker, approver) -> Approval:
     return approvals.approval_give(actor=approver, approval=request)
 
 
-# --- the classification itself ---------------------------------------------------------------------
+# --- the classification itself --------------------------------------------------------------------
 
 
 def test_a_new_article_is_standard(draft):
@@ -138,7 +138,7 @@ def test_the_site_itself_cannot_ask_or_approve(restricted, ada):
         approvals.approval_give(actor=SYSTEM, approval=request)
 
 
-# --- confidential: short share links ---------------------------------------------------------------
+# --- confidential: short share links --------------------------------------------------------------
 
 
 def test_confidential_links_last_at_most_72_hours(draft, ada):
@@ -187,7 +187,7 @@ def test_exposure_audit_flags_a_confidential_article_with_too_many_live_links(dr
     assert "2 live share links" in finding.evidence
 
 
-# --- restricted: no share links --------------------------------------------------------------------
+# --- restricted: no share links -------------------------------------------------------------------
 
 
 def test_a_restricted_article_cannot_be_shared_by_link(restricted):
@@ -216,7 +216,7 @@ def test_a_link_of_a_restricted_article_cannot_be_updated(draft):
         publishing.preview_link_update(actor=SYSTEM, link=link)
 
 
-# --- restricted: two-person publish ----------------------------------------------------------------
+# --- restricted: two-person publish ---------------------------------------------------------------
 
 
 def test_a_restricted_article_is_not_published_without_approval(restricted, ada):

@@ -44,7 +44,7 @@ def classification_of(article: Article) -> str:
     return Article.objects.get(pk=article.pk).classification
 
 
-# --- classify --------------------------------------------------------------------------------------
+# --- classify -------------------------------------------------------------------------------------
 
 
 def test_classify_raises_at_once(draft, ada):
@@ -86,7 +86,7 @@ def test_classify_refuses_someone_without_publish(draft):
         run("classify", "merger-plan", "restricted", "--user", "eddie")
 
 
-# --- approve_publication and publish ---------------------------------------------------------------
+# --- approve_publication and publish --------------------------------------------------------------
 
 
 def test_publish_refuses_a_restricted_article_without_approval(restricted):
@@ -149,7 +149,7 @@ def test_publish_scheduled_holds_back_an_unapproved_restricted_article(draft, ad
     assert draft.audit_events.filter(action=AuditEvent.Action.PUBLICATION_HELD).exists()
 
 
-# --- preview_link ----------------------------------------------------------------------------------
+# --- preview_link ---------------------------------------------------------------------------------
 
 
 def test_preview_link_refuses_a_restricted_article(restricted):
@@ -170,7 +170,7 @@ def test_who_can_see_shows_the_classification(restricted):
     assert run("who_can_see", "merger-plan").startswith("merger-plan [restricted]: not public")
 
 
-# --- import and export -----------------------------------------------------------------------------
+# --- import and export ----------------------------------------------------------------------------
 
 
 def test_export_writes_the_classification_and_import_reads_it(tmp_path, restricted):

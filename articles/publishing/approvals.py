@@ -269,7 +269,7 @@ def held_for_approval(article: Article) -> bool:
 
 
 def open_requests(article: Article) -> list[Approval]:
-    """The requests of ``article`` not yet used, applied or ended (approved or not), for the admin."""
+    """The requests of ``article`` not yet used, applied or ended (approved or not)."""
     return list(
         article.approvals.filter(ended_at__isnull=True)
         .select_related("requested_by", "approved_by", "revision")

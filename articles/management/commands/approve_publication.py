@@ -48,8 +48,8 @@ class Command(BaseCommand):
         except (ValidationError, PermissionDenied) as error:
             message = validation_message(error) if isinstance(error, ValidationError) else error
             raise CommandError(f"{slug}: {message}") from None
+        asker = classification.username_or_deleted(pending.requested_by)
         self.stdout.write(
             f"{slug} [{article.classification}]: revision {pending.revision.number} approved by "
-            f"{actor.get_username()} (asked by {classification.username_or_deleted(pending.requested_by)}); "
-            f"manage.py publish {slug} publishes it."
+            f"{actor.get_username()} (asked by {asker}); manage.py publish {slug} publishes it."
         )

@@ -40,8 +40,9 @@ class Command(BaseCommand):
                     actor=actor, article=article, classification_name=level
                 )
                 self.stdout.write(
-                    f"Asked to lower {slug} [{article.classification}] to {approval.classification}; "
-                    f"another publisher approves it: manage.py classify {slug} --approve --user NAME"
+                    f"Asked to lower {slug} [{article.classification}] to "
+                    f"{approval.classification}; another publisher approves it: "
+                    f"manage.py classify {slug} --approve --user NAME"
                 )
             else:
                 old = article.classification
@@ -59,7 +60,8 @@ class Command(BaseCommand):
         old = article.classification
         approvals.approval_give(actor=actor, approval=request)
         article.refresh_from_db()
+        asker = classification.username_or_deleted(request.requested_by)
         self.stdout.write(
             f"{article.slug}: classification {old} → {article.classification}, asked by "
-            f"{classification.username_or_deleted(request.requested_by)}, approved by {actor.get_username()}."
+            f"{asker}, approved by {actor.get_username()}."
         )
