@@ -154,3 +154,10 @@ def test_raising_to_restricted_in_the_admin_revokes_live_links(draft, ada, alice
     link, _token = publishing.preview_link_issue(actor=alice, article=draft, label="Legal")
     as_user(ada).post(admin_url("classify", draft.pk), {"classification": "restricted"})
     assert not PreviewLink.objects.live().filter(pk=link.pk).exists()
+
+
+def test_the_approve_button_is_offered_to_a_second_publisher_only(restricted, ada, bob):
+    request = approvals.approval_request_publication(actor=ada, article=restricted)
+    give = admin_url("approval_give", restricted.pk, request.pk).encode()
+    assert give not in as_user(ada).get(admin_url("change", restricted.pk)).content
+    assert give in as_user(bob).get(admin_url("change", restricted.pk)).content

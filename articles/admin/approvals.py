@@ -66,8 +66,14 @@ def context(model_admin, user, article: Article) -> dict:
             if may_publish and article.classification == Classification.RESTRICTED
             else None
         ),
+        # The Approve button only where it could work: a publisher who did not ask for it.
         "open_approvals": [
-            (request, _url(model_admin, "approval_give", article, request.pk))
+            (
+                request,
+                _url(model_admin, "approval_give", article, request.pk)
+                if may_publish and request.approved_at is None and request.requested_by != user
+                else None,
+            )
             for request in approvals.open_requests(article)
         ],
         "publication_blocker": approvals.missing_approval(article, article.latest_revision_id),
