@@ -6,7 +6,8 @@ A backup is a directory (``0700``) holding, all ``0600``:
   keys for users, groups, permissions and content types (so it loads into any migrated database):
   role groups with their global permissions, users (no password hashes: restored accounts have
   unusable passwords and need a reset) with their memberships and global permissions, tags,
-  articles (status, ``published_at``, ``publish_at``, ``unpublish_at``, live and latest revision),
+  articles (status, classification, ``published_at``, ``publish_at``, ``unpublish_at``, live and
+  latest revision) with their two-person approvals,
   every revision (working drafts included) with its tags and files, asset rows, share links, the
   audit trail, and per-object grants to users and groups;
 - ``files/<storage key>``: every stored asset, as stored;
@@ -36,6 +37,7 @@ from guardian.models import GroupObjectPermission, UserObjectPermission
 
 from articles.models import (
     ApiToken,
+    Approval,
     Article,
     ArticleGroupObjectPermission,
     ArticleUserObjectPermission,
@@ -62,6 +64,7 @@ MODELS = (
     Asset,
     Rendition,
     PreviewLink,
+    Approval,
     AuditEvent,
     ApiToken,  # hashed, like share links: a restored token works again
     WebhookEndpoint,
@@ -81,6 +84,7 @@ CONTENT_MODELS = (
     Asset,
     Rendition,
     PreviewLink,
+    Approval,
     AuditEvent,
     ApiToken,
     WebhookEndpoint,

@@ -48,6 +48,14 @@ class Status(models.TextChoices):
     WITHDRAWN = "withdrawn", "Withdrawn"
 
 
+class Classification(models.TextChoices):
+    """How carefully an article is handled (``publishing/classification.py`` holds the rules)."""
+
+    STANDARD = "standard", "Standard"
+    CONFIDENTIAL = "confidential", "Confidential"
+    RESTRICTED = "restricted", "Restricted"
+
+
 class Tag(models.Model):
     """One spelling of a tag. Spellings that share a slug are one tag page (``/tags/<slug>/``).
 
@@ -109,6 +117,10 @@ class Article(models.Model):
         blank=True,
         editable=False,
         related_name="+",
+    )
+    # Changed only through publishing.classification (a publisher; lowering needs a second one).
+    classification = models.CharField(
+        max_length=16, choices=Classification, default=Classification.STANDARD, editable=False
     )
     # Optimistic locking: every write bumps it; a save from a stale form is refused.
     version = models.PositiveIntegerField(default=1, editable=False)
@@ -297,6 +309,45 @@ class PreviewLink(models.Model):
         return f"{self.label} ({self.article.slug})"
 
 
+class Approval(models.Model):
+    """A second publisher's consent, asked by one publisher and given by another.
+
+    ``publication``: to publish (or schedule) exactly ``revision`` of a restricted article; any
+    later edit voids it. ``lowering``: to lower the article's classification to ``classification``.
+    An approval ends (``ended_at``) when it is used, applied, voided or replaced by a newer request.
+    """
+
+    class Kind(models.TextChoices):
+        PUBLICATION = "publication", "Publication"
+        LOWERING = "lowering", "Lowering the classification"
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="approvals")
+    kind = models.CharField(max_length=16, choices=Kind)
+    revision = models.ForeignKey(
+        Revision, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    classification = models.CharField(max_length=16, choices=Classification, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+
+    def __str__(self) -> str:
+        what = self.get_kind_display().lower()
+        if self.kind == self.Kind.LOWERING:
+            what += f" to {self.classification}"
+        return f"{what} of {self.article.slug}"
+
+
 class AuditEvent(models.Model):
     """An append-only record of who did or saw what. Rows are never updated or deleted."""
 
@@ -325,6 +376,11 @@ class AuditEvent(models.Model):
         ACCOUNT_CHANGE = "account_change", "Changed staff, superuser or active status"
         PASSWORD_SET = "password_set", "Set someone's password"
         DETAILS_CHANGE = "details_change", "Changed a username, name or e-mail address"
+        # Classification and two-person approval (articles/publishing/classification.py, approvals.py).
+        CLASSIFY = "classify", "Changed the classification"
+        APPROVAL_REQUEST = "approval_request", "Asked a second publisher to approve"
+        APPROVAL_GIVE = "approval_give", "Approved another publisher's request"
+        PUBLICATION_HELD = "publication_held", "Held back a scheduled publication"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     action = models.CharField(max_length=32, choices=Action)

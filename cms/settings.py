@@ -319,6 +319,10 @@ if EMBARGO_PREVIEW_TTL > EMBARGO_PREVIEW_MAX_TTL:
 EMBARGO_MAX_UPLOAD_BYTES = _read_positive_int("EMBARGO_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
 EMBARGO_MAX_IMAGE_PIXELS = _read_positive_int("EMBARGO_MAX_IMAGE_PIXELS", 40_000_000)
 EMBARGO_PUBLIC_MAX_AGE = _read_positive_int("EMBARGO_PUBLIC_MAX_AGE", 300, minimum=0)
+# audit_exposure warns about a confidential article with more live share links than this.
+EMBARGO_CONFIDENTIAL_MAX_LIVE_LINKS = _read_positive_int(
+    "EMBARGO_CONFIDENTIAL_MAX_LIVE_LINKS", 3, minimum=0
+)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

@@ -109,6 +109,9 @@ HIDDEN_PAGES = [
     ("share", ()),
     ("share_revoke_all", ()),
     ("share_update", (1,)),
+    ("classify", ()),
+    ("approval_request", ()),
+    ("approval_give", (1,)),
 ]
 
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 from articles import backup, publishing
 from articles.access import SYSTEM
 from articles.models import Article, Status
+from articles.publishing import approvals, classification
 from tests.factories import make_article, make_user, pdf_bytes, png_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,6 +77,14 @@ def newsroom(db):
     publishing.access_grant(actor=SYSTEM, article=published, perm="view", user=reader)
     publishing.access_grant(actor=SYSTEM, article=scheduled, perm="change", group=legal)
     publishing.preview_link_issue(actor=SYSTEM, article=scheduled, label="Legal review")
+    # A restricted draft with an approval waiting to be used: classification and approvals travel.
+    ada, bob = (make_user(name, groups=("Publishers",)) for name in ("ada", "bob"))
+    restricted = classification.article_classify(
+        actor=ada, article=make_article("sealed-story"), classification="restricted"
+    )
+    approvals.approval_give(
+        actor=bob, approval=approvals.approval_request_publication(actor=ada, article=restricted)
+    )
     return editor
 
 
@@ -134,6 +143,7 @@ def test_the_dump_holds_what_export_lost(newsroom, tmp_path):
         "articles.revision",
         "articles.auditevent",
         "articles.previewlink",
+        "articles.approval",
         "articles.articleuserobjectpermission",
         "articles.articlegroupobjectpermission",
         "auth.user",

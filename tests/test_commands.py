@@ -134,7 +134,7 @@ def test_who_can_see_lists_grants_links_and_state(draft, reader):
     publishing.preview_link_issue(actor=SYSTEM, article=draft, label="Legal review")
     make_user("boss").__class__.objects.filter(username="boss").update(is_superuser=True)
     out = run("who_can_see", "a-draft")
-    assert "a-draft: not public (draft)" in out
+    assert "a-draft [standard]: not public (draft)" in out
     assert "user reader: view (article)" in out
     assert "user boss: view, change, publish, share (superuser)" in out
     assert "group Editors: view, change (global)" in out

@@ -132,6 +132,9 @@ CASES = {
         "1000000", "settings.EMBARGO_MAX_IMAGE_PIXELS", 1_000_000, "0"
     ),
     "EMBARGO_PUBLIC_MAX_AGE": Case("60", "settings.EMBARGO_PUBLIC_MAX_AGE", 60, "-1"),
+    "EMBARGO_CONFIDENTIAL_MAX_LIVE_LINKS": Case(
+        "1", "settings.EMBARGO_CONFIDENTIAL_MAX_LIVE_LINKS", 1, "three"
+    ),
     "EMBARGO_LOGIN_FAILURE_LIMIT": Case("3", "settings.AXES_FAILURE_LIMIT", 3, "0"),
     "EMBARGO_HTTPS": Case("false", "settings.EMBARGO_HTTPS", False, "sometimes"),
     "EMBARGO_TIME_ZONE": Case("Europe/London", "settings.TIME_ZONE", "Europe/London", "Mars/Base"),

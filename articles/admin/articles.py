@@ -21,6 +21,7 @@ from django.utils import formats, timezone
 from django.utils.html import format_html
 
 from articles import access, publishing
+from articles.admin import approvals as approval_views
 from articles.admin.forms import (
     AccessForm,
     ArticleForm,
@@ -98,7 +99,14 @@ def _first_message(error: ValidationError | PermissionDenied) -> str:
 class ArticleAdmin(HiddenIsMissingMixin, admin.ModelAdmin):
     form = ArticleForm
     # The slug sits under the title and dates are short, so the list fits a laptop screen unscrolled.
-    list_display = ["headline", "status", "public", "published", "updated"]
+    list_display = [
+        "headline",
+        approval_views.classification_badge,
+        "status",
+        "public",
+        "published",
+        "updated",
+    ]
     list_filter = ["status"]
     # Not latest_revision__title: that would search (and sort by) the unpublished working draft of a
     # public article for staff who may only read its live revision.
@@ -254,6 +262,7 @@ class ArticleAdmin(HiddenIsMissingMixin, admin.ModelAdmin):
             "revisions_url": self._url("revisions", article),
             "access_url": self._url("access", article),
             "share_url": self._url("share", article),
+            **approval_views.context(self, request.user, article),
         }
 
     # --- extra pages ------------------------------------------------------------------------------
@@ -275,6 +284,7 @@ class ArticleAdmin(HiddenIsMissingMixin, admin.ModelAdmin):
             view(self.share_revoke_view, "share_revoke", "share/<int:link_id>/revoke/"),
             view(self.share_revoke_all_view, "share_revoke_all", "share/revoke-all/"),
             view(self.share_update_view, "share_update", "share/<int:link_id>/update/"),
+            *approval_views.urls(self),
             *super().get_urls(),
         ]
 

@@ -46,6 +46,7 @@ from django.urls import NoReverseMatch, reverse
 
 from articles import checks
 from articles.access import global_permission_holders
+from articles.exposure import handling
 from articles.models import Article, Asset
 from articles.storage import asset_storage
 from articles.validation import safe_download_name
@@ -690,6 +691,7 @@ class Auditor:
     def run(self) -> Report:
         self.report.findings += configuration_findings(s3=self.s3)
         self.report.findings += people_findings()
+        self.report.findings += handling.confidential_link_findings()
         found = collect_secrets()
         self.report.objects = len(found.articles) + len(found.working_drafts) + len(found.assets)
         self.pattern = _trie_regex(found.markers)

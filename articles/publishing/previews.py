@@ -17,6 +17,7 @@ from django.utils import timezone
 from articles.access import PREVIEW_SALT
 from articles.access.policy import is_system, person, require_permission
 from articles.models import Article, AuditEvent, PreviewLink
+from articles.publishing import classification
 from articles.publishing.audit import audit_record
 
 
@@ -52,7 +53,9 @@ def preview_link_issue(
         raise ValidationError({"label": "Say who the link is for, e.g. “Legal review”."})
     with transaction.atomic():
         # The revision current now, not the one on the caller's possibly stale copy.
-        current = Article.objects.select_for_update().get(pk=article.pk).latest_revision
+        locked = Article.objects.select_for_update().get(pk=article.pk)
+        classification.check_share_link(locked, timezone.now() + ttl)
+        current = locked.latest_revision
         if current is None:
             raise ValidationError(f"“{article.slug}” has no content to share.")
         link = PreviewLink(
@@ -85,13 +88,15 @@ def preview_link_update(*, actor, link: PreviewLink) -> PreviewLink:
     article = link.article
     _require_sharer(actor, article, "update preview links of")
     with transaction.atomic():
-        current = Article.objects.select_for_update().get(pk=article.pk).latest_revision
+        fresh = Article.objects.select_for_update().get(pk=article.pk)
+        current = fresh.latest_revision
         locked = PreviewLink.objects.live().select_for_update(of=("self",)).filter(pk=link.pk)
         locked = locked.first()
         if locked is None:
             raise ValidationError(
                 f"The link for “{link.label}” no longer works; issue a new one instead."
             )
+        classification.check_share_link(fresh, locked.expires_at)
         if locked.revision_id == current.pk:
             raise ValidationError(
                 f"The link for “{link.label}” already shows the current draft "

@@ -24,6 +24,7 @@ from articles.access.policy import (
 )
 from articles.access.rules import embargo_open_q
 from articles.models import Article, AuditEvent, Revision, Status
+from articles.publishing import approvals
 from articles.publishing.audit import _record_visibility_change
 from articles.publishing.previews import _preview_links_end_at_embargo_end
 from articles.publishing.tasks import publish_due_at
@@ -207,6 +208,10 @@ def _enter(locked: Article, target: str, now: datetime, revision: Revision | Non
         revision_detail = _pin_scheduled(locked, revision)
     else:
         locked.scheduled_revision = None
+    if target in (Status.PUBLISHED, Status.SCHEDULED):
+        revision_detail |= approvals.require_for_publication(
+            locked, scheduling=target == Status.SCHEDULED
+        )
     if target == Status.DRAFT and locked.unpublish_at and locked.unpublish_at <= now:
         # A passed embargo end has done its work; keeping it would block every later publish.
         locked.unpublish_at = None
@@ -316,7 +321,7 @@ def publish_due_articles(*, now: datetime | None = None) -> tuple[list[Article],
     for pk in list(due):
         with transaction.atomic():
             article = _lock_if(pk, is_due)
-            if article is not None:
+            if article is not None and not approvals.held_for_approval(article):
                 # The scheduled revision, never a later edit that no publisher approved.
                 published.append(
                     _transition(

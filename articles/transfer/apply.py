@@ -8,6 +8,7 @@ One ``.md`` file per article::
     summary: "…"
     status: published            # draft | in_review | scheduled | published | withdrawn;
                                  # left out: a new article is a draft, an existing one keeps its state
+    classification: confidential # standard | confidential | restricted (see transfer/handling.py)
     publish_at: 2026-12-01T09:00:00+00:00   # scheduled only
     unpublish_at: 2027-01-01T09:00:00+00:00 # scheduled or published: the embargo end
     author: editor               # a username (applied when the article is created)
@@ -45,8 +46,14 @@ from articles.models import (
     ArticleGroupObjectPermission,
     ArticleUserObjectPermission,
     Asset,
+    Classification,
     Revision,
     Status,
+)
+from articles.transfer.handling import (
+    apply_classification,
+    check_classification,
+    parse_classification,
 )
 from articles.validation import clean_original_name, inspect_upload
 
@@ -55,6 +62,7 @@ FIELDS = (
     "slug",
     "summary",
     "status",
+    "classification",
     "publish_at",
     "unpublish_at",
     "author",
@@ -93,6 +101,7 @@ class ArticleFile:
     summary: str
     status: str | None
     body: str
+    classification: str | None = None
     publish_at: datetime | None = None
     unpublish_at: datetime | None = None
     author: str | None = None
@@ -107,6 +116,7 @@ class Imported:
     slug: str
     created: bool
     status: str
+    classification: str = Classification.STANDARD
     # Each newly stored asset that had metadata stripped: its name and what was removed.
     stripped: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # The article was published and this import took it off the site (--allow-withdraw).
@@ -227,6 +237,7 @@ def parse_article_file(path: Path) -> ArticleFile:
         summary=_text(path, meta, "summary"),
         status=status,
         body=post.content,
+        classification=parse_classification(path, meta, _fail),
         publish_at=publish_at,
         unpublish_at=unpublish_at,
         author=_text(path, meta, "author") or None,
@@ -399,6 +410,7 @@ def _save(item: ArticleFile, *, allow_withdraw: bool = False) -> Imported:
             f"“{item.status}” would withdraw the published article “{item.slug}”; "
             "pass --allow-withdraw to do that.",
         )
+    check_classification(item, _fail)
     files = _open_assets(item)
     try:
         article, created, stored = _create_or_update(item, files)
@@ -408,6 +420,7 @@ def _save(item: ArticleFile, *, allow_withdraw: bool = False) -> Imported:
         for _name, upload in files:
             upload.close()
     article.refresh_from_db()
+    apply_classification(article, item)
     _apply_transitions(article, item)
     for grant in item.grants:
         target = (
@@ -425,6 +438,7 @@ def _save(item: ArticleFile, *, allow_withdraw: bool = False) -> Imported:
         slug=article.slug,
         created=created,
         status=article.status,
+        classification=article.classification,
         stripped=tuple(
             (asset.original_name, tuple(asset.removed_metadata))
             for asset in stored
@@ -537,6 +551,7 @@ def export_article(article: Article, directory: Path) -> tuple[Path, list[str]]:
     if status == Status.PUBLISHED and not access.is_public(article):
         status = Status.WITHDRAWN.value
     meta["status"] = status
+    meta["classification"] = article.classification
     if status == Status.SCHEDULED:
         meta["publish_at"] = article.publish_at.isoformat()
     if article.unpublish_at and status in (Status.SCHEDULED, Status.PUBLISHED):

@@ -27,6 +27,16 @@ def article_named(slug: str) -> Article:
     return article
 
 
+def person_named(username: str):
+    """The active user ``username`` (for ``--user NAME``), or a CommandError naming the option."""
+    found = get_user_model().objects.filter(username=username).first()
+    if found is None:
+        raise CommandError(f"--user: there is no user “{username}”.")
+    if not found.is_active:
+        raise CommandError(f"--user: “{username}” is deactivated.")
+    return found
+
+
 def user_or_group(*, user: str | None, group: str | None) -> dict:
     """``{"user": …}`` or ``{"group": …}`` for the services, or a CommandError naming the option."""
     if (user is None) == (group is None):

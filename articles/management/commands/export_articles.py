@@ -42,6 +42,6 @@ class Command(BaseCommand):
             path, notes = export_article(article, directory)
             for note in notes:
                 self.stderr.write(note)
-            self.stdout.write(f"{path}")
+            self.stdout.write(f"{path} [{article.classification}]")
             count += 1
         self.stdout.write(f"Exported {count} article{'s' if count != 1 else ''} to {directory}.")

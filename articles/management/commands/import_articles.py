@@ -76,7 +76,9 @@ class Command(BaseCommand):
 
     def _report(self, item, result) -> None:
         verb = "created" if result.created else "updated"
-        self.stdout.write(f"{item.path.name}: {verb} {result.slug} ({result.status})")
+        self.stdout.write(
+            f"{item.path.name}: {verb} {result.slug} ({result.status}) [{result.classification}]"
+        )
         if result.withdrew:
             self.stdout.write(
                 f"{item.path.name}: withdrew {result.slug}: it was published and is no longer"

@@ -15,8 +15,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         published, withdrawn = publishing.publish_due_articles()
         for article in published:
-            self.stdout.write(f"published {article.slug}")
+            self.stdout.write(f"published {article.slug} [{article.classification}]")
         for article in withdrawn:
-            self.stdout.write(f"withdrew {article.slug}")
+            self.stdout.write(f"withdrew {article.slug} [{article.classification}]")
         if options["verbosity"] > 1 or published or withdrawn:
             self.stdout.write(f"{len(published)} published, {len(withdrawn)} withdrawn.")

@@ -25,6 +25,7 @@ def audience_as_dict(audience: Audience) -> dict:
     return {
         "slug": audience.article.slug,
         "status": audience.article.status,
+        "classification": audience.article.classification,
         "public": audience.is_public,
         "public_since": audience.public_since.isoformat() if audience.public_since else None,
         "holders": [holder_as_dict(holder) for holder in audience.holders],
@@ -82,9 +83,10 @@ class Command(BaseCommand):
         if audience.is_public:
             since = timezone.localtime(audience.public_since).isoformat(timespec="minutes")
             url = settings.EMBARGO_BASE_URL + reverse("article", args=[article.slug])
-            self.stdout.write(f"{slug}: PUBLIC since {since} at {url}")
+            self.stdout.write(f"{slug} [{article.classification}]: PUBLIC since {since} at {url}")
         else:
-            self.stdout.write(f"{slug}: not public ({article.get_status_display().lower()})")
+            state = article.get_status_display().lower()
+            self.stdout.write(f"{slug} [{article.classification}]: not public ({state})")
         self.stdout.write("Users and groups:")
         for holder in audience.holders:
             members = (
