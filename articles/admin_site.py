@@ -34,7 +34,8 @@ class EmbargoAdminSite(admin.AdminSite):
             if content_type_id.isdigit()
             else None
         )
-        model_admin = self._registry.get(content_type.model_class()) if content_type else None
+        model = content_type.model_class() if content_type else None
+        model_admin = self._registry.get(model) if model else None
         if model_admin is None:
             raise deny()
         obj = model_admin.get_object(request, object_id)

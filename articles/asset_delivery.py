@@ -28,16 +28,17 @@ def _is_s3(storage) -> bool:
     return hasattr(storage, "bucket") and hasattr(storage, "_normalize_name")
 
 
-def body_response(served, *, attachment: bool, filename: str) -> HttpResponse:
+def body_response(served, *, attachment: bool, filename: str) -> HttpResponse | FileResponse:
     """A response carrying (or, for x-accel, pointing nginx at) the bytes of ``served``.
 
     ``served`` is an asset or one of its renditions; the caller has already checked access.
     """
     if settings.EMBARGO_ASSET_DELIVERY == "x-accel":
-        response = HttpResponse(content_type=served.content_type)
-        response["Content-Disposition"] = content_disposition_header(attachment, filename)
-        response["X-Accel-Redirect"] = X_ACCEL_PREFIX + quote(served.file.name)
-        return response
+        pointer = HttpResponse(content_type=served.content_type)
+        if disposition := content_disposition_header(attachment, filename):
+            pointer["Content-Disposition"] = disposition
+        pointer["X-Accel-Redirect"] = X_ACCEL_PREFIX + quote(served.file.name)
+        return pointer
     storage = served.file.storage
     if _is_s3(storage):
         key = storage._normalize_name(served.file.name)

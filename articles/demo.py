@@ -8,6 +8,7 @@ import frontmatter
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.files.base import ContentFile
 from django.db import transaction
 from PIL import Image, ImageDraw
 
@@ -28,6 +29,13 @@ class DemoResult:
 
 def _story(name: str) -> frontmatter.Post:
     return frontmatter.load(DEMO_DIR / name)
+
+
+def _tags(story: frontmatter.Post) -> list[str]:
+    tags = story.get("tags", [])
+    if not isinstance(tags, list):
+        raise TypeError(f"The demo story “{story['slug']}” lists its tags as a YAML list.")
+    return [str(tag) for tag in tags]
 
 
 def _user(
@@ -53,7 +61,7 @@ def _user(
     return user
 
 
-def timeline_png() -> io.BytesIO:
+def timeline_png() -> ContentFile:
     """A small generated chart standing in for an embargoed graphic."""
     image = Image.new("RGB", (640, 240), "#f4f1ea")
     draw = ImageDraw.Draw(image)
@@ -68,20 +76,16 @@ def timeline_png() -> io.BytesIO:
     draw.text((40, 40), "Exposure timeline (as reported)", fill="#1d3557")
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
-    buffer.size = buffer.tell()
-    buffer.seek(0)
-    return buffer
+    return ContentFile(buffer.getvalue())
 
 
-def briefing_pdf() -> io.BytesIO:
+def briefing_pdf() -> ContentFile:
     """A one-page generated PDF standing in for an embargoed briefing document."""
     image = Image.new("RGB", (595, 842), "white")
     ImageDraw.Draw(image).text((60, 80), "EMBARGOED BRIEFING - demo document", fill="black")
     buffer = io.BytesIO()
     image.save(buffer, format="PDF")
-    buffer.size = buffer.tell()
-    buffer.seek(0)
-    return buffer
+    return ContentFile(buffer.getvalue())
 
 
 def _share_with_desk(article: Article, editor) -> None:
@@ -113,11 +117,11 @@ def load_demo() -> DemoResult:
             article = publishing.article_create(
                 actor=SYSTEM,
                 author=editor,
-                slug=story["slug"],
-                title=story["title"],
-                summary=story["summary"],
+                slug=str(story["slug"]),
+                title=str(story["title"]),
+                summary=str(story["summary"]),
                 body=story.content,
-                tags=story["tags"],
+                tags=_tags(story),
             )
             _share_with_desk(article, editor)
             publishing.article_publish(actor=SYSTEM, article=article)
@@ -127,11 +131,11 @@ def load_demo() -> DemoResult:
             article = publishing.article_create(
                 actor=SYSTEM,
                 author=editor,
-                slug=follow_up["slug"],
-                title=follow_up["title"],
-                summary=follow_up["summary"],
+                slug=str(follow_up["slug"]),
+                title=str(follow_up["title"]),
+                summary=str(follow_up["summary"]),
                 body=follow_up.content,
-                tags=follow_up["tags"],
+                tags=_tags(follow_up),
                 files=[
                     ("exposure-timeline.png", timeline_png()),
                     ("audit-briefing.pdf", briefing_pdf()),

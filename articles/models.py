@@ -5,6 +5,8 @@ The visibility rule is not here: it lives in ``access/rules.py`` (as SQL), ``acc
 """
 
 import secrets
+from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import RegexValidator
@@ -56,6 +58,9 @@ class Classification(models.TextChoices):
     RESTRICTED = "restricted", "Restricted"
 
 
+TAG_NAME_MAX_LENGTH = 50
+
+
 class Tag(models.Model):
     """One spelling of a tag. Spellings that share a slug are one tag page (``/tags/<slug>/``).
 
@@ -63,7 +68,7 @@ class Tag(models.Model):
     the "ZQReview Tag" they typed instead of learning the hidden article's spelling.
     """
 
-    name = models.CharField(max_length=50, unique=True)
+    name = models.CharField(max_length=TAG_NAME_MAX_LENGTH, unique=True)
     slug = models.CharField(max_length=60, db_index=True, validators=[validate_slug])
 
     objects = TagQuerySet.as_manager()
@@ -128,6 +133,11 @@ class Article(models.Model):
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = ArticleQuerySet.as_manager()
+    # Present only on rows read through the queryset methods that annotate them.
+    is_public: bool  # with_public_flag()
+    is_granted: bool  # with_grant_flag(user)
+    shown_title: str | None  # the admin's list (ArticleAdmin.get_queryset)
+    shown_updated_at: datetime | None
 
     class Meta:
         ordering = ["-published_at", "-created_at"]
@@ -172,7 +182,9 @@ class Revision(models.Model):
     body_text = models.TextField(editable=False, default="")
     reading_minutes = models.PositiveSmallIntegerField(default=1, editable=False)
     tags = models.ManyToManyField(Tag, blank=True, related_name="revisions")
-    assets = models.ManyToManyField("Asset", blank=True, related_name="revisions")
+    assets: "models.ManyToManyField[Asset, Any]" = models.ManyToManyField(
+        "Asset", blank=True, related_name="revisions"
+    )
     # One of this revision's own image assets: readers see the live revision's choice, so a new
     # choice becomes public only when the revision carrying it does.
     featured_image = models.ForeignKey(
@@ -301,6 +313,11 @@ class PreviewLink(models.Model):
     issued_by_shell = models.BooleanField(default=False, editable=False)
 
     objects = PreviewLinkQuerySet.as_manager()
+    # Present only on rows read through with_state() (the access rule's verdict on the link).
+    is_live: bool
+    creator_active: bool
+    creator_may_view: bool
+    creator_may_share: bool
 
     class Meta:
         ordering = ["-created_at"]

@@ -83,7 +83,9 @@ def generate(asset: Asset, *, stored: list | None = None) -> list[Rendition]:
     for target, fmt in plan(width, original_format):
         resized = image
         if target != width:
-            resized = image.resize((target, max(1, round(height * target / width))), Image.LANCZOS)
+            resized = image.resize(
+                (target, max(1, round(height * target / width))), Image.Resampling.LANCZOS
+            )
         data = _encode(resized, fmt)
         rendition = Rendition(
             asset=asset,

@@ -123,7 +123,7 @@ def image_metadata(image: Image.Image) -> tuple[str, ...]:
         elif key in text:
             labels.append(f"PNG text “{key}”")
         else:
-            labels.append(key)
+            labels.append(str(key))
     return _unique(labels)
 
 
@@ -152,9 +152,9 @@ def _save_options(image: Image.Image, data: bytes) -> dict:
         kept = Image.Exif()
         kept[_ORIENTATION] = orientation
         options["exif"] = kept.tobytes()
-    if image.format in ANIMATED_FORMATS and image.n_frames > 1:
+    if image.format in ANIMATED_FORMATS and getattr(image, "n_frames", 1) > 1:
         options["save_all"] = True
-    if image.format in ("JPEG", "MPO"):
+    if isinstance(image, JpegImagePlugin.JpegImageFile):  # JPEG, and MPO (its subclass)
         # The original quantisation tables and subsampling: the closest re-encoding there is.
         # (Given explicitly: Pillow's quality="keep" refuses an MPO, which is a JPEG all the same.)
         options.update(

@@ -163,7 +163,7 @@ def _check_image(file, label: str, expected_format: str) -> None:
                 width, height = image.size
                 # Opening reads only the header; refuse before anything decodes the pixels.
                 # Every frame of an animation is decoded when it is stripped, so all of them count.
-                frames = image.n_frames if actual_format in ANIMATED_FORMATS else 1
+                frames = getattr(image, "n_frames", 1) if actual_format in ANIMATED_FORMATS else 1
                 if width * height * frames > settings.EMBARGO_MAX_IMAGE_PIXELS:
                     raise Image.DecompressionBombError(f"{frames} x {width}x{height}")
                 image.seek(0)

@@ -9,7 +9,7 @@ import secrets
 import zoneinfo
 from datetime import timedelta
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, overload
 from urllib.parse import urlsplit
 
 from botocore.config import Config as BotoConfig
@@ -42,6 +42,10 @@ def _refuse(name: str, value: object, why: str) -> NoReturn:
     )
 
 
+@overload
+def _read_http_url(name: str, default: str) -> str: ...
+@overload
+def _read_http_url(name: str, default: None) -> str | None: ...
 def _read_http_url(name: str, default: str | None) -> str | None:
     """An absolute http(s) URL without a trailing slash, or ``default`` when unset."""
     value = _read("str", name, default)

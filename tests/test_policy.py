@@ -7,7 +7,7 @@ from django.core.management import call_command
 
 from articles import access, publishing
 from articles.admin.forms import ArticleForm
-from articles.models import Article, AuditEvent
+from articles.models import Article, AuditEvent, Revision
 from tests.factories import make_article, make_user
 
 pytestmark = pytest.mark.django_db
@@ -52,9 +52,19 @@ def test_services_refuse_a_missing_actor():
 
 def test_an_article_form_without_an_actor_creates_nothing():
     form = ArticleForm(data={"slug": "formless", "title": "Formless", "body": "", "tags": ""})
+    assert form.is_valid()
     with pytest.raises(TypeError, match="actor is required"):
-        form.is_valid()
+        form.save_through_services(actor=None)
     assert not Article.objects.filter(slug="formless").exists()
+
+
+def test_validating_an_article_form_writes_nothing():
+    """Forms validate, services write: ``is_valid()`` creates no article, revision or event."""
+    before = (Article.objects.count(), Revision.objects.count(), AuditEvent.objects.count())
+    form = ArticleForm(data={"slug": "checked", "title": "Checked", "body": "Text.", "tags": "a"})
+    assert form.is_valid()
+    after = (Article.objects.count(), Revision.objects.count(), AuditEvent.objects.count())
+    assert after == before
 
 
 def test_the_system_actor_is_named_in_the_audit_trail():

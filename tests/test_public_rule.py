@@ -94,3 +94,15 @@ def test_a_schedule_is_due_only_while_the_rule_would_make_it_public(offset, publ
     )
     due, _withdrawn = publishing.publish_due_articles(now=unpublish_at + offset)
     assert [a.slug for a in due] == (["window"] if published else [])
+
+
+@pytest.mark.parametrize("offset, withdrawn", [(timedelta(0), True), (-MICROSECOND, False)])
+def test_the_due_run_withdraws_exactly_when_the_rule_ends_public(now, offset, withdrawn):
+    """``publish_due_articles`` withdraws a published article once the rule says it is not public."""
+    article = make_article("expiring", status=Status.PUBLISHED)
+    Article.objects.filter(pk=article.pk).update(unpublish_at=now)
+    _due, ended = publishing.publish_due_articles(now=now + offset)
+    assert [a.slug for a in ended] == (["expiring"] if withdrawn else [])
+    assert (
+        Article.objects.published(now=now + offset).filter(pk=article.pk).exists() is not withdrawn
+    )

@@ -12,7 +12,7 @@ from django.utils import timezone
 from articles import publishing
 from articles.access import SYSTEM
 from articles.models import Article, AuditEvent, Status
-from articles.publishing import workflow
+from articles.publishing import due
 from tests.factories import make_article, make_user, png_bytes
 
 pytestmark = pytest.mark.django_db
@@ -102,15 +102,15 @@ def test_a_run_that_overlaps_another_publishes_nothing_twice(
     scheduled, publish_at, monkeypatch, django_capture_on_commit_callbacks
 ):
     """A run that listed the article as due, then lost the race to another run, skips it."""
-    lock_if = workflow._lock_if
+    lock_if = due._lock_if
     other_run = []
 
     def other_run_gets_there_first(pk, *conditions, **lookups):
-        monkeypatch.setattr(workflow, "_lock_if", lock_if)
+        monkeypatch.setattr(due, "_lock_if", lock_if)
         other_run.extend(publishing.publish_due_articles(now=publish_at)[0])
         return lock_if(pk, *conditions, **lookups)
 
-    monkeypatch.setattr(workflow, "_lock_if", other_run_gets_there_first)
+    monkeypatch.setattr(due, "_lock_if", other_run_gets_there_first)
     with django_capture_on_commit_callbacks(execute=True):
         published, _ = publishing.publish_due_articles(now=publish_at)
     assert published == []

@@ -8,10 +8,15 @@ answers here can never disagree about a person.
 """
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
 
 from articles.access.rules import is_real_user
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+    from typing_extensions import TypeIs
 
 VIEW = "view_article"
 CHANGE = "change_article"
@@ -45,8 +50,13 @@ class SystemActor:
 # The shell, the worker and the loaders act as this; a caller may name its own SystemActor(...).
 SYSTEM = SystemActor("system")
 
+# Someone asking to see something: signed in (perhaps without any right) or not.
+type Person = User | AnonymousUser
+# Whoever a service acts for: a person, or the site itself (never None).
+type Actor = User | AnonymousUser | SystemActor
 
-def is_system(actor) -> bool:
+
+def is_system(actor: Actor | None) -> "TypeIs[SystemActor]":
     """Whether ``actor`` is the site itself; ``None`` is a mistake, not the site."""
     if actor is None:
         raise TypeError(
@@ -55,9 +65,10 @@ def is_system(actor) -> bool:
     return isinstance(actor, SystemActor)
 
 
-def person(actor):
-    """The user behind ``actor``, or None for the site itself (what a created_by column stores)."""
-    return None if is_system(actor) else actor
+def person(actor: Actor) -> "User | None":
+    """The user behind ``actor``, what a created_by column stores: None for the site itself, and
+    for anyone not signed in (who passes no permission check, so never gets as far as writing)."""
+    return actor if not is_system(actor) and is_real_user(actor) else None
 
 
 def short_name(codename: str) -> str:
@@ -65,12 +76,12 @@ def short_name(codename: str) -> str:
     return codename.removesuffix("_article")
 
 
-def _holds(actor, codename: str, article) -> bool:
+def _holds(actor: "User", codename: str, article) -> bool:
     perm = f"articles.{codename}"
     return actor.has_perm(perm) or (article is not None and actor.has_perm(perm, article))
 
 
-def has_article_permission(actor, codename: str, article=None) -> bool:
+def has_article_permission(actor: Actor, codename: str, article=None) -> bool:
     """Whether ``actor`` holds ``codename`` globally or on ``article``, with ``view`` where it is
     required; the site itself (``SYSTEM``) holds all, and ``None`` is refused (TypeError)."""
     if is_system(actor):
@@ -82,7 +93,7 @@ def has_article_permission(actor, codename: str, article=None) -> bool:
     return _holds(actor, codename, article)
 
 
-def require_permission(actor, codename: str, article, doing: str) -> None:
+def require_permission(actor: Actor, codename: str, article, doing: str) -> None:
     """Refuse (PermissionDenied, in words a person can act on) unless ``has_article_permission``."""
     if not has_article_permission(actor, codename, article):
         target = f" “{article.slug}”" if article is not None and article.pk else ""

@@ -1,5 +1,9 @@
 """Chainable reads (``Article.objects.published()``, ``.visible_to(user)``), built on ``rules``."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.db import models
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 from django.utils import timezone
@@ -12,17 +16,20 @@ from articles.access.rules import (
     public_article_q,
 )
 
+if TYPE_CHECKING:
+    from articles.access.policy import Person
+
 
 class ArticleQuerySet(models.QuerySet):
     def published(self, now=None):
         """Articles anyone may read, right now."""
         return self.filter(public_article_q(now=now))
 
-    def granted_to(self, user):
+    def granted_to(self, user: Person):
         """Articles whose unpublished revisions ``user`` may read, whatever their state."""
         return self.filter(granted_article_ids_q(user))
 
-    def visible_to(self, user, now=None):
+    def visible_to(self, user: Person, now=None):
         """Everything ``user`` may see: the public articles plus those granted to them. One query."""
         return self.filter(public_article_q(now=now) | granted_article_ids_q(user))
 
@@ -32,7 +39,7 @@ class ArticleQuerySet(models.QuerySet):
             is_public=ExpressionWrapper(public_article_q(now=now), output_field=BooleanField())
         )
 
-    def with_grant_flag(self, user):
+    def with_grant_flag(self, user: Person):
         """Annotate ``is_granted``: may ``user`` read it unpublished? Asked in the lookup itself,
         so a slug that exists costs the same queries as one that does not."""
         return self.annotate(
@@ -63,7 +70,7 @@ class AssetQuerySet(models.QuerySet):
             )
         )
 
-    def with_grant_flag(self, user):
+    def with_grant_flag(self, user: Person):
         """Annotate ``is_granted``: may ``user`` read its article unpublished? In the same query."""
         return self.annotate(
             is_granted=ExpressionWrapper(
@@ -106,7 +113,7 @@ class PreviewLinkQuerySet(models.QuerySet):
 
 
 class TagQuerySet(models.QuerySet):
-    def visible_to(self, user):
+    def visible_to(self, user: Person):
         """Spellings ``user`` can see on some article: a public live revision, or any revision of an
         article granted to them. A spelling used only where they cannot look is not theirs to learn.
         """

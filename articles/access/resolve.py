@@ -18,6 +18,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
+from articles.access.policy import Person
 from articles.access.rules import embargo_ended, is_real_user
 from articles.models import (
     Article,
@@ -35,14 +36,14 @@ def deny() -> Http404:
     return Http404()
 
 
-def may_read_unpublished(user, article: Article) -> bool:
+def may_read_unpublished(user: Person, article: Article) -> bool:
     """Does ``user`` hold ``view_article`` on ``article`` (globally or on it), or is a superuser?"""
     if not is_real_user(user):
         return False
     return Article.objects.granted_to(user).filter(pk=article.pk).exists()
 
 
-def may_view(user, article: Article) -> bool:
+def may_view(user: Person, article: Article) -> bool:
     """May ``user`` see ``article`` at all (its live revision if public, else its working draft)?"""
     return Article.objects.visible_to(user).filter(pk=article.pk).exists()
 
@@ -76,7 +77,7 @@ DECISION_FIELDS = (
 )
 
 
-def _find_article(user, slug: str) -> Article:
+def _find_article(user: Person, slug: str) -> Article:
     # Whether ``user`` holds a grant comes back with the row: no second query for an existing slug.
     article = (
         Article.objects.with_public_flag()
@@ -113,10 +114,10 @@ def not_public_banner(article: Article, *, working_draft_of_live: bool = False) 
     return f"Not public — {article.get_status_display().lower()}"
 
 
-def article_view(user, slug: str, *, working_draft: bool = False) -> ArticleView:
+def article_view(user: Person, slug: str, *, working_draft: bool = False) -> ArticleView:
     """Resolve ``/articles/<slug>/`` (or its ``/draft/``) for ``user``, or raise the 404."""
     article = _find_article(user, slug)
-    if article.is_public and not working_draft:
+    if article.is_public and not working_draft and article.live_revision_id is not None:
         has_unpublished_edit = article.latest_revision_id != article.live_revision_id
         draft_url = None
         if has_unpublished_edit and article.is_granted:
@@ -169,7 +170,7 @@ def preview_view(link: PreviewLink) -> ArticleView:
     return ArticleView(article, link.revision, is_public=False, banner=preview_banner(link))
 
 
-def asset_for(user, token: str, name: str, *, preview_link: PreviewLink | None = None):
+def asset_for(user: Person, token: str, name: str, *, preview_link: PreviewLink | None = None):
     """The asset at ``/assets/<token>/<name>`` and whether it is public, or raise the 404.
 
     Public: it belongs to the live revision of a public article. Otherwise only a grant holder on its

@@ -6,10 +6,21 @@ Public comes from an article's state alone: published, with a live revision, and
 ``view_article`` on the article (globally or on it) or are a superuser.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.contrib.auth.models import Permission
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from guardian.conf import settings as guardian_settings
+
+if TYPE_CHECKING:
+    from typing import TypeGuard
+
+    from django.contrib.auth.models import User
+
+    from articles.access.policy import Person
 
 VIEW_CODENAME = "view_article"
 SHARE_CODENAME = "share_article"
@@ -47,7 +58,7 @@ def is_public(article, now=None) -> bool:
     )
 
 
-def is_real_user(user) -> bool:
+def is_real_user(user: Person | None) -> TypeGuard[User]:
     """An active, signed-in person: never Django's AnonymousUser, nor guardian's anonymous row."""
     return bool(
         user is not None
@@ -57,7 +68,7 @@ def is_real_user(user) -> bool:
     )
 
 
-def granted_article_ids_q(user, prefix: str = "") -> Q:
+def granted_article_ids_q(user: Person, prefix: str = "") -> Q:
     """Articles ``user`` may read unpublished: superuser, or ``view_article`` globally or per object."""
     from articles.models import ArticleGroupObjectPermission, ArticleUserObjectPermission
 

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import router, transaction
 from django.db.models import Case, DateTimeField, Exists, F, OuterRef, Q, Value, When
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -41,6 +42,14 @@ from articles.models import (
 from articles.publishing import people
 from articles.scrubbing import removal_message
 from articles.web.datetimes import machine_datetime
+
+
+class _Refused(Exception):
+    """A service refused the admin form's save; ``changeform_view`` shows the form with the reason."""
+
+    def __init__(self, error: ValidationError | PermissionDenied):
+        super().__init__(error)
+        self.error = error
 
 
 class HiddenIsMissingMixin:
@@ -87,12 +96,6 @@ def _short_time(moment: datetime | None) -> str | None:
         formats.localize(local),
         formats.date_format(local, "j M Y H:i"),
     )
-
-
-def _first_message(error: ValidationError | PermissionDenied) -> str:
-    if isinstance(error, PermissionDenied):
-        return str(error) or "You do not have permission to do that."
-    return " ".join(error.messages)
 
 
 @admin.register(Article)
@@ -223,15 +226,35 @@ class ArticleAdmin(HiddenIsMissingMixin, admin.ModelAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
-        form.actor = request.user  # a fresh class per request (modelform_factory), so this is safe
+        # A fresh class per request (modelform_factory), so this is safe.
+        form.refusal = getattr(request, "article_refusal", None)
         return form
 
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """Django's, but a save the services refuse shows the same POST again, with the refusal.
+
+        Caught inside the POST's transaction: what the service records of a refusal (a taken slug's
+        attempt on the other article's trail) is kept; the service rolled back everything else.
+        """
+        if request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        with transaction.atomic(using=router.db_for_write(self.model)):
+            try:
+                return self._changeform_view(request, object_id, form_url, extra_context)
+            except _Refused as refused:
+                request.article_refusal = refused.error
+                return self._changeform_view(request, object_id, form_url, extra_context)
+
     def save_form(self, request, form, change):
-        """The form's validation already saved through the services: return what they made."""
+        """Write the valid form through the services, as the person signed in."""
+        try:
+            form.save_through_services(actor=request.user)
+        except (ValidationError, PermissionDenied) as error:
+            raise _Refused(error) from error
         return form.instance
 
     def save_model(self, request, obj, form, change):
-        """Nothing left to save (``ArticleForm`` wrote through the services): say what was stripped."""
+        """Nothing left to save (``save_form`` wrote through the services): say what was stripped."""
         for asset in form.stored_assets:
             if asset.removed_metadata:
                 messages.info(request, removal_message(asset.original_name, asset.removed_metadata))
@@ -309,7 +332,7 @@ class ArticleAdmin(HiddenIsMissingMixin, admin.ModelAdmin):
 
     def _back_to_change(self, request, article: Article, error=None):
         if error is not None:
-            messages.error(request, _first_message(error))
+            messages.error(request, publishing.refusal_message(error))
         return HttpResponseRedirect(self._url("change", article))
 
     def _require_share(self, request, article: Article) -> None:
@@ -533,7 +556,7 @@ class ArticleAdmin(HiddenIsMissingMixin, admin.ModelAdmin):
         try:
             link = publishing.preview_link_update(actor=request.user, link=link)
         except (ValidationError, PermissionDenied) as error:
-            messages.error(request, _first_message(error))
+            messages.error(request, publishing.refusal_message(error))
         else:
             messages.success(
                 request,

@@ -11,19 +11,22 @@ from django.template.defaultfilters import filesizeformat
 
 from articles import access, featured, publishing
 from articles.models import Article, Asset
+from articles.publishing import Refusal, refusal_message
 
 
-def add_service_error(form: forms.Form, error: ValidationError | PermissionDenied) -> None:
-    """Show a service's refusal on ``form``: per field where the service named one, else on top."""
+def add_service_error(form: forms.Form, error: Refusal, field: str | None = None) -> None:
+    """Show a service's refusal on ``form``: per field where the service named one the form has,
+    else on ``field`` (default: on top of the form). A permission refusal is worded as everywhere
+    (``publishing.refusal_message``); a validation error keeps its messages, one per line."""
     if isinstance(error, PermissionDenied):
-        form.add_error(None, str(error) or "You do not have permission to do that.")
+        form.add_error(field, refusal_message(error))
         return
     if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
+        form.add_error(field, error)
         return
-    for field, errors in error.error_dict.items():
-        field = ArticleForm.SERVICE_FIELDS.get(field, field)
-        form.add_error(field if field in form.fields else None, errors)
+    for name, errors in error.error_dict.items():
+        name = ArticleForm.SERVICE_FIELDS.get(name, name)
+        form.add_error(name if name in form.fields else field, errors)
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -53,12 +56,12 @@ def split_tags(text: str) -> list[str]:
 
 
 class ArticleForm(forms.ModelForm):
-    """Add or edit an article's working draft; saving it *is* the service call.
+    """Add or edit an article's working draft. Validating writes nothing; saving is the service call.
 
-    The service runs as the last step of validation, so that everything it refuses (a stale
-    ``version``, a Markdown reference to a file that is not attached, a refused upload) is a form error
-    shown next to the text the editor typed, never a 500. The admin wraps the whole POST in one
-    transaction, and ``actor`` is set by the admin for each request.
+    The admin saves (``save_through_services``) once the form is valid. Whatever the service refuses
+    (a stale ``version``, a Markdown reference to a file that is not attached, a refused upload, a
+    taken slug) comes back as ``refusal`` on the same POST's form, and is shown next to the text the
+    editor typed, never a 500.
     """
 
     # Service error keys that belong to a differently named field here.
@@ -109,7 +112,8 @@ class ArticleForm(forms.ModelForm):
     # Not "version": that name is the model's own, non-editable counter.
     loaded_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    actor = None
+    # What the services refused when this POST was saved before: shown as the form's errors.
+    refusal: ValidationError | PermissionDenied | None = None
     # The assets this save stored, so the admin can say what was stripped from each.
     stored_assets: tuple[Asset, ...] = ()
 
@@ -145,20 +149,17 @@ class ArticleForm(forms.ModelForm):
         """Left to ``article_create``: a taken slug gets one neutral message whoever owns it."""
 
     def _post_clean(self):
-        # After the model's own checks (slug format and uniqueness), so the service is the last word.
         super()._post_clean()
-        if not self.errors:
-            try:
-                self._save_through_services()
-            except (ValidationError, PermissionDenied) as error:
-                add_service_error(self, error)
+        if self.refusal is not None:
+            add_service_error(self, self.refusal)
 
-    def _save_through_services(self) -> None:
+    def save_through_services(self, *, actor) -> None:
+        """Create or update the article from the valid form; services raise what they refuse."""
         data = self.cleaned_data
         files = [(upload.name, upload) for upload in data.get("uploads") or []]
         if self.instance.pk is None:
             self.instance = publishing.article_create(
-                actor=self.actor,
+                actor=actor,
                 slug=data["slug"],
                 title=data["title"],
                 summary=data["summary"],
@@ -169,7 +170,7 @@ class ArticleForm(forms.ModelForm):
             self.stored_assets = tuple(self.instance.latest_revision.assets.all())
             return
         revision = publishing.article_update(
-            actor=self.actor,
+            actor=actor,
             article=self.instance,
             title=data["title"],
             summary=data["summary"],
@@ -278,7 +279,10 @@ class RevisionCompareForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.revisions = {revision.number: revision for revision in revisions}
         choices = [(number, f"#{number}") for number in self.revisions]
-        self.fields["old"].choices = self.fields["new"].choices = choices
+        for name in ("old", "new"):
+            field = self.fields[name]
+            if isinstance(field, forms.ChoiceField):
+                field.choices = choices
         if len(revisions) >= 2:
             self.initial = {"old": revisions[1].number, "new": revisions[0].number}
 

@@ -19,9 +19,11 @@ from django.contrib.auth.forms import (
 )
 from django.contrib.auth.models import AnonymousUser, Group, User
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models.options import Options
 from django.utils.html import format_html, format_html_join
 
 from articles import access
+from articles.admin.forms import add_service_error
 from articles.publishing import people
 from articles.roles import ACCESS_ADMINISTRATORS, ROLE_DESCRIPTIONS, ROLES
 
@@ -30,13 +32,6 @@ ACCESS_FIELDS = ("is_active", "is_staff", "is_superuser", "groups", "user_permis
 NOBODY = AnonymousUser()
 # The signed-in person behind the password form, for this request only (the admin is shared).
 _acting = contextvars.ContextVar("embargo_people_actor", default=NOBODY)
-
-
-def _add_refusal(
-    form: forms.Form, error: PermissionDenied | ValidationError, field: str | None = None
-) -> None:
-    message = str(error) if isinstance(error, PermissionDenied) else " ".join(error.messages)
-    form.add_error(field, message or "You may not make this change.")
 
 
 def roles_explained() -> str:
@@ -70,6 +65,8 @@ def what_you_may_change(actor) -> str:
 
 class _MayManagePeople:
     """Django's model permissions, or the Access administrators role; deleting is for superusers."""
+
+    opts: Options  # the ModelAdmin's, which this is mixed into
 
     def _allowed(self, request, action: str) -> bool:
         codename = f"{self.opts.app_label}.{action}_{self.opts.model_name}"
@@ -110,7 +107,7 @@ class PeopleUserChangeForm(UserChangeForm):
             people.user_details_check(actor=self.actor, user=self.instance, **self.details_data())
             people.user_access_check(actor=self.actor, user=self.instance, **self.access_data())
         except (PermissionDenied, ValidationError) as error:
-            _add_refusal(self, error)
+            add_service_error(self, error)
         return cleaned
 
     def details_data(self) -> dict:
@@ -152,7 +149,7 @@ class PeoplePasswordForm(AdminPasswordChangeForm):
             people.user_password_check(actor=_acting.get(), user=self.user)
         except (PermissionDenied, ValidationError) as error:
             # On the field: Django's password page shows no form-wide errors.
-            _add_refusal(self, error, "password1")
+            add_service_error(self, error, "password1")
         return cleaned
 
     def save(self, commit=True):
@@ -255,7 +252,7 @@ class PeopleGroupForm(forms.ModelForm):
                 members=cleaned.get("members"),
             )
         except (PermissionDenied, ValidationError) as error:
-            _add_refusal(self, error)
+            add_service_error(self, error)
         return cleaned
 
 

@@ -62,7 +62,7 @@ class ReaderThrottle(SimpleRateThrottle):
         is_token = isinstance(auth, ApiToken)
         if (self.scope == "token") != is_token:
             return None
-        ident = auth.pk if is_token else self.get_ident(request)
+        ident = auth.pk if isinstance(auth, ApiToken) else self.get_ident(request)
         return self.cache_format % {"scope": f"embargo-api-{self.scope}", "ident": ident}
 
 
@@ -142,7 +142,9 @@ def article_data(request, article: Article, revision, *, is_public: bool) -> dic
         "body_html": revision.body_html,
         "body_markdown": revision.body,
         "tags": [tag.name for tag in revision.tags.all()],
-        "published_at": article.published_at.isoformat() if is_public else None,
+        "published_at": (
+            article.published_at.isoformat() if is_public and article.published_at else None
+        ),
         "assets": [
             {
                 "name": asset.download_name,

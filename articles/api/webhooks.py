@@ -43,7 +43,7 @@ def _url(path: str) -> str:
 
 def public_payload(event: str, article: Article) -> dict:
     """What the receiver may know after ``event``: the live revision, or only the URL to drop."""
-    data = {
+    data: dict[str, object] = {
         "event": event,
         # Deliveries may arrive out of order (retries): receivers keep the latest per slug.
         "occurred_at": timezone.now().isoformat(),
@@ -53,6 +53,8 @@ def public_payload(event: str, article: Article) -> dict:
     if event == WebhookEndpoint.Event.WITHDRAWN:
         return data
     live = article.live_revision
+    if live is None or article.published_at is None:
+        return data  # not public: nothing to tell but the URL
     data["article"] = {
         "title": live.title,
         "summary": live.summary,

@@ -47,7 +47,7 @@ from django.urls import NoReverseMatch, reverse
 from articles import checks
 from articles.access import global_permission_holders
 from articles.exposure import handling
-from articles.models import Article, Asset
+from articles.models import Article, Asset, Revision
 from articles.storage import asset_storage
 from articles.validation import safe_download_name
 from articles.web.views import ARTICLES_PER_PAGE
@@ -311,8 +311,9 @@ def _state(article: Article) -> str:
     return article.get_status_display().lower()
 
 
-def _public_corpus(found: Secrets, live) -> tuple[str, list[Article]]:
-    """Every public text (a marker found in it is no secret), and the live articles with a newer draft."""
+def _public_corpus(found: Secrets, live) -> tuple[str, list[tuple[Article, Revision, Revision]]]:
+    """Every public text (a marker found in it is no secret), and the live articles with a newer
+    draft, each as (article, that draft, its live revision)."""
     public_text = []
     drafts_of_live = []
     for article in live:
@@ -320,7 +321,7 @@ def _public_corpus(found: Secrets, live) -> tuple[str, list[Article]]:
         revision = article.live_revision
         public_text += [revision.title, revision.summary, *_text_segments(revision.body_html)]
         if article.latest_revision_id != article.live_revision_id:
-            drafts_of_live.append(article)
+            drafts_of_live.append((article, article.latest_revision, revision))
     return "\n".join(public_text), drafts_of_live
 
 
@@ -355,10 +356,9 @@ def collect_secrets() -> Secrets:
         mark(revision.summary, label, "summary")
         mark(_distinctive(revision.body_html), label, "body text")
         found.markers.setdefault(reverse("article", args=[article.slug]), (label, "URL"))
-    for article in drafts_of_live:
+    for article, draft, current in drafts_of_live:
         label = f"unpublished working draft of {article.slug}"
         found.working_drafts.append((article.slug, label))
-        draft, current = article.latest_revision, article.live_revision
         if draft.title != current.title:
             found.search_terms.setdefault(draft.title, label)
             mark(draft.title, label, "title")
@@ -568,7 +568,7 @@ def draft_probes(slug: str, label: str) -> list[Probe]:
 
 def storage_prefixes() -> list[tuple[str, Path | None]]:
     """URL prefixes that map straight onto asset storage, with the directory each serves from."""
-    prefixes = []
+    prefixes: list[tuple[str, Path | None]] = []
     root = checks.asset_root()
     if root is not None:
         static_url = "/" + str(settings.STATIC_URL or "static/").lstrip("/")
@@ -905,6 +905,8 @@ _forked_auditor: Auditor | None = None
 
 
 def _judge_in_worker(probe: Probe) -> Finding | None:
+    if _forked_auditor is None:
+        raise RuntimeError("This worker process was started without its auditor.")
     return _forked_auditor.judge(probe)
 
 

@@ -11,10 +11,12 @@ commands call these; nothing else writes.
     revisions   article_update, asset_attach, article_revert (each a new working revision)
     creation    article_create (a slug that is taken tells nothing)
     workflow    TRANSITIONS, allowed_actions, article_submit/_schedule/_publish/_withdraw/…
+    due         publish_due_articles (the due run of publish_scheduled and the worker)
     grants      access_grant, access_revoke
     previews    preview_link_issue, _update, _revoke, preview_links_end_where_creator_lost_access
     files       discard_files_on_failure (uploads stored, and removed if the change fails)
     audit       audit_record, page_cache_purge
+    refusals    refusal_message: how every door words a service's refusal
     people      accounts, groups and global permissions
 """
 
@@ -26,6 +28,7 @@ from articles.access.policy import (
 )
 from articles.publishing.audit import audit_record, page_cache_purge
 from articles.publishing.creation import SLUG_UNAVAILABLE, article_create
+from articles.publishing.due import publish_due_articles
 from articles.publishing.files import discard_files_on_failure
 from articles.publishing.grants import access_grant, access_revoke
 from articles.publishing.previews import (
@@ -36,6 +39,7 @@ from articles.publishing.previews import (
     preview_links_revoke_all,
     preview_token,
 )
+from articles.publishing.refusals import REFUSALS, Refusal, refusal_message
 from articles.publishing.revisions import (
     TAG_MAX_LENGTH,
     EditConflict,
@@ -52,7 +56,6 @@ from articles.publishing.workflow import (
     article_schedule,
     article_submit,
     article_withdraw,
-    publish_due_articles,
     scheduled_differs_from_draft,
 )
 
@@ -60,11 +63,13 @@ __all__ = [
     "CREATOR_PERMISSIONS",
     "LINK_CREATOR_PERMISSIONS",
     "PERMISSIONS",
+    "REFUSALS",
     "SLUG_UNAVAILABLE",
     "TAG_MAX_LENGTH",
     "TRANSITIONS",
     "TRANSITION_SERVICES",
     "EditConflict",
+    "Refusal",
     "access_grant",
     "access_revoke",
     "allowed_actions",
@@ -88,5 +93,6 @@ __all__ = [
     "preview_links_revoke_all",
     "preview_token",
     "publish_due_articles",
+    "refusal_message",
     "scheduled_differs_from_draft",
 ]

@@ -7,7 +7,7 @@ commit together or not at all, and the trail keeps the order things happened in.
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from articles.access.policy import is_system, person, require_permission
+from articles.access.policy import Actor, is_system, person, require_permission
 from articles.access.rules import is_real_user
 from articles.models import Article, Asset, AuditEvent, PreviewLink
 from articles.web.caching import purge_public_pages
@@ -16,7 +16,7 @@ from articles.web.caching import purge_public_pages
 def audit_record(
     *,
     action: str,
-    actor,
+    actor: Actor,
     preview_link: PreviewLink | None = None,
     article: Article | None = None,
     asset: Asset | None = None,
@@ -36,7 +36,7 @@ def audit_record(
         actor_name = str(actor) if is_system(actor) else "anonymous"
     return AuditEvent.objects.create(
         action=action,
-        actor=person(actor) if is_real_user(person(actor)) else None,
+        actor=person(actor),
         actor_name=actor_name,
         preview_link=preview_link,
         article=article,
@@ -53,7 +53,7 @@ def audit_record(
 
 
 def _record_visibility_change(
-    *, action: str, actor, article: Article, public_changed: bool, detail: dict | None = None
+    *, action: str, actor: Actor, article: Article, public_changed: bool, detail: dict | None = None
 ) -> None:
     """The audit event and, if what the public sees changed, the page-cache invalidation.
 
@@ -71,7 +71,7 @@ def _record_visibility_change(
     audit_record(action=action, actor=actor, article=article, detail=detail)
 
 
-def page_cache_purge(*, actor, article: Article | None = None) -> int:
+def page_cache_purge(*, actor: Actor, article: Article | None = None) -> int:
     """Drop every cached public page now (``article``: the one that prompted it, for outside caches).
 
     Returns the new page-cache generation.

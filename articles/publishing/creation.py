@@ -7,12 +7,13 @@ accepted; the attempt is recorded on the existing article's trail.
 import secrets
 from collections.abc import Iterable, Sequence
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from guardian.shortcuts import assign_perm
 
 from articles import featured
-from articles.access.policy import CREATOR_PERMISSIONS, is_system, person, require_permission
+from articles.access.policy import CREATOR_PERMISSIONS, Actor, is_system, person, require_permission
 from articles.models import Article, AuditEvent
 from articles.publishing.audit import audit_record
 from articles.publishing.files import _store_files, discard_files_on_failure
@@ -25,7 +26,7 @@ def _slug_unavailable() -> ValidationError:
     return ValidationError({"slug": SLUG_UNAVAILABLE}, code="slug_unavailable")
 
 
-def _refuse_taken_slug(*, actor, slug: str, existing: Article) -> None:
+def _refuse_taken_slug(*, actor: Actor, slug: str, existing: Article) -> None:
     """Refuse a taken slug in the same words whoever owns it, and record the attempt.
 
     "Already exists" would tell an author which hidden slugs exist. The event is on the existing
@@ -39,14 +40,14 @@ def _refuse_taken_slug(*, actor, slug: str, existing: Article) -> None:
 
 def article_create(
     *,
-    actor,
+    actor: Actor,
     slug: str,
     title: str,
     summary: str = "",
     body: str = "",
     tags: Sequence[str] = (),
     files: Iterable[tuple[str, object]] = (),
-    author=None,
+    author: User | None = None,
     featured_image_name: str | None = None,
 ) -> Article:
     """Create a private draft with its first revision; its creator may view, change and share it.
@@ -110,7 +111,7 @@ def _claim_slug(article: Article, slug: str) -> None:
 def _create_first_revision(
     *,
     article: Article,
-    actor,
+    actor: Actor,
     title: str,
     summary: str,
     body: str,

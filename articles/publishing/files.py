@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 
 from articles import renditions
-from articles.access.policy import person
+from articles.access.policy import Actor, person
 from articles.models import Article, Asset
 from articles.storage import asset_storage
 from articles.validation import inspect_upload
@@ -49,7 +49,9 @@ def discard_files_on_failure():
         _stored_files.reset(token)
 
 
-def _store_files(*, article: Article, actor, files: Iterable[tuple[str, object]]) -> list[Asset]:
+def _store_files(
+    *, article: Article, actor: Actor, files: Iterable[tuple[str, object]]
+) -> list[Asset]:
     """Validate and store uploads as assets of ``article``. Names never become storage paths."""
     assets = []
     errors = []

@@ -4,13 +4,13 @@ You can only give what you hold; taking ``view`` or ``share`` away also ends the
 people who thereby lose it.
 """
 
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from guardian.conf import settings as guardian_settings
 from guardian.shortcuts import assign_perm, remove_perm
 
-from articles.access.policy import LINK_CREATOR_PERMISSIONS, PERMISSIONS, require_permission
+from articles.access.policy import LINK_CREATOR_PERMISSIONS, PERMISSIONS, Actor, require_permission
 from articles.models import Article, AuditEvent
 from articles.publishing.audit import audit_record
 from articles.publishing.previews import preview_links_end_where_creator_lost_access
@@ -25,24 +25,34 @@ def _resolve_permission(perm: str) -> str:
         ) from None
 
 
-def _grant_target(user, group):
-    if (user is None) == (group is None):
-        raise ValidationError("Name exactly one user or one group.")
-    if user is not None and user.get_username() == guardian_settings.ANONYMOUS_USER_NAME:
-        raise ValidationError(
-            "Access cannot be granted to the anonymous user: only publishing makes an article public."
-        )
-    return user if user is not None else group
+def _grant_target(user: User | None, group: Group | None) -> User | Group:
+    if user is not None and group is None:
+        if user.get_username() == guardian_settings.ANONYMOUS_USER_NAME:
+            raise ValidationError(
+                "Access cannot be granted to the anonymous user: only publishing makes an "
+                "article public."
+            )
+        return user
+    if group is not None and user is None:
+        return group
+    raise ValidationError("Name exactly one user or one group.")
 
 
-def _grant_detail(perm: str, user, group: Group | None) -> dict:
+def _grant_detail(perm: str, target: User | Group) -> dict:
     # The pk too: a name can change hands (a rename), the account it was given to cannot.
-    if user is not None:
-        return {"perm": perm, "user": user.get_username(), "user_id": user.pk}
-    return {"perm": perm, "group": group.name, "group_id": group.pk}
+    if isinstance(target, Group):
+        return {"perm": perm, "group": target.name, "group_id": target.pk}
+    return {"perm": perm, "user": target.get_username(), "user_id": target.pk}
 
 
-def access_grant(*, actor, article: Article, perm: str, user=None, group: Group | None = None):
+def access_grant(
+    *,
+    actor: Actor,
+    article: Article,
+    perm: str,
+    user: User | None = None,
+    group: Group | None = None,
+):
     """Give a user or group one permission on one article. You can only give what you hold."""
     codename = _resolve_permission(perm)
     target = _grant_target(user, group)
@@ -54,11 +64,18 @@ def access_grant(*, actor, article: Article, perm: str, user=None, group: Group 
             action=AuditEvent.Action.GRANT,
             actor=actor,
             article=article,
-            detail=_grant_detail(perm, user, group),
+            detail=_grant_detail(perm, target),
         )
 
 
-def access_revoke(*, actor, article: Article, perm: str, user=None, group: Group | None = None):
+def access_revoke(
+    *,
+    actor: Actor,
+    article: Article,
+    perm: str,
+    user: User | None = None,
+    group: Group | None = None,
+):
     """Take one permission on one article away; it takes effect on the next request.
 
     Taking ``view`` or ``share`` also ends, durably, the share links of this article issued by the
@@ -73,10 +90,10 @@ def access_revoke(*, actor, article: Article, perm: str, user=None, group: Group
             action=AuditEvent.Action.REVOKE,
             actor=actor,
             article=article,
-            detail=_grant_detail(perm, user, group),
+            detail=_grant_detail(perm, target),
         )
         if codename in LINK_CREATOR_PERMISSIONS:
-            creators = [user] if user is not None else group.user_set.all()
+            creators = target.user_set.all() if isinstance(target, Group) else [target]
             preview_links_end_where_creator_lost_access(
                 actor=actor, article=article, creators=creators
             )

@@ -29,7 +29,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from guardian.conf import settings as guardian_settings
 
-from articles.access.policy import is_system
+from articles.access.policy import Actor, is_system
 from articles.access.rules import is_real_user
 from articles.models import Article, AuditEvent, byline_of
 from articles.publishing.audit import audit_record
@@ -71,11 +71,15 @@ class Change:
 
     @property
     def added(self) -> list[str]:
-        return sorted(set(self.after) - set(self.before)) if isinstance(self.after, list) else []
+        if isinstance(self.after, list) and isinstance(self.before, list):
+            return sorted(set(self.after) - set(self.before))
+        return []
 
     @property
     def removed(self) -> list[str]:
-        return sorted(set(self.before) - set(self.after)) if isinstance(self.after, list) else []
+        if isinstance(self.after, list) and isinstance(self.before, list):
+            return sorted(set(self.before) - set(self.after))
+        return []
 
     def as_detail(self) -> dict:
         detail = {"field": self.field, "before": self.before, "after": self.after}
@@ -99,7 +103,7 @@ _ACTION = {
 # --- who may make a change -----------------------------------------------------------------------
 
 
-def _missing_role(actor, needed: str) -> bool:
+def _missing_role(actor: Actor, needed: str) -> bool:
     if is_system(actor):
         return False
     if needed == SUPERUSER:
@@ -133,7 +137,7 @@ def _superuser_only_groups(names: Iterable[str]) -> set[str]:
 
 
 def _refusals(
-    actor, changes: list[Change], *, of_superuser: bool, group_name: str = ""
+    actor: Actor, changes: list[Change], *, of_superuser: bool, group_name: str = ""
 ) -> list[str]:
     """What ``actor`` may not do of ``changes``, each in a sentence naming who may."""
     refused = []
@@ -238,7 +242,7 @@ def _group_changes(
 
 def user_access_check(
     *,
-    actor,
+    actor: Actor,
     user,
     is_staff: bool | None = None,
     is_superuser: bool | None = None,
@@ -263,7 +267,7 @@ def user_access_check(
 
 def user_access_change(
     *,
-    actor,
+    actor: Actor,
     user,
     is_staff: bool | None = None,
     is_superuser: bool | None = None,
@@ -310,7 +314,7 @@ def user_access_change(
 
 def group_access_check(
     *,
-    actor,
+    actor: Actor,
     group: Group | None,
     name: str = "",
     permissions: Iterable[Permission] | None = None,
@@ -336,7 +340,7 @@ def group_access_check(
 
 def group_access_change(
     *,
-    actor,
+    actor: Actor,
     group: Group,
     permissions: Iterable[Permission] | None = None,
     members: Iterable | None = None,
@@ -351,9 +355,9 @@ def group_access_change(
         )
         affected = list(group.user_set.all()) if changes else []
         fields = {c.field for c in changes}
-        if "permissions" in fields:
+        if "permissions" in fields and permissions is not None:
             group.permissions.set(permissions)
-        if "members" in fields:
+        if "members" in fields and members is not None:
             group.user_set.set(members)
         events = [_audit(actor, change, target_group=group) for change in changes]
         if affected:
@@ -384,7 +388,7 @@ def username_problem(username: str, *, user=None) -> str | None:
     return None
 
 
-def user_details_check(*, actor, user, **details: str | None) -> list[Change]:
+def user_details_check(*, actor: Actor, user, **details: str | None) -> list[Change]:
     """The changes ``user_details_change`` would make, or PermissionDenied / ValidationError."""
     stored = type(user).objects.filter(pk=user.pk).first()
     changes = [
@@ -407,7 +411,7 @@ def user_details_check(*, actor, user, **details: str | None) -> list[Change]:
     if changes:
         _not_anonymous(user)
     renamed = next((c.after for c in changes if c.field == "username"), None)
-    if renamed is not None and (problem := username_problem(renamed, user=user)):
+    if isinstance(renamed, str) and (problem := username_problem(renamed, user=user)):
         raise ValidationError({"username": problem})
     if changes:
         # The model's own rules (length, allowed characters, e-mail syntax), for callers without
@@ -424,7 +428,7 @@ def user_details_check(*, actor, user, **details: str | None) -> list[Change]:
 
 def user_details_change(
     *,
-    actor,
+    actor: Actor,
     user,
     username: str | None = None,
     first_name: str | None = None,
@@ -462,7 +466,7 @@ def user_details_change(
         return events
 
 
-def user_password_check(*, actor, user) -> None:
+def user_password_check(*, actor: Actor, user) -> None:
     """PermissionDenied unless ``actor`` may set ``user``'s password (their own is another door)."""
     _not_anonymous(user)
     if not is_system(actor) and is_real_user(actor) and actor.pk == user.pk:
@@ -475,7 +479,7 @@ def user_password_check(*, actor, user) -> None:
     _refuse_if_any(refused)
 
 
-def user_password_set(*, actor, user, password: str | None) -> AuditEvent:
+def user_password_set(*, actor: Actor, user, password: str | None) -> AuditEvent:
     """Set ``user``'s password (None: disable password sign-in); audited, the hash never recorded."""
     with transaction.atomic():
         user_password_check(actor=actor, user=user)
@@ -492,7 +496,7 @@ def user_password_set(*, actor, user, password: str | None) -> AuditEvent:
         )
 
 
-def _audit(actor, change: Change, **target) -> AuditEvent:
+def _audit(actor: Actor, change: Change, **target) -> AuditEvent:
     # Inside the transaction, not on commit: the change and its record are kept or lost together.
     return audit_record(
         action=_ACTION[change.field], actor=actor, detail=change.as_detail(), **target

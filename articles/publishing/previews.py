@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from articles.access import PREVIEW_SALT
-from articles.access.policy import is_system, person, require_permission
+from articles.access.policy import Actor, is_system, person, require_permission
 from articles.models import Article, AuditEvent, PreviewLink
 from articles.publishing import classification
 from articles.publishing.audit import audit_record
@@ -26,14 +26,14 @@ def preview_token(link: PreviewLink) -> str:
     return signing.Signer(salt=PREVIEW_SALT).sign(link.key)
 
 
-def _require_sharer(actor, article: Article, doing: str) -> None:
+def _require_sharer(actor: Actor, article: Article, doing: str) -> None:
     """Sharing needs ``share`` and ``view``: a link works only while its creator holds both."""
     require_permission(actor, "share_article", article, doing)
     require_permission(actor, "view_article", article, doing)
 
 
 def preview_link_issue(
-    *, actor, article: Article, label: str, ttl: timedelta | None = None
+    *, actor: Actor, article: Article, label: str, ttl: timedelta | None = None
 ) -> tuple[PreviewLink, str]:
     """Issue an expiring share link to ``article``'s current revision. Returns the link and its token.
 
@@ -83,7 +83,7 @@ def preview_link_issue(
     return link, preview_token(link)
 
 
-def preview_link_update(*, actor, link: PreviewLink) -> PreviewLink:
+def preview_link_update(*, actor: Actor, link: PreviewLink) -> PreviewLink:
     """Make a live share link show its article's current draft from the next request."""
     article = link.article
     _require_sharer(actor, article, "update preview links of")
@@ -92,7 +92,7 @@ def preview_link_update(*, actor, link: PreviewLink) -> PreviewLink:
         current = fresh.latest_revision
         locked = PreviewLink.objects.live().select_for_update(of=("self",)).filter(pk=link.pk)
         locked = locked.first()
-        if locked is None:
+        if locked is None or current is None:
             raise ValidationError(
                 f"The link for “{link.label}” no longer works; issue a new one instead."
             )
@@ -120,11 +120,11 @@ def preview_link_update(*, actor, link: PreviewLink) -> PreviewLink:
     return link
 
 
-def _revoked_by(actor) -> str:
+def _revoked_by(actor: Actor) -> str:
     return "revoked from the shell" if is_system(actor) else f"revoked by {actor.get_username()}"
 
 
-def preview_link_revoke(*, actor, link: PreviewLink) -> PreviewLink:
+def preview_link_revoke(*, actor: Actor, link: PreviewLink) -> PreviewLink:
     """Stop one share link working, from the next request."""
     require_permission(actor, "share_article", link.article, "revoke preview links of")
     with transaction.atomic():
@@ -142,7 +142,7 @@ def preview_link_revoke(*, actor, link: PreviewLink) -> PreviewLink:
     return link
 
 
-def preview_links_revoke_all(*, actor, article: Article) -> int:
+def preview_links_revoke_all(*, actor: Actor, article: Article) -> int:
     """Stop every share link of ``article`` working. Returns how many were live."""
     require_permission(actor, "share_article", article, "revoke preview links of")
     with transaction.atomic():
@@ -159,7 +159,7 @@ def preview_links_revoke_all(*, actor, article: Article) -> int:
 
 
 def preview_links_end_where_creator_lost_access(
-    *, actor, article: Article | None = None, creators: Iterable | None = None
+    *, actor: Actor, article: Article | None = None, creators: Iterable | None = None
 ) -> list[PreviewLink]:
     """Durably end the unrevoked links (of ``article``, by ``creators``) whose creator lost access.
 
@@ -208,7 +208,7 @@ def _lost_access_reason(link: PreviewLink) -> str:
 EMBARGO_ENDED_REASON = "the article's embargo end passed"
 
 
-def _preview_links_end_at_embargo_end(*, actor, article: Article, now: datetime) -> None:
+def _preview_links_end_at_embargo_end(*, actor: Actor, article: Article, now: datetime) -> None:
     """Revoke the unexpired, unrevoked links of ``article``, with one audit event (if any)."""
     links = list(
         article.preview_links.filter(revoked_at__isnull=True, expires_at__gt=now).values_list(

@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import markdown
@@ -96,12 +97,13 @@ class _AssetReferences(Treeprocessor):
         self.last = None  # the asset the latest reference resolved to
 
     def run(self, root: ET.Element) -> None:
-        images = []
+        images: list[tuple[ET.Element, ET.Element, Any]] = []
         for parent in root.iter():
             for element in parent:
                 attribute = {"img": "src", "a": "href"}.get(element.tag)
-                if attribute and element.get(attribute) is not None:
-                    element.set(attribute, self.resolve(element.get(attribute)))
+                value = element.get(attribute) if attribute else None
+                if attribute and value is not None:
+                    element.set(attribute, self.resolve(value))
                     if element.tag == "img" and self.last is not None:
                         images.append((parent, element, self.last))
         # After the walk: wrapping an image in <picture> changes the tree being iterated.

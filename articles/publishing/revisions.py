@@ -13,20 +13,28 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from articles import featured
-from articles.access.policy import is_system, person, require_permission
-from articles.models import Article, Asset, AuditEvent, Revision, Tag, validate_slug
+from articles.access.policy import Actor, is_system, person, require_permission
+from articles.models import (
+    TAG_NAME_MAX_LENGTH,
+    Article,
+    Asset,
+    AuditEvent,
+    Revision,
+    Tag,
+    validate_slug,
+)
 from articles.publishing.audit import audit_record
 from articles.publishing.files import _store_files, discard_files_on_failure
 from articles.publishing.rendering import render_markdown
 
-TAG_MAX_LENGTH = Tag._meta.get_field("name").max_length
+TAG_MAX_LENGTH = TAG_NAME_MAX_LENGTH
 
 
 class EditConflict(ValidationError):
     """The article changed since the editor's form was loaded."""
 
 
-def _tags_from_names(names: Iterable[str], *, actor) -> list[Tag]:
+def _tags_from_names(names: Iterable[str], *, actor: Actor) -> list[Tag]:
     """The tags for a revision, one per slug, each spelt as typed unless ``actor`` can see an article
     that already spells it otherwise (then that spelling, so visible tag pages stay tidy)."""
     tags: dict[str, Tag] = {}
@@ -71,7 +79,7 @@ def _newest_per_name(assets: Iterable[Asset]) -> list[Asset]:
 def _create_revision(
     *,
     article: Article,
-    actor,
+    actor: Actor,
     title: str,
     summary: str,
     body: str,
@@ -126,7 +134,7 @@ def _claim_version(article: Article, expected_version: int | None) -> None:
 
 def article_update(
     *,
-    actor,
+    actor: Actor,
     article: Article,
     title: str,
     summary: str = "",
@@ -177,7 +185,7 @@ def article_update(
     return revision
 
 
-def _copy_to_working_draft(*, article: Article, actor, source: Revision, assets) -> Revision:
+def _copy_to_working_draft(*, article: Article, actor: Actor, source: Revision, assets) -> Revision:
     """A new working revision with ``source``'s words and tags and the given assets."""
     article.latest_revision = _create_revision(
         article=article,
@@ -193,13 +201,15 @@ def _copy_to_working_draft(*, article: Article, actor, source: Revision, assets)
     return article.latest_revision
 
 
-def asset_attach(*, actor, article: Article, name: str, content) -> Asset:
+def asset_attach(*, actor: Actor, article: Article, name: str, content) -> Asset:
     """Attach one file to the working draft (a new revision); it stays private until published."""
     require_permission(actor, "change_article", article, "attach files to")
     with discard_files_on_failure(), transaction.atomic():
         _claim_version(article, None)
         (asset,) = _store_files(article=article, actor=actor, files=[(name, content)])
         latest = article.latest_revision
+        if latest is None:
+            raise ValidationError(f"“{article.slug}” has no draft to attach files to.")
         _copy_to_working_draft(
             article=article, actor=actor, source=latest, assets=[*latest.assets.all(), asset]
         )
@@ -218,7 +228,7 @@ def asset_attach(*, actor, article: Article, name: str, content) -> Asset:
 
 
 def article_revert(
-    *, actor, article: Article, revision: Revision, expected_version: int | None = None
+    *, actor: Actor, article: Article, revision: Revision, expected_version: int | None = None
 ) -> Revision:
     """Make an old revision's content the working draft again, as a new revision."""
     if revision.article_id != article.pk:

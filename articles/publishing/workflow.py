@@ -7,22 +7,22 @@ A change of what is public is recorded with its page-cache invalidation in its o
 (``audit._record_visibility_change``).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from articles.access.policy import (
     CHANGE,
     PUBLISH,
-    SYSTEM,
+    Actor,
     has_article_permission,
     require_permission,
 )
-from articles.access.rules import embargo_open_q
 from articles.models import Article, AuditEvent, Revision, Status
 from articles.publishing import approvals
 from articles.publishing.audit import _record_visibility_change
@@ -87,7 +87,7 @@ TRANSITIONS: dict[str, Transition] = {
 }
 
 
-def allowed_actions(*, actor, article: Article) -> list[str]:
+def allowed_actions(*, actor: Actor, article: Article) -> list[str]:
     """The transitions ``actor`` may take on ``article`` now, for showing only those in the admin."""
     return [
         action
@@ -107,7 +107,7 @@ def scheduled_differs_from_draft(article: Article) -> bool:
     )
 
 
-def _may_reschedule(actor, article: Article) -> bool:
+def _may_reschedule(actor: Actor, article: Article) -> bool:
     # Only when there is a newer draft to pin: rescheduling is how a publisher approves it.
     return scheduled_differs_from_draft(article) and has_article_permission(
         actor, TRANSITIONS["schedule"].permission, article
@@ -129,8 +129,6 @@ def _make_live(locked: Article, now: datetime, revision: Revision | None = None)
             "in the past; clear or move it before publishing.",
             code="embargo_ended",
         )
-    if locked.latest_revision_id is None:
-        raise ValidationError(f"“{locked.slug}” has no content to publish.")
     if revision is None and _nothing_new_to_publish(locked):
         raise ValidationError(
             f"“{locked.slug}” is already published and its working draft is the live "
@@ -138,6 +136,8 @@ def _make_live(locked: Article, now: datetime, revision: Revision | None = None)
             code="nothing_to_publish",
         )
     published = revision or locked.latest_revision
+    if published is None:
+        raise ValidationError(f"“{locked.slug}” has no content to publish.")
     locked.live_revision_id = published.pk
     if locked.status != Status.PUBLISHED or locked.published_at is None:
         locked.published_at = now
@@ -155,7 +155,7 @@ def _pin_scheduled(locked: Article, revision: Revision | None) -> dict:
 
 def _transition(
     *,
-    actor,
+    actor: Actor,
     article: Article,
     action: str,
     now: datetime | None = None,
@@ -184,7 +184,7 @@ def _transition(
         revision_detail = _enter(locked, step.target, now, revision)
         locked.save()
         # The worker publishes at the publication time and withdraws at the embargo end.
-        if step.target == Status.SCHEDULED:
+        if step.target == Status.SCHEDULED and locked.publish_at is not None:
             publish_due_at(locked.publish_at)
         if step.target == Status.PUBLISHED and locked.unpublish_at is not None:
             publish_due_at(locked.unpublish_at)
@@ -221,14 +221,14 @@ def _enter(locked: Article, target: str, now: datetime, revision: Revision | Non
     return revision_detail
 
 
-def article_submit(*, actor, article: Article) -> Article:
+def article_submit(*, actor: Actor, article: Article) -> Article:
     """Draft → in review."""
     return _transition(actor=actor, article=article, action="submit")
 
 
 def article_publish(
     *,
-    actor,
+    actor: Actor,
     article: Article,
     now: datetime | None = None,
     unpublish_at: datetime | None = None,
@@ -237,13 +237,13 @@ def article_publish(
 
     ``unpublish_at`` sets an embargo end at the same time (e.g. when importing a published article).
     """
-    changes = {} if unpublish_at is None else {"unpublish_at": unpublish_at}
+    changes: dict[str, Any] = {} if unpublish_at is None else {"unpublish_at": unpublish_at}
     return _transition(actor=actor, article=article, action="publish", now=now, **changes)
 
 
 def article_schedule(
     *,
-    actor,
+    actor: Actor,
     article: Article,
     publish_at: datetime,
     unpublish_at: datetime | None = None,
@@ -275,7 +275,7 @@ def article_schedule(
     )
 
 
-def article_withdraw(*, actor, article: Article, now: datetime | None = None) -> Article:
+def article_withdraw(*, actor: Actor, article: Article, now: datetime | None = None) -> Article:
     """Take a published article down: article and assets are private from the next request.
 
     Withdrawn at or after its embargo end, its share links end too, durably: the serve-time check
@@ -289,62 +289,16 @@ def article_withdraw(*, actor, article: Article, now: datetime | None = None) ->
     return article
 
 
-def article_return_to_draft(*, actor, article: Article) -> Article:
+def article_return_to_draft(*, actor: Actor, article: Article) -> Article:
     """Back to draft from review, a schedule, or withdrawal."""
     return _transition(actor=actor, article=article, action="return_to_draft")
 
 
 # The service that takes each action, for doors that offer the actions by name (the admin's buttons).
-TRANSITION_SERVICES = {
+TRANSITION_SERVICES: dict[str, Callable[..., Article]] = {
     "submit": article_submit,
     "schedule": article_schedule,
     "publish": article_publish,
     "withdraw": article_withdraw,
     "return_to_draft": article_return_to_draft,
 }
-
-
-def publish_due_articles(*, now: datetime | None = None) -> tuple[list[Article], list[Article]]:
-    """Publish scheduled articles that are due and withdraw those whose embargo ended.
-
-    Each article is handled in its own transaction under a row lock and re-checked inside it, so
-    concurrent runs (cron overlapping itself) never publish one article twice.
-    """
-    now = now or timezone.now()
-    published, withdrawn = [], []
-    # An article whose whole window passed while cron was down is never published: publishing it
-    # would be refused (embargo end in the past) and would stop the run for every article after it.
-    is_due = Q(
-        status=Status.SCHEDULED, publish_at__lte=now, scheduled_revision__isnull=False
-    ) & embargo_open_q(now=now)
-    due = Article.objects.filter(is_due).values_list("pk", flat=True)
-    for pk in list(due):
-        with transaction.atomic():
-            article = _lock_if(pk, is_due)
-            if article is not None and not approvals.held_for_approval(article):
-                # The scheduled revision, never a later edit that no publisher approved.
-                published.append(
-                    _transition(
-                        actor=SYSTEM,
-                        article=article,
-                        action="publish",
-                        now=now,
-                        revision=article.scheduled_revision,
-                    )
-                )
-    expired = Article.objects.filter(status=Status.PUBLISHED, unpublish_at__lte=now).values_list(
-        "pk", flat=True
-    )
-    for pk in list(expired):
-        with transaction.atomic():
-            article = _lock_if(pk, status=Status.PUBLISHED, unpublish_at__lte=now)
-            if article is not None:
-                withdrawn.append(article_withdraw(actor=SYSTEM, article=article, now=now))
-    return published, withdrawn
-
-
-def _lock_if(pk: int, *conditions: Q, **lookups) -> Article | None:
-    rows = Article.objects.filter(*conditions, pk=pk, **lookups)
-    if transaction.get_connection().features.has_select_for_update_skip_locked:
-        rows = rows.select_for_update(skip_locked=True)
-    return rows.first()

@@ -130,6 +130,7 @@ def _fail(path: Path, field_name: str, message: str) -> ImportFailure:
 def _when(path: Path, name: str, value) -> datetime | None:
     if value is None or value == "":
         return None
+    parsed: datetime | None
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, date):
@@ -260,9 +261,13 @@ def duplicate_slugs(files: list[ArticleFile]) -> dict[Path, str]:
     }
 
 
+def _draft_assets(article: Article) -> list[Asset]:
+    return list(article.latest_revision.assets.all()) if article.latest_revision else []
+
+
 def _path_to(start: str, target: str) -> list[str]:
     """The shortest sequence of workflow transitions from ``start`` to ``target``."""
-    queue = deque([(start, [])])
+    queue: deque[tuple[str, list[str]]] = deque([(start, [])])
     seen = {start}
     while queue:
         state, actions = queue.popleft()
@@ -298,7 +303,7 @@ def _apply_transitions(article: Article, item: ArticleFile) -> None:
                 publishing.article_publish(
                     actor=SYSTEM, article=article, unpublish_at=item.unpublish_at
                 )
-            elif action == "schedule":
+            elif action == "schedule" and item.publish_at is not None:
                 publishing.article_schedule(
                     actor=SYSTEM,
                     article=article,
@@ -331,7 +336,7 @@ def _validation_failure(path: Path, error: ValidationError, default_field: str) 
         name, errors = next(iter(error.message_dict.items()))
         name = default_field if name == "__all__" else name
         return _fail(path, name, " ".join(errors))
-    return _fail(path, default_field, " ".join(error.messages))
+    return _fail(path, default_field, publishing.refusal_message(error))
 
 
 def _open_assets(item: ArticleFile) -> list[tuple[str, File]]:
@@ -363,9 +368,11 @@ def _create_or_update(
             tags=item.tags,
             files=files,
         )
-        return article, True, list(article.latest_revision.assets.all())
+        return article, True, _draft_assets(article)
     # A file whose name and (stripped) bytes are unchanged is kept, not stored a second time.
-    current = {(a.original_name, a.sha256): a for a in article.latest_revision.assets.all()}
+    current: dict[tuple[str, str | None], Asset] = {
+        (a.original_name, a.sha256): a for a in _draft_assets(article)
+    }
     keep, new = [], []
     for name, upload in files:
         existing = current.get((clean_original_name(name), _stored_sha256(name, upload)))
@@ -426,7 +433,7 @@ def _save(item: ArticleFile, *, allow_withdraw: bool = False) -> Imported:
         target = (
             {"user": _user(item.path, "grants", grant.user)}
             if grant.user
-            else {"group": _group(item.path, grant.group)}
+            else {"group": _group(item.path, grant.group or "")}
         )
         try:
             publishing.access_grant(actor=SYSTEM, article=article, perm=grant.perm, **target)
@@ -449,21 +456,24 @@ def _save(item: ArticleFile, *, allow_withdraw: bool = False) -> Imported:
 
 
 class _DryRun(Exception):
-    """Raised to roll back a dry run after everything was checked."""
+    """Raised to roll back a dry run after everything was checked; carries what it would do."""
+
+    def __init__(self, result: Imported):
+        super().__init__()
+        self.result = result
 
 
 def import_article(
     item: ArticleFile, *, dry_run: bool = False, allow_withdraw: bool = False
 ) -> Imported:
     """Import one parsed file in its own transaction; a failure leaves no article and no files."""
-    result = None
     try:
         with publishing.discard_files_on_failure(), transaction.atomic():
             result = _save(item, allow_withdraw=allow_withdraw)
             if dry_run:
-                raise _DryRun
-    except _DryRun:
-        pass
+                raise _DryRun(result)
+    except _DryRun as dry_run_result:
+        result = dry_run_result.result
     except storage_errors() as error:
         # The store failing is this file's failure: the batch goes on with the next one.
         raise ImportFailure(item.path, "assets", f"the asset storage failed: {error}") from error
@@ -521,13 +531,15 @@ def _exported_revision(article: Article) -> tuple[Revision, list[str]]:
     notes: list[str] = []
     public = access.is_public(article)
     revision = article.live_revision if public else article.latest_revision
+    if revision is None:
+        raise ValueError(f"“{article.slug}” has no revision to export.")
     if public and article.latest_revision_id != article.live_revision_id:
         notes.append(
             f"{article.slug}: its unpublished working draft was not exported (only the live revision)."
         )
     if article.status == Status.SCHEDULED and article.scheduled_revision_id is not None:
         # What a publisher scheduled, so a round trip cannot schedule an edit nobody approved.
-        revision = article.scheduled_revision
+        revision = article.scheduled_revision or revision
         if article.latest_revision_id != article.scheduled_revision_id:
             notes.append(
                 f"{article.slug}: its working draft, edited after scheduling, was not exported "
@@ -552,7 +564,7 @@ def export_article(article: Article, directory: Path) -> tuple[Path, list[str]]:
         status = Status.WITHDRAWN.value
     meta["status"] = status
     meta["classification"] = article.classification
-    if status == Status.SCHEDULED:
+    if status == Status.SCHEDULED and article.publish_at is not None:
         meta["publish_at"] = article.publish_at.isoformat()
     if article.unpublish_at and status in (Status.SCHEDULED, Status.PUBLISHED):
         meta["unpublish_at"] = article.unpublish_at.isoformat()

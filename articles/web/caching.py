@@ -104,5 +104,7 @@ def mark_private(response, *, no_referrer: bool = False):
         if header in response:
             del response[header]
     if no_referrer:
+        # Kept on the response, so the middleware's own marking later keeps it too.
+        response.embargo_no_referrer = True
         response["Referrer-Policy"] = "no-referrer"
     return response

@@ -5,11 +5,16 @@ import re
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.urls import reverse
-from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, SyndicationFeed
 
 from articles.models import Article
 from articles.web.caching import mark_public
-from articles.web.metadata import absolute_url, description_of, public_last_modified
+from articles.web.metadata import (
+    absolute_url,
+    description_of,
+    live_revision_of,
+    public_last_modified,
+)
 from articles.web.views import public_listing
 
 FEED_LENGTH = 20
@@ -48,7 +53,7 @@ class AtomWithContent(Atom1Feed):
 class LatestArticlesFeed(Feed):
     """The newest published articles, as RSS 2.0."""
 
-    feed_type = RssWithContent
+    feed_type: type[SyndicationFeed] = RssWithContent
     url_name = "feed-rss"
     title = "Embargo"
     description = "Published articles from Embargo."
@@ -71,10 +76,10 @@ class LatestArticlesFeed(Feed):
         return absolute_url(item.get_absolute_url())
 
     def item_title(self, item: Article) -> str:
-        return item.live_revision.title
+        return live_revision_of(item).title
 
     def item_description(self, item: Article) -> str:
-        return description_of(item.live_revision)
+        return description_of(live_revision_of(item))
 
     def item_pubdate(self, item: Article):
         return item.published_at
@@ -86,10 +91,10 @@ class LatestArticlesFeed(Feed):
         return item.author_name
 
     def item_categories(self, item: Article) -> list[str]:
-        return [tag.name for tag in item.live_revision.tags.all()]
+        return [tag.name for tag in live_revision_of(item).tags.all()]
 
     def item_extra_kwargs(self, item: Article) -> dict:
-        return {"content": absolute_links(item.live_revision.body_html)}
+        return {"content": absolute_links(live_revision_of(item).body_html)}
 
 
 class LatestArticlesAtomFeed(LatestArticlesFeed):

@@ -38,9 +38,17 @@ def json_ld_script(data: dict) -> SafeString:
     return format_html('<script type="application/ld+json">{}</script>', mark_safe(text))  # noqa: S308
 
 
+def live_revision_of(article: Article) -> Revision:
+    """The live revision of a public article, which the rule says every public article has."""
+    if article.live_revision is None:
+        raise ValueError(f"“{article.slug}” has no live revision: it is not public.")
+    return article.live_revision
+
+
 def public_image(article: Article) -> Asset | None:
     """The live revision's featured image, else its first image; only ever a public asset."""
-    featured_first = Case(When(pk=article.live_revision.featured_image_id or 0, then=0), default=1)
+    featured_id = live_revision_of(article).featured_image_id
+    featured_first = Case(When(pk=featured_id or 0, then=0), default=1)
     return (
         Asset.objects.public()
         .filter(article=article, content_type__startswith="image/")
@@ -54,7 +62,8 @@ def public_last_modified(article: Article) -> datetime:
 
     Not ``updated_at``: that moves with unpublished edits, and would tell readers a draft exists.
     """
-    return max(article.published_at, article.live_revision.created_at)
+    created_at = live_revision_of(article).created_at
+    return max(article.published_at, created_at) if article.published_at else created_at
 
 
 def description_of(revision: Revision) -> str:
@@ -80,7 +89,8 @@ def article_metadata(
     article: Article, revision: Revision, *, is_public: bool
 ) -> ArticleMetadata | None:
     """Metadata for a public article's live revision; None for anything else (drafts, previews)."""
-    if not is_public or revision.pk != article.live_revision_id:
+    published_at = article.published_at
+    if not is_public or revision.pk != article.live_revision_id or published_at is None:
         return None
     image = public_image(article)
     url = absolute_url(article.get_absolute_url())
@@ -94,7 +104,7 @@ def article_metadata(
         "description": description,
         "url": url,
         "mainEntityOfPage": url,
-        "datePublished": machine_datetime(article.published_at),
+        "datePublished": machine_datetime(published_at),
         "dateModified": machine_datetime(public_last_modified(article)),
         "author": {"@type": "Person", "name": article.author_name},
         "publisher": {"@type": "Organization", "name": SITE_NAME},
@@ -107,7 +117,7 @@ def article_metadata(
         title=revision.title,
         description=description,
         url=url,
-        published_at=article.published_at,
+        published_at=published_at,
         author_name=article.author_name,
         tags=tags,
         image_url=image_url,

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
 from django.db import connection
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Expression, IntegerField, Q, QuerySet, Value, When
 from django.db.models.functions import Greatest
 from django.shortcuts import render
 from django.utils.html import escape
@@ -99,7 +99,7 @@ def mark_terms(text: str, terms: list[str]) -> str:
 def _fallback_matches(terms: list[str]) -> QuerySet:
     """Every term in the title, summary or body; ranked by where the terms were found."""
     queryset = public_listing()
-    score = Value(0)
+    score: Expression = Value(0)
     for term in terms:
         queryset = queryset.filter(
             Q(live_revision__title__icontains=term)

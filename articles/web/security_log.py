@@ -95,7 +95,7 @@ def _log_lockout(sender, request=None, username=None, ip_address=None, **kwargs)
 def _log_audit_event(sender, instance: AuditEvent, created: bool, **kwargs) -> None:
     if not created or instance.action not in AUDITED:
         return
-    extra = {"event": instance.action, "actor": instance.actor_name}
+    extra: dict[str, str | None] = {"event": instance.action, "actor": instance.actor_name}
     if instance.action in NAMED:
         # The slug alone: beside an article_ref it would name the grants and previews before it.
         extra["slug"] = instance.article_slug

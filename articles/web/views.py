@@ -158,11 +158,10 @@ def _asset_response(
     attachment = not (asset.is_image or inline_pdf)
     filename = _download_name(asset, rendition)
     if not is_public and asset_delivery.redirects_private_assets():
-        response = asset_delivery.presigned_redirect(
+        redirect = asset_delivery.presigned_redirect(
             served, attachment=attachment, filename=filename
         )
-        response.embargo_no_referrer = preview_link is not None
-        return mark_private(response, no_referrer=preview_link is not None)
+        return mark_private(redirect, no_referrer=preview_link is not None)
     # EMBARGO_ASSET_DELIVERY: stream or x-accel; with x-accel, nginx sets the Content-Length.
     response = asset_delivery.body_response(served, attachment=attachment, filename=filename)
     if "X-Accel-Redirect" not in response:
@@ -176,7 +175,6 @@ def _asset_response(
     if is_public:
         response["ETag"] = f'"{served.sha256}"'
         return mark_public(request, response, showing=[asset.article])
-    response.embargo_no_referrer = preview_link is not None
     return mark_private(response, no_referrer=preview_link is not None)
 
 

@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 from django.db import DatabaseError
 from django.utils import timezone
@@ -46,10 +45,10 @@ def user_or_group(*, user: str | None, group: str | None) -> dict:
         if found is None:
             raise CommandError(f"--user: there is no user “{user}”.")
         return {"user": found}
-    found = Group.objects.filter(name=group).first()
-    if found is None:
+    named = Group.objects.filter(name=group).first()
+    if named is None:
         raise CommandError(f"--group: there is no group “{group}”.")
-    return {"group": found}
+    return {"group": named}
 
 
 def parse_when(value: str, option: str) -> datetime:
@@ -80,10 +79,6 @@ def parse_duration(value: str, option: str) -> timedelta:
         return timedelta(**{UNITS[match["unit"]]: int(match["amount"])})
     except OverflowError:
         raise CommandError(f"{option}: “{value}” is too long a duration.") from None
-
-
-def validation_message(error: ValidationError) -> str:
-    return " ".join(error.messages)
 
 
 def progress(iterable, *, stderr, total: int | None = None, desc: str = ""):

@@ -1,9 +1,9 @@
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from articles.management.commands._shared import article_named, person_named, validation_message
+from articles.management.commands._shared import article_named, person_named
 from articles.models import Approval
-from articles.publishing import approvals, classification
+from articles.publishing import approvals, classification, refusal_message
 
 
 class Command(BaseCommand):
@@ -46,8 +46,7 @@ class Command(BaseCommand):
                 )
             approvals.approval_give(actor=actor, approval=pending)
         except (ValidationError, PermissionDenied) as error:
-            message = validation_message(error) if isinstance(error, ValidationError) else error
-            raise CommandError(f"{slug}: {message}") from None
+            raise CommandError(f"{slug}: {refusal_message(error)}") from None
         asker = classification.username_or_deleted(pending.requested_by)
         self.stdout.write(
             f"{slug} [{article.classification}]: revision {pending.revision.number} approved by "

@@ -1,4 +1,5 @@
 import json
+from datetime import datetime
 
 from django.core.management.base import BaseCommand
 from django.utils import timezone
@@ -44,7 +45,7 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False))
             return
         for row in rows:
-            when = timezone.localtime(timezone.datetime.fromisoformat(row["at"]))
+            when = timezone.localtime(datetime.fromisoformat(row["at"]))
             detail = _describe(row["detail"])
             self.stdout.write(
                 "  ".join(

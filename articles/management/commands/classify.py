@@ -1,9 +1,9 @@
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from articles.management.commands._shared import article_named, person_named, validation_message
+from articles.management.commands._shared import article_named, person_named
 from articles.models import Approval, Classification
-from articles.publishing import approvals, classification
+from articles.publishing import approvals, classification, refusal_message
 
 
 class Command(BaseCommand):
@@ -49,8 +49,7 @@ class Command(BaseCommand):
                 classification.article_classify(actor=actor, article=article, classification=level)
                 self.stdout.write(f"{slug}: classification {old} → {article.classification}.")
         except (ValidationError, PermissionDenied) as error:
-            message = validation_message(error) if isinstance(error, ValidationError) else error
-            raise CommandError(f"{slug}: {message}") from None
+            raise CommandError(f"{slug}: {refusal_message(error)}") from None
 
     def _approve(self, article, actor) -> None:
         pending = article.approvals.filter(kind=Approval.Kind.LOWERING, ended_at__isnull=True)

@@ -6,7 +6,6 @@ from articles.access import SYSTEM
 from articles.management.commands._shared import (
     article_named,
     user_or_group,
-    validation_message,
 )
 
 
@@ -33,6 +32,6 @@ class Command(BaseCommand):
         try:
             self.service(actor=SYSTEM, article=article, perm=perm, **target)
         except ValidationError as error:
-            raise CommandError(validation_message(error)) from None
+            raise CommandError(publishing.refusal_message(error)) from None
         kind, value = next(iter(target.items()))
         self.stdout.write(self.done.format(perm=perm, slug=slug, target=f"{kind} {value}"))

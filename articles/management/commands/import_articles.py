@@ -64,8 +64,8 @@ class Command(BaseCommand):
             created += result.created
             updated += not result.created
             self._report(item, result)
-        for failure in sorted(failures, key=lambda f: f.path):
-            self.stderr.write(f"{failure.path.name}: {failure.field}: {failure.message}")
+        for failed in sorted(failures, key=lambda f: f.path):
+            self.stderr.write(f"{failed.path.name}: {failed.field}: {failed.message}")
         prefix = "Dry run, nothing saved: " if dry_run else ""
         self.stdout.write(
             f"{prefix}{created} created, {updated} updated, {len(failures)} failed "

@@ -9,7 +9,6 @@ from articles.access import SYSTEM
 from articles.management.commands._shared import (
     article_named,
     parse_duration,
-    validation_message,
 )
 
 
@@ -47,7 +46,7 @@ class Command(BaseCommand):
                 actor=SYSTEM, article=article, label=label, ttl=ttl
             )
         except ValidationError as error:
-            raise CommandError(validation_message(error)) from None
+            raise CommandError(publishing.refusal_message(error)) from None
         except OverflowError:  # a date past the year 9999, before the longest-link check
             raise CommandError(f"--expires: “{expires}” is too long a duration.") from None
         self.stdout.write(settings.EMBARGO_BASE_URL + reverse("preview", args=[token]))
@@ -61,7 +60,7 @@ class Command(BaseCommand):
         try:
             link = publishing.preview_link_update(actor=SYSTEM, link=link)
         except ValidationError as error:
-            raise CommandError(validation_message(error)) from None
+            raise CommandError(publishing.refusal_message(error)) from None
         self.stdout.write(
             f"Link #{link.pk} “{link.label}” now shows revision {link.revision.number}, "
             "the current draft."

@@ -8,7 +8,6 @@ from articles.management.commands._shared import (
     article_named,
     parse_when,
     refused_by_database,
-    validation_message,
 )
 from articles.models import Status
 
@@ -39,7 +38,7 @@ class Command(BaseCommand):
                 else:
                     publishing.article_schedule(actor=SYSTEM, article=article, publish_at=when)
         except ValidationError as error:
-            raise CommandError(f"{slug}: {validation_message(error)}") from None
+            raise CommandError(f"{slug}: {publishing.refusal_message(error)}") from None
         if when is None:
             self.stdout.write(f"Published {slug}.")
         else:

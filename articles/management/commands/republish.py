@@ -7,7 +7,6 @@ from articles.access import SYSTEM
 from articles.management.commands._shared import (
     article_named,
     refused_by_database,
-    validation_message,
 )
 from articles.models import Status
 
@@ -33,6 +32,7 @@ class Command(BaseCommand):
                 publishing.article_return_to_draft(actor=SYSTEM, article=article)
                 article = publishing.article_publish(actor=SYSTEM, article=article)
         except ValidationError as error:
-            raise CommandError(f"{slug}: {validation_message(error)}") from None
+            raise CommandError(f"{slug}: {publishing.refusal_message(error)}") from None
         article.refresh_from_db()
-        self.stdout.write(f"Republished {slug}: revision {article.live_revision.number} is live.")
+        live = article.live_revision
+        self.stdout.write(f"Republished {slug}: revision {live.number if live else '?'} is live.")

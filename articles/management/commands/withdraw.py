@@ -6,7 +6,6 @@ from articles.access import SYSTEM
 from articles.management.commands._shared import (
     article_named,
     refused_by_database,
-    validation_message,
 )
 
 
@@ -27,5 +26,5 @@ class Command(BaseCommand):
             with refused_by_database(slug, "withdraw it"):
                 publishing.article_withdraw(actor=SYSTEM, article=article)
         except ValidationError as error:
-            raise CommandError(f"{slug}: {validation_message(error)}") from None
+            raise CommandError(f"{slug}: {publishing.refusal_message(error)}") from None
         self.stdout.write(f"Withdrew {slug}.")
