@@ -166,6 +166,8 @@ class Revision(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Why it was saved, in its author's words ("Legal's changes"), shown in the list of revisions.
+    note = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["article", "-number"]
@@ -321,6 +323,7 @@ class AuditEvent(models.Model):
         ACCOUNT_CHANGE = "account_change", "Changed staff, superuser or active status"
         PASSWORD_SET = "password_set", "Set someone's password"
         DETAILS_CHANGE = "details_change", "Changed a username, name or e-mail address"
+        DRAFT_DELETE = "draft_delete", "Deleted a never-published draft"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     action = models.CharField(max_length=32, choices=Action)
