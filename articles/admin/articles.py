@@ -56,6 +56,8 @@ class ArticleAdmin(ArticlePagesMixin, HiddenIsMissingMixin, admin.ModelAdmin):
     search_fields = ["slug", "shown_title"]
     actions = BULK_ACTIONS
     save_as = False
+    # On the add page only (get_prepopulated_fields); declared here so the admin loads its script.
+    prepopulated_fields = {"slug": ("title",)}
 
     # --- what the user may see and do: the rule's answers, never a re-statement --------------------
 

@@ -265,6 +265,7 @@ class PeopleGroupAdmin(_MayManagePeople, GroupAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
+        form = type(form.__name__, (form,), {"actor": request.user})
         permissions = form.base_fields["permissions"]
         meaningful = Q()
         for app_label, codenames in MEANINGFUL_PERMISSIONS.items():
@@ -272,7 +273,7 @@ class PeopleGroupAdmin(_MayManagePeople, GroupAdmin):
         # Plus what the group holds already, so that saving the page never drops it silently.
         held = Q(group=obj) if obj is not None else Q(pk__in=[])
         permissions.queryset = permissions.queryset.filter(meaningful | held).distinct()
-        return type(form.__name__, (form,), {"actor": request.user})
+        return form
 
     def get_fieldsets(self, request, obj=None):
         role = ROLE_DESCRIPTIONS.get(obj.name) if obj is not None else None

@@ -50,7 +50,8 @@ def scheduled_badge(publish_at: datetime, now: datetime | None = None) -> str:
     now = now or timezone.now()
     if publish_at <= now:
         return f"Scheduled for {when(publish_at)} (due: waiting for the publication worker)"
-    return f"Scheduled for {when(publish_at)} (in {timeuntil(publish_at, now, depth=1)})"
+    remaining = timeuntil(publish_at, now, depth=1).replace("\xa0", " ")
+    return f"Scheduled for {when(publish_at)} (in {remaining})"
 
 
 def status_badge(article: Article, *, reads_draft: bool, now: datetime | None = None) -> str:
