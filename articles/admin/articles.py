@@ -56,8 +56,6 @@ class ArticleAdmin(ArticlePagesMixin, HiddenIsMissingMixin, admin.ModelAdmin):
     search_fields = ["slug", "shown_title"]
     actions = BULK_ACTIONS
     save_as = False
-    # On the add page only (get_prepopulated_fields); declared here so the admin loads its script.
-    prepopulated_fields = {"slug": ("title",)}
 
     # --- what the user may see and do: the rule's answers, never a re-statement --------------------
 
@@ -180,6 +178,11 @@ class ArticleAdmin(ArticlePagesMixin, HiddenIsMissingMixin, admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return ["slug", "status"] if obj is not None else []
+
+    class Media:
+        # Django loads these only for a prepopulated_fields attribute, which must name model
+        # fields; the title is the revision's, so the slug is prepopulated by the method below.
+        js = ["admin/js/urlify.js", "admin/js/prepopulate.js"]
 
     def get_prepopulated_fields(self, request, obj=None):
         # The slug follows the title while it is typed on the add page; afterwards it is fixed.
