@@ -46,7 +46,9 @@ class HiddenIsMissingMixin:
 class ArticlePagesMixin(SharePagesMixin):
     """The pages beside an article's change form, for ``ArticleAdmin``."""
 
-    def get_urls(self):
+    def article_page_urls(self) -> list:
+        """The routes of these pages (``ArticleAdmin.get_urls`` puts them before Django's own)."""
+
         def view(function, suffix: str, route: str):
             return path(
                 f"<path:object_id>/{route}",
@@ -63,7 +65,6 @@ class ArticlePagesMixin(SharePagesMixin):
             view(self.share_revoke_view, "share_revoke", "share/<int:link_id>/revoke/"),
             view(self.share_revoke_all_view, "share_revoke_all", "share/revoke-all/"),
             view(self.share_update_view, "share_update", "share/<int:link_id>/update/"),
-            *super().get_urls(),
         ]
 
     # --- shared by every page ---------------------------------------------------------------------
@@ -102,13 +103,13 @@ class ArticlePagesMixin(SharePagesMixin):
         article: Article,
         perform: Callable[[], str],
         *,
-        done: Callable[[], str],
+        done_url: str,
         form=None,
         template: str = "confirm.html",
         **page,
     ):
         """Show the confirmation page; on a confirmed POST run ``perform`` (a service call that
-        returns the success message) and go to ``done()``. A refusal goes back to the article with
+        returns the success message) and go to ``done_url``. A refusal goes back to the article with
         its reason, or onto ``form`` when it names a field there."""
         if request.method == "POST" and (form is None or form.is_valid()):
             try:
@@ -121,14 +122,12 @@ class ArticlePagesMixin(SharePagesMixin):
                 add_service_error(form, error)
             else:
                 messages.success(request, message)
-                return HttpResponseRedirect(done())
+                return HttpResponseRedirect(done_url)
         return self._render(request, template, article, form=form, **page)
 
     def _require_share(self, request, article: Article) -> None:
         if not publishing.has_article_permission(request.user, "share_article", article):
-            raise PermissionDenied(
-                f"Only people who hold “share” on “{article.slug}” may manage who sees it."
-            )
+            raise PermissionDenied
 
     def _after_losing_access(self, request, article: Article) -> str:
         """Where someone goes after a change to access: the Access page while they may still share;
@@ -235,7 +234,7 @@ class ArticlePagesMixin(SharePagesMixin):
             request,
             article,
             perform,
-            done=lambda: self._url("change", article),
+            done_url=self._url("change", article),
             form=form,
             template="transition_confirm.html",
             title=f"{label}: “{article.slug}”",
@@ -311,7 +310,7 @@ class ArticlePagesMixin(SharePagesMixin):
             request,
             article,
             perform,
-            done=lambda: self._url("change", article),
+            done_url=self._url("change", article),
             template="revert_confirm.html",
             title=f"Revert “{article.slug}” to revision {revision.number}",
             revision=revision,

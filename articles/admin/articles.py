@@ -239,6 +239,10 @@ class ArticleAdmin(ArticlePagesMixin, HiddenIsMissingMixin, admin.ModelAdmin):
         ]
         return summary, {}, set(), []
 
+    def get_urls(self):
+        # Before Django's own, whose "<path:object_id>/" would take them for an object id.
+        return [*self.article_page_urls(), *super().get_urls()]
+
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
             context.update(self._article_context(request, obj))
