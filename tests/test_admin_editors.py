@@ -532,3 +532,18 @@ def test_article_pages_answer_as_for_an_article_that_never_existed(
     draft.refresh_from_db()
     assert (draft.status, draft.revisions.count()) == (Status.DRAFT, 2)
     assert PreviewLink.objects.filter(pk=link.pk, revoked_at__isnull=True).exists()
+
+
+def test_the_migration_widens_the_roles_of_an_existing_database():
+    """A database whose roles predate this change gets add_article for Editors and the trail."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    editors = Group.objects.get(name="Editors")
+    editors.permissions.remove(
+        *editors.permissions.filter(codename__in=["add_article", "view_auditevent"])
+    )
+    import_module("articles.migrations.0013_editors_admin").widen_roles(apps, None)
+    held = set(editors.permissions.values_list("codename", flat=True))
+    assert {"add_article", "view_auditevent", "view_article", "change_article"} <= held

@@ -47,8 +47,8 @@ def article_delete_draft(*, actor, article: Article) -> None:
                 f"“{locked.slug}” was published once, so it cannot be deleted; withdraw it instead."
             )
         assets = list(locked.assets.all())
-        stored = [asset.file.name for asset in assets]
-        stored += Rendition.objects.filter(asset__in=assets).values_list("file", flat=True)
+        renditions = Rendition.objects.filter(asset__in=assets).values_list("file", flat=True)
+        stored = [name for name in [*(asset.file.name for asset in assets), *renditions] if name]
         audit_record(
             action=AuditEvent.Action.DRAFT_DELETE,
             actor=actor,
