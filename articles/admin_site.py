@@ -13,6 +13,10 @@ from django.urls import path
 
 
 class EmbargoAdminSite(admin.AdminSite):
+    site_header = "Embargo"
+    site_title = "Embargo"
+    index_title = "Newsroom"
+
     def get_urls(self):
         urls = [url for url in super().get_urls() if getattr(url, "name", None) != "view_on_site"]
         guarded = path(

@@ -194,6 +194,8 @@ class Revision(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Why it was saved, in its author's words ("Legal's changes"), shown in the list of revisions.
+    note = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["article", "-number"]
@@ -398,6 +400,7 @@ class AuditEvent(models.Model):
         APPROVAL_REQUEST = "approval_request", "Asked a second publisher to approve"
         APPROVAL_GIVE = "approval_give", "Approved another publisher's request"
         PUBLICATION_HELD = "publication_held", "Held back a scheduled publication"
+        DRAFT_DELETE = "draft_delete", "Deleted a never-published draft"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     action = models.CharField(max_length=32, choices=Action)

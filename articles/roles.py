@@ -9,10 +9,12 @@ ACCESS_ADMINISTRATORS = "Access administrators"
 
 ROLES: dict[str, tuple[str, ...]] = {
     # Authors create; the creator of an article then gets view/change/share on that article only.
-    "Authors": ("add_article",),
-    "Editors": ("view_article", "change_article"),
+    # view_auditevent opens the audit trail, which lists only the events of articles its reader
+    # may read unpublished (admin/audit.py asks articles.access).
+    "Authors": ("add_article", "view_auditevent"),
+    "Editors": ("add_article", "view_article", "change_article", "view_auditevent"),
     # Publishing what you cannot read is not a workflow, so publishers may also view.
-    "Publishers": ("view_article", "publish_article"),
+    "Publishers": ("view_article", "publish_article", "view_auditevent"),
     # Receives object grants on specific drafts: the story's "early-access customers".
     "Early access": (),
     # What it may do is in articles/publishing/people.py; view_auditevent reads the trail of those changes.
@@ -20,11 +22,34 @@ ROLES: dict[str, tuple[str, ...]] = {
     ACCESS_ADMINISTRATORS: ("administer_access", "view_auditevent"),
 }
 
+# The global permissions that mean something in Embargo, by app: the group and user pages offer
+# only these (and whatever a group or person already holds), not every model's add/change/delete.
+MEANINGFUL_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    "articles": (
+        "add_article",
+        "view_article",
+        "change_article",
+        "publish_article",
+        "share_article",
+        "administer_access",
+        "view_auditevent",
+        "view_webhookendpoint",
+        "add_webhookendpoint",
+        "change_webhookendpoint",
+        "delete_webhookendpoint",
+        "view_webhookdelivery",
+    ),
+    "auth": ("view_user", "add_user", "change_user", "view_group", "add_group", "change_group"),
+}
+
 # What each role lets a person do, in the words the User and Group admin pages show.
 ROLE_DESCRIPTIONS: dict[str, str] = {
-    "Authors": "may write new articles; sees and edits only their own and those shared with them.",
-    "Editors": "may read and edit every article, unpublished drafts included.",
-    "Publishers": "may read every article, drafts included, and publish, schedule or withdraw it.",
+    "Authors": "may write new articles; sees and edits only their own and those shared with them, "
+    "and reads their audit trail.",
+    "Editors": "may write new articles, and read and edit every article, unpublished drafts "
+    "included, with its audit trail.",
+    "Publishers": "may read every article, drafts included, with its audit trail, and publish, "
+    "schedule or withdraw it.",
     "Early access": "nothing on its own: reads exactly the drafts granted to the group on each "
     "article's Access page.",
     ACCESS_ADMINISTRATORS: "may give or take away rights on every article (global article "

@@ -6,6 +6,7 @@ from django.urls import include, path
 
 from articles.api.views import api
 
+handler403 = "articles.web.errors.forbidden"
 handler404 = "articles.web.errors.not_found"
 handler500 = "articles.web.errors.server_error"
 

@@ -44,6 +44,11 @@ class MultipleFileField(forms.FileField):
         files = data if isinstance(data, list | tuple) else [data]
         return [super(MultipleFileField, self).clean(f, initial) for f in files if f]
 
+    def has_changed(self, initial, data) -> bool:
+        # Changed only when a file was chosen: an empty input is no change (nor an "Attach files"
+        # line in the History).
+        return any(data) if isinstance(data, list | tuple) else bool(data)
+
 
 class AssetChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, asset: Asset) -> str:
@@ -109,6 +114,13 @@ class ArticleForm(forms.ModelForm):
             "their metadata (GPS position, camera, software, PDF author …) is removed."
         ),
     )
+    note = forms.CharField(
+        max_length=200,
+        required=False,
+        label="Revision note",
+        widget=forms.TextInput(attrs={"class": "vLargeTextField"}),
+        help_text="Why this change, e.g. “Legal's corrections”; shown in the list of revisions.",
+    )
     # Not "version": that name is the model's own, non-editable counter.
     loaded_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
@@ -125,7 +137,7 @@ class ArticleForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk is None:
             del self.fields["keep_assets"], self.fields["loaded_version"]
-            del self.fields["featured_image"]
+            del self.fields["featured_image"], self.fields["note"]
             return
         latest = self.instance.latest_revision
         self.fields["keep_assets"].queryset = Asset.objects.with_public_flag().filter(
@@ -155,6 +167,8 @@ class ArticleForm(forms.ModelForm):
 
     def save_through_services(self, *, actor) -> None:
         """Create or update the article from the valid form; services raise what they refuse."""
+        if self.instance.pk is not None and not self.has_changed():
+            return  # An edit that changes nothing saves nothing: no empty revision, no History line.
         data = self.cleaned_data
         files = [(upload.name, upload) for upload in data.get("uploads") or []]
         if self.instance.pk is None:
@@ -182,6 +196,7 @@ class ArticleForm(forms.ModelForm):
                 data.get("featured_image") if "featured_image" in self.fields else featured.KEEP
             ),
             expected_version=data["loaded_version"],
+            note=data["note"],
         )
         kept = [asset.pk for asset in data["keep_assets"]]
         self.stored_assets = tuple(revision.assets.exclude(pk__in=kept))

@@ -19,13 +19,14 @@ from django.contrib.auth.forms import (
 )
 from django.contrib.auth.models import AnonymousUser, Group, User
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.db.models.options import Options
 from django.utils.html import format_html, format_html_join
 
 from articles import access
 from articles.admin.forms import add_service_error
 from articles.publishing import people
-from articles.roles import ACCESS_ADMINISTRATORS, ROLE_DESCRIPTIONS, ROLES
+from articles.roles import ACCESS_ADMINISTRATORS, MEANINGFUL_PERMISSIONS, ROLE_DESCRIPTIONS, ROLES
 
 ACCESS_FIELDS = ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")
 # Forms that are not told who is acting refuse everything: None would mean the trusted shell.
@@ -259,6 +260,18 @@ class PeopleGroupForm(forms.ModelForm):
 class PeopleGroupAdmin(_MayManagePeople, GroupAdmin):
     form = PeopleGroupForm
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form = type(form.__name__, (form,), {"actor": request.user})
+        permissions = form.base_fields["permissions"]
+        meaningful = Q()
+        for app_label, codenames in MEANINGFUL_PERMISSIONS.items():
+            meaningful |= Q(content_type__app_label=app_label, codename__in=codenames)
+        # Plus what the group holds already, so that saving the page never drops it silently.
+        held = Q(group=obj) if obj is not None else Q(pk__in=[])
+        permissions.queryset = permissions.queryset.filter(meaningful | held).distinct()
+        return form
+
     def get_fieldsets(self, request, obj=None):
         role = ROLE_DESCRIPTIONS.get(obj.name) if obj is not None else None
         summary = (
@@ -275,10 +288,6 @@ class PeopleGroupAdmin(_MayManagePeople, GroupAdmin):
     def get_readonly_fields(self, request, obj=None):
         # Roles are found by name (roles.py); renaming one would quietly end it.
         return ["name"] if obj is not None and obj.name in ROLES else []
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        return type(form.__name__, (form,), {"actor": request.user})
 
     def save_related(self, request, form, formsets, change):
         """Permissions and members through the audited service, never ``save_m2m``."""

@@ -87,6 +87,7 @@ def _create_revision(
     assets: Iterable[Asset],
     featured_image: Asset | None = None,
     featured_explicit: bool = False,
+    note: str = "",
 ) -> Revision:
     assets = _newest_per_name(assets)
     foreign = [asset for asset in assets if asset.article_id != article.pk]
@@ -107,6 +108,7 @@ def _create_revision(
         reading_minutes=rendered.reading_minutes,
         created_by=person(actor),
         featured_image=featured.choose(featured_image, assets, explicit=featured_explicit),
+        note=note.strip(),
     )
     revision.full_clean(exclude=["article", "created_by", "featured_image"])
     revision.save()
@@ -144,11 +146,12 @@ def article_update(
     keep_assets: Iterable[Asset] | None = None,
     featured_image=featured.KEEP,
     expected_version: int | None = None,
+    note: str = "",
 ) -> Revision:
     """Save a new working revision. Readers of a published article still see its live revision.
 
     ``featured_image``: one of the draft's image assets, None for none, or (by default) the
-    working draft's choice carried forward.
+    working draft's choice carried forward. ``note``: why, shown in the list of revisions.
     """
     require_permission(actor, "change_article", article, "edit")
     with discard_files_on_failure(), transaction.atomic():
@@ -173,6 +176,7 @@ def article_update(
                 else featured_image
             ),
             featured_explicit=featured_image is not featured.KEEP,
+            note=note,
         )
         article.latest_revision = revision
         article.save(update_fields=["latest_revision"])

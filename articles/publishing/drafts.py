@@ -1,0 +1,65 @@
+"""Deleting a draft that was never published: the one way an article goes away for good.
+
+An article that was ever public may still be in a reader's bookmarks, a feed reader or a search
+engine, and its trail says who saw it; it is withdrawn, never deleted. A draft nobody outside its
+collaborators ever read may be deleted by whoever may change it, with its revisions, share links
+and files. The audit event keeps its slug and title after the article row is gone.
+"""
+
+import logging
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from articles.access.policy import has_article_permission
+from articles.models import Article, AuditEvent, Rendition
+from articles.publishing.audit import audit_record
+from articles.storage import asset_storage
+
+
+def never_published(article: Article) -> bool:
+    """Whether ``article`` was never public: no publication time and no live revision."""
+    return article.published_at is None and article.live_revision_id is None
+
+
+def _delete_stored(names: list[str]) -> None:
+    storage = asset_storage()
+    for name in names:
+        try:
+            storage.delete(name)
+        except Exception as error:
+            # The rows are gone, so what is left is an orphan that manage.py gc_assets removes.
+            logging.getLogger("embargo.health").warning(
+                "could not delete a deleted draft's file; see manage.py gc_assets",
+                extra={"component": "storage", "error": repr(error)},
+            )
+
+
+def article_delete_draft(*, actor, article: Article) -> None:
+    """Delete a never-published ``article`` with its revisions, links and files, audited."""
+    if not has_article_permission(actor, "change_article", article):
+        raise PermissionDenied(f"You do not have permission to delete “{article.slug}”.")
+    with transaction.atomic():
+        locked = (
+            Article.objects.select_for_update().select_related("latest_revision").get(pk=article.pk)
+        )
+        if not never_published(locked):
+            raise ValidationError(
+                f"“{locked.slug}” was published once, so it cannot be deleted; withdraw it instead."
+            )
+        assets = list(locked.assets.all())
+        renditions = Rendition.objects.filter(asset__in=assets).values_list("file", flat=True)
+        stored = [name for name in [*(asset.file.name for asset in assets), *renditions] if name]
+        audit_record(
+            action=AuditEvent.Action.DRAFT_DELETE,
+            actor=actor,
+            article=locked,
+            detail={
+                "title": locked.latest_revision.title if locked.latest_revision else "",
+                "revisions": locked.revisions.count(),
+                "files": sorted(asset.original_name for asset in assets),
+            },
+        )
+        locked.delete()
+        # Files go only once the rows are gone for good: a rollback must not leave rows without files.
+        transaction.on_commit(lambda: _delete_stored(stored))
