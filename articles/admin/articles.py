@@ -21,6 +21,7 @@ from django.utils import formats, timezone
 from django.utils.html import format_html
 
 from articles import access, publishing
+from articles.admin.editor import EditorViews
 from articles.admin.forms import (
     AccessForm,
     ArticleForm,
@@ -37,7 +38,7 @@ from articles.models import (
     PreviewLink,
     Revision,
 )
-from articles.publishing import people
+from articles.publishing import editing, people
 from articles.scrubbing import removal_message
 from articles.web.datetimes import machine_datetime
 
@@ -233,6 +234,7 @@ class ArticleAdmin(HiddenIsMissingMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         """Nothing left to save (``ArticleForm`` wrote through the services): say what was stripped."""
+        editing.autosave_discard(actor=request.user, article=form.instance)
         for asset in form.stored_assets:
             if asset.removed_metadata:
                 messages.info(request, removal_message(asset.original_name, asset.removed_metadata))
@@ -284,6 +286,7 @@ class ArticleAdmin(HiddenIsMissingMixin, admin.ModelAdmin):
             view(self.share_revoke_view, "share_revoke", "share/<int:link_id>/revoke/"),
             view(self.share_revoke_all_view, "share_revoke_all", "share/revoke-all/"),
             view(self.share_update_view, "share_update", "share/<int:link_id>/update/"),
+            *EditorViews(self).urls(),
             *super().get_urls(),
         ]
 
