@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.demo_site import CHROMIUM, launch_chromium, sign_in
+from tools.demo_site import CHROMIUM, sign_in
 
 AXE = Path(__file__).with_name("vendor") / "axe-core" / "axe.min.js"
 FAILING_IMPACTS = {"moderate", "serious", "critical"}
@@ -51,16 +51,6 @@ def site():
 
     with demo_site() as running:
         yield running
-
-
-@pytest.fixture(scope="session")
-def browser(site):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="session")
