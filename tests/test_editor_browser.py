@@ -269,3 +269,86 @@ def _revoke_first_link(page) -> None:
         with page.expect_navigation():
             confirm.first.click()
     assert page.get_by_text("no longer works").count() == 1
+
+
+def test_leaving_with_unsaved_changes_asks_first(site, watched):
+    editor = watched()
+    page = editor.page()
+    sign_in(page, site.url, WRITER, next_path="/admin/")
+    open_change_page(page, site.url, "Warning story")
+    change_url = page.url
+    asked = []
+
+    def decline(dialog):
+        asked.append((dialog.type, dialog.message))
+        dialog.dismiss()
+
+    page.on("dialog", decline)
+    body_field(page).fill("Words nobody saved.")
+    page.get_by_role("navigation", name="Breadcrumbs").get_by_role("link", name="Home").click()
+    page.get_by_role("main").get_by_role("link", name="Submit for review").or_(
+        page.get_by_role("main").get_by_role("button", name="Submit for review")
+    ).first.click()
+    assert [kind for kind, _message in asked] == ["confirm", "confirm"]
+    assert "unsaved changes" in asked[0][1]
+    assert page.url == change_url
+    assert body_field(page).input_value() == "Words nobody saved."
+    page.remove_listener("dialog", decline)
+    with page.expect_event("dialog") as leaving:
+        page.close(run_before_unload=True)
+    assert leaving.value.type == "beforeunload"
+    leaving.value.accept()
+
+
+def test_unsaved_text_survives_a_crash_and_is_restored(site, watched):
+    editor = watched()
+    page = editor.page()
+    sign_in(page, site.url, WRITER, next_path="/admin/")
+    open_change_page(page, site.url, "Recovery story")
+    change_url = page.url
+    body_field(page).fill("A paragraph typed just before the crash.")
+    page.get_by_text(re.compile(r"Unsaved text kept at \d\d:\d\d")).wait_for()
+    page.close()  # the crash: no save, no beforeunload
+
+    page = editor.page()
+    page.goto(change_url)
+    prompt = page.get_by_text(re.compile(r"^Restore unsaved text from \d\d:\d\d\?$"))
+    prompt.wait_for()
+    page.get_by_role("button", name="Restore").click()
+    assert body_field(page).input_value() == "A paragraph typed just before the crash."
+    preview(page).get_by_text("A paragraph typed just before the crash.").wait_for()
+    save_and_continue(page)
+    page.reload()
+    page.wait_for_load_state("networkidle")
+    assert prompt.count() == 0
+    assert body_field(page).input_value() == "A paragraph typed just before the crash."
+
+
+def admin_pages(base: str, page) -> dict[str, str]:
+    """Every admin page Embargo adds for an article, found from its change page."""
+    open_change_page(page, base, "Recovery story")
+    change = page.url
+    pages = {"add form": f"{base}/admin/articles/article/add/", "change form": change}
+    for name in ("Revisions", "Access", "Share links"):
+        pages[name] = page.get_by_role("link", name=name, exact=True).get_attribute("href")
+    pages["schedule confirmation"] = change.replace("/change/", "/transition/schedule/")
+    return {name: url if url.startswith("http") else base + url for name, url in pages.items()}
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_axe_finds_nothing_moderate_or_worse_on_embargos_admin_pages(site, watched, width):
+    editor = watched(axe=True, width=width)
+    page = editor.page()
+    sign_in(page, site.url, WRITER, next_path="/admin/")
+    failures = []
+    for name, url in admin_pages(site.url, page).items():
+        page.goto(url)
+        page.wait_for_load_state("networkidle")
+        results = page.evaluate("async () => await axe.run(document)")
+        assert results["passes"], f"axe ran no rule on the {name}: the check itself is broken"
+        failures += [
+            f"{name}: {v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:5]}"
+            for v in results["violations"]
+            if v["impact"] in FAILING_IMPACTS
+        ]
+    assert not failures, "\n".join(failures)
