@@ -41,6 +41,7 @@ from articles.models import (
     ArticleUserObjectPermission,
     Asset,
     AuditEvent,
+    Autosave,
     PreviewLink,
     Rendition,
     Revision,
@@ -63,6 +64,7 @@ MODELS = (
     Rendition,
     PreviewLink,
     AuditEvent,
+    Autosave,  # an editor's unsaved text: a restore loses nothing
     ApiToken,  # hashed, like share links: a restored token works again
     WebhookEndpoint,
     WebhookDelivery,

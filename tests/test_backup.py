@@ -19,7 +19,7 @@ from django.utils import timezone
 from articles import backup
 from articles.access import SYSTEM
 from articles.models import Article, Status
-from articles.publishing import services
+from articles.publishing import editing, services
 from tests.factories import make_article, make_user, pdf_bytes, png_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,6 +77,9 @@ def newsroom(db):
     services.access_grant(actor=SYSTEM, article=published, perm="view", user=reader)
     services.access_grant(actor=SYSTEM, article=scheduled, perm="change", group=legal)
     services.preview_link_issue(actor=SYSTEM, article=scheduled, label="Legal review")
+    editing.autosave_store(
+        actor=editor, article=scheduled, title="Quiet", summary="", body="Unsaved.", tags=""
+    )
     return editor
 
 
@@ -135,6 +138,7 @@ def test_the_dump_holds_what_export_lost(newsroom, tmp_path):
         "articles.revision",
         "articles.auditevent",
         "articles.previewlink",
+        "articles.autosave",
         "articles.articleuserobjectpermission",
         "articles.articlegroupobjectpermission",
         "auth.user",

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from tools.demo_site import CHROMIUM, sign_in
 
@@ -150,3 +151,7 @@ def test_the_screenshots_command_writes_every_file_it_lists(tmp_path):
     for name in screenshots.SHOTS:
         data = (tmp_path / name).read_bytes()
         assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 5000
+    # A part of the page (the body beside its live preview) is photographed, not the whole page.
+    for name in screenshots.PARTS:
+        width, height = Image.open(tmp_path / name).size
+        assert 600 < width < screenshots.SHOTS[name][2] and height > 300

@@ -201,7 +201,10 @@ def test_an_editor_takes_a_story_from_empty_form_to_withdrawn(site, watched):
     drop_files(
         page,
         body,
-        [("tunnel.png", "image/png", png_bytes()), ("contract.pdf", "application/pdf", pdf_bytes())],
+        [
+            ("tunnel.png", "image/png", png_bytes()),
+            ("contract.pdf", "application/pdf", pdf_bytes()),
+        ],
     )
     live = preview(page)
     pdf_link = live.get_by_role("link", name="contract")

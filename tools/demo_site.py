@@ -115,7 +115,9 @@ def demo_site(prepare: str = "") -> Iterator[DemoSite]:
         manage("collectstatic", "--no-input", "--verbosity", "0")
         # The shell may print more (log lines); the answer is the marked line.
         (answer,) = [
-            line for line in manage("shell", "-c", _PREPARE + prepare).splitlines() if "DEMO-SITE" in line
+            line
+            for line in manage("shell", "-c", _PREPARE + prepare).splitlines()
+            if "DEMO-SITE" in line
         ]
         draft_pk, token = answer.split()[-2:]
         log = copy / "server.log"
