@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from articles.access import has_article_permission
 from articles.models import Article, Asset, Autosave
-from articles.publishing.services import EditConflict, asset_attach
+from articles.publishing import EditConflict, asset_attach
 
 
 def _require_change(actor, article: Article) -> None:

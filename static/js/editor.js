@@ -159,7 +159,8 @@
       if (control.matches("a[href]") && (control.target === "_blank" || control.getAttribute("href").startsWith("#"))) {
         return;
       }
-      if (!control.matches("a[href]") && savesTheForm(control)) {
+      // A button outside any form (the theme or sidebar toggle) submits nothing and leaves nothing.
+      if (!control.matches("a[href]") && (!control.form || savesTheForm(control))) {
         return;
       }
       if (window.confirm(LEAVE_MESSAGE)) {
