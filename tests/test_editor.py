@@ -12,7 +12,9 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
@@ -368,3 +370,27 @@ def test_the_assets_table_shows_thumbnails_and_references(draft, author):
     html = page.content.decode()
     assert 'class="asset-thumbnail"' in html
     assert '<code class="asset-reference">![chart](chart.png)</code>' in html
+
+
+def sql_of(client: Client, method: str, target: str) -> list[str]:
+    """The SQL one request runs, numbers (ids, times) masked: the shape of the work it did."""
+    with CaptureQueriesContext(connection) as captured:
+        getattr(client, method)(target, {"body": "probe"})
+    return [re.sub(r"\d+", "N", query["sql"]) for query in captured.captured_queries]
+
+
+@pytest.mark.parametrize("name", EDITOR_PAGES)
+@pytest.mark.parametrize("kind", ["rights_elsewhere", "revoked"])
+def test_a_hidden_article_costs_the_work_of_a_missing_one(draft, name, kind):
+    client = signed_in(person(kind, draft))
+    method = EDITOR_PAGES[name].lower()
+    assert sql_of(client, method, url(name, draft.pk)) == sql_of(
+        client, method, url(name, MISSING_PK)
+    )
+
+
+def test_the_add_page_preview_answers_post_only_with_a_csrf_token(author):
+    target = reverse("admin:articles_article_editor_preview_new")
+    assert signed_in(author).get(target).status_code == 405
+    refused = signed_in(author, enforce_csrf_checks=True).post(target, {"body": "x"})
+    assert refused.status_code == 403
