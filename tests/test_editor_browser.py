@@ -171,8 +171,9 @@ def open_change_page(page, base: str, title: str) -> None:
 
 
 def image_loaded(page, image) -> bool:
+    """Whether ``image`` loads: it is lazy, so scrolled to, and decode() waits for it or fails."""
     image.scroll_into_view_if_needed()
-    return image.evaluate("(img) => img.complete && img.naturalWidth > 0")
+    return image.evaluate("(img) => img.decode().then(() => img.naturalWidth > 0, () => false)")
 
 
 def status(page, url: str) -> int:
