@@ -43,6 +43,7 @@ from articles.models import (
     ArticleUserObjectPermission,
     Asset,
     AuditEvent,
+    Autosave,
     PreviewLink,
     Rendition,
     Revision,
@@ -66,6 +67,7 @@ MODELS = (
     PreviewLink,
     Approval,
     AuditEvent,
+    Autosave,  # an editor's unsaved text: a restore loses nothing
     ApiToken,  # hashed, like share links: a restored token works again
     WebhookEndpoint,
     WebhookDelivery,

@@ -209,6 +209,31 @@ class Revision(models.Model):
         return f"{self.article.slug} #{self.number}"
 
 
+class Autosave(models.Model):
+    """One editor's unsaved text of one article, kept every few seconds so a crash loses nothing.
+
+    Not a revision: it is overwritten in place, seen only by its own editor (while they may still
+    change the article), never rendered for readers, and deleted when they save or discard it.
+    """
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # No length limits: text the form would refuse is still text the editor must not lose.
+    title = models.TextField(blank=True)
+    summary = models.TextField(blank=True)
+    body = models.TextField(blank=True)
+    tags = models.TextField(blank=True)
+    saved_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["article", "user"], name="autosave_per_editor")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.article_id} by {self.user_id} at {self.saved_at:%Y-%m-%d %H:%M}"
+
+
 class Asset(models.Model):
     """A file attached to an article, stored privately under a random key and served by token."""
 

@@ -18,6 +18,19 @@ def collected_static(tmp_path_factory, django_test_environment):
         yield root
 
 
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, one for the session: Playwright's sync API runs once per process."""
+    from playwright.sync_api import sync_playwright
+
+    from tools.demo_site import launch_chromium
+
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def own_cache_database_per_worker(worker_id, django_test_environment):
     """Each pytest-xdist worker ("gw0", "gw1" …) gets its own Redis database, counting down.

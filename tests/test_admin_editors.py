@@ -129,8 +129,10 @@ def test_editors_see_the_trail_of_articles_they_may_read_linked_from_the_article
 
 
 def _without_csrf(response) -> bytes:
-    # A masked CSRF token is fresh randomness in every response, whatever was asked for.
-    return re.sub(rb'value="[A-Za-z0-9]{64}"', b'value="TOKEN"', response.content)
+    # A masked CSRF token and the CSP nonce are fresh randomness in every response, whatever was
+    # asked for.
+    body = re.sub(rb'value="[A-Za-z0-9]{64}"', b'value="TOKEN"', response.content)
+    return re.sub(rb'nonce="[^"]+"', b'nonce="NONCE"', body)
 
 
 def _same_but_the_id(response) -> bytes:

@@ -19,7 +19,7 @@ from django.utils import timezone
 from articles import backup, publishing
 from articles.access import SYSTEM
 from articles.models import Article, Status
-from articles.publishing import approvals, classification
+from articles.publishing import approvals, classification, editing
 from tests.factories import make_article, make_user, pdf_bytes, png_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,6 +85,9 @@ def newsroom(db):
     approvals.approval_give(
         actor=bob, approval=approvals.approval_request_publication(actor=ada, article=restricted)
     )
+    editing.autosave_store(
+        actor=editor, article=scheduled, title="Quiet", summary="", body="Unsaved.", tags=""
+    )
     return editor
 
 
@@ -144,6 +147,7 @@ def test_the_dump_holds_what_export_lost(newsroom, tmp_path):
         "articles.auditevent",
         "articles.previewlink",
         "articles.approval",
+        "articles.autosave",
         "articles.articleuserobjectpermission",
         "articles.articlegroupobjectpermission",
         "auth.user",

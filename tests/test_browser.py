@@ -13,8 +13,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
-from tools.demo_site import CHROMIUM, launch_chromium, sign_in
+from tools.demo_site import CHROMIUM, sign_in
 
 AXE = Path(__file__).with_name("vendor") / "axe-core" / "axe.min.js"
 FAILING_IMPACTS = {"moderate", "serious", "critical"}
@@ -51,16 +52,6 @@ def site():
 
     with demo_site() as running:
         yield running
-
-
-@pytest.fixture(scope="session")
-def browser(site):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="session")
@@ -160,3 +151,7 @@ def test_the_screenshots_command_writes_every_file_it_lists(tmp_path):
     for name in screenshots.SHOTS:
         data = (tmp_path / name).read_bytes()
         assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 5000
+    # A part of the page (the body beside its live preview) is photographed, not the whole page.
+    for name in screenshots.PARTS:
+        width, height = Image.open(tmp_path / name).size
+        assert 600 < width < screenshots.SHOTS[name][2] and height > 300

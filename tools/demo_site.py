@@ -76,8 +76,12 @@ def _wait(url: str, process: subprocess.Popen, log: Path, timeout: float = 60) -
 
 
 @contextlib.contextmanager
-def demo_site() -> Iterator[DemoSite]:
-    """Serve the demo newsroom from a throw-away copy until the block ends."""
+def demo_site(prepare: str = "") -> Iterator[DemoSite]:
+    """Serve the demo newsroom from a throw-away copy until the block ends.
+
+    ``prepare``: more Python for ``manage.py shell`` to run in the copy before it is served (a
+    test's own accounts and articles), with ``User``, ``Article`` and ``publishing`` in scope.
+    """
     with tempfile.TemporaryDirectory(prefix="embargo-demo-") as tmp:
         copy = Path(tmp) / "embargo"
         shutil.copytree(
@@ -111,7 +115,9 @@ def demo_site() -> Iterator[DemoSite]:
         manage("collectstatic", "--no-input", "--verbosity", "0")
         # The shell may print more (log lines); the answer is the marked line.
         (answer,) = [
-            line for line in manage("shell", "-c", _PREPARE).splitlines() if "DEMO-SITE" in line
+            line
+            for line in manage("shell", "-c", _PREPARE + prepare).splitlines()
+            if "DEMO-SITE" in line
         ]
         draft_pk, token = answer.split()[-2:]
         log = copy / "server.log"

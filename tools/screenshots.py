@@ -29,7 +29,15 @@ SHOTS |= {
         1280,
         "editor",
     ),
+    "admin-live-preview-light-1280.png": (
+        "/admin/articles/article/{draft_pk}/change/",
+        "light",
+        1280,
+        "editor",
+    ),
 }
+# Shots of one part of the page: the body beside its live preview, not the form around it.
+PARTS = {"admin-live-preview-light-1280.png": ".editor-row"}
 
 
 def take(out: Path) -> list[Path]:
@@ -50,7 +58,10 @@ def take(out: Path) -> list[Path]:
                 page.goto(site.url + path.format(draft_pk=site.draft_pk))
                 page.wait_for_load_state("networkidle")
                 target = out / name
-                page.screenshot(path=str(target), full_page=width == 375 or path == "/")
+                if name in PARTS:
+                    page.locator(PARTS[name]).screenshot(path=str(target))
+                else:
+                    page.screenshot(path=str(target), full_page=width == 375 or path == "/")
                 written.append(target)
                 context.close()
         finally:

@@ -21,6 +21,7 @@ from django.utils.html import format_html
 from articles import access, publishing
 from articles.admin import approvals as approval_views
 from articles.admin.article_pages import ArticlePagesMixin, HiddenIsMissingMixin
+from articles.admin.editor import EditorViews
 from articles.admin.forms import ArticleForm
 from articles.admin.workflow import (
     BULK_ACTIONS,
@@ -29,6 +30,7 @@ from articles.admin.workflow import (
     when,
 )
 from articles.models import Article, Asset, Status
+from articles.publishing import editing
 from articles.publishing.drafts import article_delete_draft, never_published
 from articles.scrubbing import removal_message
 from articles.web.datetimes import machine_datetime
@@ -236,6 +238,7 @@ class ArticleAdmin(ArticlePagesMixin, HiddenIsMissingMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         """Nothing left to save (``save_form`` wrote through the services): say what it means."""
+        editing.autosave_discard(actor=request.user, article=form.instance)
         for asset in form.stored_assets:
             if asset.removed_metadata:
                 messages.info(request, removal_message(asset.original_name, asset.removed_metadata))
@@ -278,7 +281,12 @@ class ArticleAdmin(ArticlePagesMixin, HiddenIsMissingMixin, admin.ModelAdmin):
 
     def get_urls(self):
         # Before Django's own, whose "<path:object_id>/" would take them for an object id.
-        return [*self.article_page_urls(), *approval_views.urls(self), *super().get_urls()]
+        return [
+            *self.article_page_urls(),
+            *approval_views.urls(self),
+            *EditorViews(self).urls(),
+            *super().get_urls(),
+        ]
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:

@@ -161,8 +161,8 @@ def _responsive(parent: ET.Element, img: ET.Element, asset) -> None:
     parent.insert(index, wrapper)
 
 
-def render_markdown(body: str, *, assets=()) -> RenderedBody:
-    """Render and sanitise ``body``; raise ValidationError naming every unresolvable reference."""
+def _convert(body: str, assets) -> tuple[str, list[str]]:
+    """The sanitised HTML of ``body`` and the references that could not be resolved."""
     assets = list(assets)
     md = markdown.Markdown(
         extensions=["tables", "fenced_code", "sane_lists", "toc"],
@@ -181,16 +181,29 @@ def render_markdown(body: str, *, assets=()) -> RenderedBody:
         assets_by_token={asset.token: asset for asset in assets},
     )
     md.treeprocessors.register(references, "embargo_asset_references", 5)
-    html = md.convert(body)
-    if references.errors:
-        raise ValidationError({"body": references.errors})
-    clean_html = sanitise_html(html)
+    return sanitise_html(md.convert(body)), references.errors
+
+
+def render_markdown(body: str, *, assets=()) -> RenderedBody:
+    """Render and sanitise ``body``; raise ValidationError naming every unresolvable reference."""
+    clean_html, errors = _convert(body, assets)
+    if errors:
+        raise ValidationError({"body": errors})
     words = len(re.findall(r"\w+", body))
     return RenderedBody(
         html=clean_html,
         reading_minutes=max(1, math.ceil(words / WORDS_PER_MINUTE)),
         text=html_text(clean_html),
     )
+
+
+def render_preview(body: str, *, assets=()) -> tuple[str, list[str]]:
+    """The editor's live preview: the HTML a save would store, and what would stop the save.
+
+    The same renderer and sanitiser as ``render_markdown``; an unresolvable reference renders as
+    an empty link or image instead of refusing, so the preview keeps up while the editor types.
+    """
+    return _convert(body, assets)
 
 
 def sanitise_html(html: str) -> str:
