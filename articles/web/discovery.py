@@ -16,8 +16,8 @@ from articles import access
 from articles.models import Article, Tag
 from articles.web.caching import mark_public
 from articles.web.metadata import absolute_url
+from articles.web.selectors import paginate, public_listing
 from articles.web.sitemaps import SITEMAPS
-from articles.web.views import paginate, public_listing
 
 # Paths crawlers have no business in; everything behind them is private or a 404 anyway.
 ROBOTS_DISALLOW = ("/admin/", "/accounts/", "/account/", "/preview/", "/search/")

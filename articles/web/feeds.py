@@ -10,7 +10,7 @@ from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from articles.models import Article
 from articles.web.caching import mark_public
 from articles.web.metadata import absolute_url, description_of, public_last_modified
-from articles.web.views import public_listing
+from articles.web.selectors import public_listing
 
 FEED_LENGTH = 20
 # Site-relative links and images in a body ("/assets/…") are made absolute: feed readers show the

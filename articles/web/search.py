@@ -25,7 +25,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_safe
 
 from articles.web.caching import mark_public
-from articles.web.views import paginate, public_listing
+from articles.web.selectors import paginate, public_listing
 
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 10
