@@ -6,6 +6,8 @@ The visibility rule is not here: it lives in ``access/rules.py`` (as SQL) and ``
 import secrets
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import RegexValidator
 from django.db import models
 from django.urls import reverse
@@ -113,6 +115,10 @@ class Article(models.Model):
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
+    # PostgreSQL's full-text document of the live revision while the article is published, else
+    # NULL (publishing/search_index.py). On the article, not on every revision: the index then holds
+    # public words only, so a word found only in a draft costs what a word found nowhere costs.
+    search_vector = SearchVectorField(null=True, editable=False)
 
     objects = ArticleQuerySet.as_manager()
 
@@ -130,6 +136,8 @@ class Article(models.Model):
         indexes = [
             models.Index(fields=["status", "-published_at"], name="article_status_published"),
             models.Index(fields=["status", "publish_at"], name="article_status_publish_at"),
+            # Created on PostgreSQL only (migration 0013); other databases search without it.
+            GinIndex(fields=["search_vector"], name="article_search_vector"),
         ]
 
     def __str__(self) -> str:

@@ -12,6 +12,7 @@ from django.utils import timezone
 from articles import publishing
 from articles.access import SYSTEM
 from articles.models import Article, Asset, Revision, Status, Tag
+from articles.publishing import search_index
 from tests.factories import make_article, png_bytes
 
 BASE_URL = "https://news.example"
@@ -332,6 +333,7 @@ def bulk_publish(count: int) -> None:
     Revision.tags.through.objects.bulk_create(
         Revision.tags.through(revision=revision, tag=tag) for revision in revisions
     )
+    search_index.refresh()  # what publishing does when a revision goes live
     assert Article.objects.published().count() == count
 
 

@@ -50,6 +50,7 @@ from articles.models import (
     Tag,
     validate_slug,
 )
+from articles.publishing import search_index
 from articles.publishing.rendering import render_markdown
 from articles.publishing.tasks import publish_due_at
 from articles.storage import asset_storage
@@ -661,6 +662,7 @@ def _transition(
         locked.version += 1
         locked.updated_at = now
         locked.save()
+        search_index.refresh([locked])
         # The worker publishes at the publication time and withdraws at the embargo end.
         if target == Status.SCHEDULED:
             publish_due_at(locked.publish_at)
