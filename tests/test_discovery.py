@@ -13,6 +13,7 @@ from articles import publishing
 from articles.access import SYSTEM
 from articles.models import Article, Asset, Revision, Status, Tag
 from articles.publishing import search_index
+from articles.web.sitemaps import ArticleSitemap
 from tests.factories import make_article, png_bytes
 
 BASE_URL = "https://news.example"
@@ -105,7 +106,9 @@ def test_feed_makes_body_asset_links_absolute(client, db):
     assert f'src="{BASE_URL}/assets/{token}/chart.png"' in text
 
 
-@pytest.mark.parametrize("url", ["/feeds/rss/", "/feeds/atom/", "/sitemap.xml", "/robots.txt"])
+@pytest.mark.parametrize(
+    "url", ["/feeds/rss/", "/feeds/atom/", "/sitemap.xml", "/sitemap-articles.xml", "/robots.txt"]
+)
 def test_discovery_documents_are_public_and_cacheable(client, newsroom, url):
     response = client.get(url)
     assert response.status_code == 200
@@ -113,7 +116,7 @@ def test_discovery_documents_are_public_and_cacheable(client, newsroom, url):
 
 
 def test_sitemap_lists_only_published_articles_with_lastmod(client, newsroom):
-    text = client.get("/sitemap.xml").content.decode()
+    text = client.get("/sitemap-articles.xml").content.decode()
     assert f"<loc>{BASE_URL}/articles/harbour-opens/</loc>" in text
     assert f"<loc>{BASE_URL}/articles/edited-plover/</loc>" in text
     assert text.count("<url>") == 2
@@ -128,21 +131,49 @@ def test_sitemap_lastmod_ignores_unpublished_edits(client, newsroom):
     Revision.objects.filter(pk=edited.latest_revision_id).update(
         created_at=timezone.now() + timedelta(days=3)
     )
-    text = client.get("/sitemap.xml").content.decode()
+    text = client.get("/sitemap-articles.xml").content.decode()
     assert edited.published_at.date().isoformat() in text
     assert (timezone.now() + timedelta(days=3)).date().isoformat() not in text
 
 
-def test_sitemap_ignores_host_header(client, newsroom):
-    text = client.get("/sitemap.xml", HTTP_HOST="localhost").content.decode()
+@pytest.mark.parametrize("url", ["/sitemap.xml", "/sitemap-articles.xml"])
+def test_sitemap_ignores_host_header(client, newsroom, url):
+    text = client.get(url, HTTP_HOST="localhost").content.decode()
     assert "localhost" not in text
+    assert BASE_URL in text
+
+
+LOC = re.compile(r"<loc>(?P<url>[^<]+)</loc>")
+
+
+def test_the_sitemap_index_lists_every_page_and_each_article_is_on_exactly_one(
+    client, db, monkeypatch
+):
+    monkeypatch.setattr(ArticleSitemap, "limit", 2)
+    slugs = {make_article(f"paged-{n}", status=Status.PUBLISHED).slug for n in range(5)}
+    make_article("paged-draft")
+    index = client.get("/sitemap.xml")
+    assert index.status_code == 200
+    pages = LOC.findall(index.content.decode())
+    assert pages == [
+        f"{BASE_URL}/sitemap-articles.xml",
+        f"{BASE_URL}/sitemap-articles.xml?p=2",
+        f"{BASE_URL}/sitemap-articles.xml?p=3",
+    ]
+    listed = []
+    for page in pages:
+        response = client.get(page.removeprefix(BASE_URL))
+        assert response.status_code == 200
+        listed += LOC.findall(response.content.decode())
+    assert sorted(listed) == sorted(f"{BASE_URL}/articles/{slug}/" for slug in slugs)
+    assert client.get("/sitemap-articles.xml?p=4").status_code == 404
 
 
 def test_robots_txt_points_to_the_sitemap_and_disallows_private_areas(client, db):
     response = client.get("/robots.txt")
     assert response["Content-Type"].startswith("text/plain")
     lines = response.content.decode().splitlines()
-    assert f"Sitemap: {BASE_URL}/sitemap.xml" in lines
+    assert f"Sitemap: {BASE_URL}/sitemap.xml" in lines  # the index, which lists every page
     for path in ("/admin/", "/preview/", "/accounts/"):
         assert f"Disallow: {path}" in lines
 
@@ -343,7 +374,8 @@ def bulk_publish(count: int) -> None:
 QUERY_COUNTS = [
     ("/feeds/rss/", 4),
     ("/feeds/atom/", 4),
-    ("/sitemap.xml", 4),
+    ("/sitemap.xml", 3),
+    ("/sitemap-articles.xml", 3),
     ("/search/?q=bulk", 3),
     ("/tags/bulk/", 4),
     ("/tags/", 3),

@@ -445,7 +445,8 @@ def test_public_pages_seen_by_a_signed_in_reader_are_private(client, people, rol
 
 
 @pytest.mark.parametrize(
-    "door", ["home", "article", "asset", "tags", "search", "feed", "sitemap", "robots"]
+    "door",
+    ["home", "article", "asset", "tags", "search", "feed", "sitemap", "sitemap-page", "robots"],
 )
 def test_public_pages_that_delete_a_forged_session_cookie_are_private(people, roles, door):
     """A response carrying Set-Cookie must never be public: a shared cache would replay it."""
@@ -458,6 +459,7 @@ def test_public_pages_that_delete_a_forged_session_cookie_are_private(people, ro
         "search": "/search/?q=harbour",
         "feed": "/feeds/rss/",
         "sitemap": "/sitemap.xml",
+        "sitemap-page": "/sitemap-articles.xml",
         "robots": "/robots.txt",
     }[door]
     response = ForgedSessionClient().get(url)

@@ -1,4 +1,4 @@
-"""Doors for readers' tools and browsing: tag pages, the tag index, the sitemap and robots.txt.
+"""Doors for readers' tools and browsing: tag pages, the tag index, the sitemaps and robots.txt.
 
 Every list here starts from ``Article.objects.published()`` and reads only live revisions, so a tag
 that only drafts (or an unpublished edit) carry is, everywhere public, a tag that never existed.
@@ -9,6 +9,7 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Su
 from django.db.models.functions import Coalesce
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
@@ -17,7 +18,7 @@ from articles.models import Article, Tag
 from articles.web.caching import mark_public
 from articles.web.metadata import absolute_url
 from articles.web.selectors import paginate, public_listing
-from articles.web.sitemaps import SITEMAPS
+from articles.web.sitemaps import SITEMAPS, index_entries
 
 # Paths crawlers have no business in; everything behind them is private or a 404 anyway.
 ROBOTS_DISALLOW = ("/admin/", "/accounts/", "/account/", "/preview/", "/search/")
@@ -73,9 +74,23 @@ def tag_index(request):
 
 
 @require_safe
-def sitemap(request):
-    response = sitemap_views.sitemap(request, sitemaps=SITEMAPS)
+@sitemap_views.x_robots_tag
+def sitemap_index(request):
+    response = TemplateResponse(
+        request,
+        "sitemap_index.xml",
+        {"sitemaps": index_entries()},
+        content_type="application/xml",
+    )
+    # How many pages there are follows from how many articles are public: each one counts.
     return mark_public(request, response, showing=Article.objects.published())
+
+
+@require_safe
+def sitemap_section(request, section: str):
+    response = sitemap_views.sitemap(request, sitemaps=SITEMAPS, section=section)
+    shown = [entry["item"] for entry in response.context_data["urlset"]]
+    return mark_public(request, response, showing=shown)
 
 
 @require_safe
