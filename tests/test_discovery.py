@@ -368,17 +368,18 @@ def bulk_publish(count: int) -> None:
     assert Article.objects.published().count() == count
 
 
-# (url, queries): page-cache generation, the page's own queries (a paginated page's count comes with
-# its rows), and for the feeds, sitemap and tag index one more for the embargo ends of what they show
-# (listings read them from the rows shown).
+# (url, queries) on a cold cache: page-cache generation, the page's own queries (a paginated page's
+# count comes with its rows; the tag index is one aggregate and the spellings), and for the pages
+# that summarise every public article (sitemap index, tag index) one read of the next embargo ends,
+# once per generation. Listings read the embargo ends from the rows they show.
 QUERY_COUNTS = [
-    ("/feeds/rss/", 4),
-    ("/feeds/atom/", 4),
+    ("/feeds/rss/", 3),
+    ("/feeds/atom/", 3),
     ("/sitemap.xml", 3),
     ("/sitemap-articles.xml", 3),
     ("/search/?q=bulk", 3),
     ("/tags/bulk/", 4),
-    ("/tags/", 3),
+    ("/tags/", 4),
     ("/", 3),
 ]
 

@@ -414,11 +414,11 @@ def test_a_page_rendered_during_a_withdrawal_is_not_served_after_it(
 
     with django_capture_on_commit_callbacks(execute=True):
         article = make_article("published", people, roles)
-    started_under = middleware.public_generation()
+    started_under = middleware.page_generation()
     with django_capture_on_commit_callbacks(execute=True):
         publishing.article_withdraw(actor=SYSTEM, article=article)
     # Simulate a request that read the generation before the purge but finished after it.
-    monkeypatch.setattr(middleware, "public_generation", lambda: started_under)
+    monkeypatch.setattr(middleware, "page_generation", lambda: started_under)
     Article.objects.filter(pk=article.pk).update(status=Status.PUBLISHED)
     client.get(f"/articles/{article.slug}/")
     Article.objects.filter(pk=article.pk).update(status=Status.WITHDRAWN)
