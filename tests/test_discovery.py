@@ -381,6 +381,9 @@ QUERY_COUNTS = [
     ("/tags/bulk/", 4),
     ("/tags/", 4),
     ("/", 3),
+    # The article, its live revision, that revision's tags, its public image.
+    ("/articles/bulk-0/", 5),
+    ("/robots.txt", 1),
 ]
 
 
@@ -392,3 +395,14 @@ def test_query_count_does_not_grow_with_articles(
     bulk_publish(size)
     with django_assert_num_queries(queries):
         assert client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("size", [10, 200])
+def test_a_signed_in_readers_article_query_count_does_not_grow(
+    client, db, django_assert_num_queries, size
+):
+    """Session, user, the article with the grant answer, its revision, its tags, its image."""
+    bulk_publish(size)
+    client.force_login(User.objects.create_user("reader"))
+    with django_assert_num_queries(6):
+        assert client.get("/articles/bulk-0/").status_code == 200
