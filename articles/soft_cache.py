@@ -105,16 +105,17 @@ def cache_add(key: str, value: Any, *, timeout: int | None = None) -> bool:
     return added
 
 
-def cache_set(key: str, value: Any, *, timeout: int | None) -> None:
-    """Store ``value`` if the cache can be reached; otherwise the page simply stays uncached."""
+def cache_set(key: str, value: Any, *, timeout: int | None) -> bool:
+    """Store ``value`` if the cache can be reached (True); otherwise the page stays uncached."""
     if not cache_available():
-        return
+        return False
     try:
         cache.set(key, value, timeout=timeout)
     except Exception as error:
         _failed("set", error)
-    else:
-        _succeeded()
+        return False
+    _succeeded()
+    return True
 
 
 def reset() -> None:

@@ -9,12 +9,15 @@ Without it (the embedded default) a hit costs one primary-key read of the databa
 import pytest
 from django.conf import settings as django_settings
 from django.core.cache import cache
+from django_tasks_db.models import DBTaskResult
 
 from articles import publishing, soft_cache
 from articles.access import SYSTEM
 from articles.models import Article, Status
 from articles.web import caching
 from tests.factories import make_article
+
+REPLACE_TASK = "articles.web.caching.replace_generation_later"
 
 PUBLIC_PAGES = [
     "/",
@@ -124,6 +127,21 @@ def test_a_withdrawal_while_the_cache_is_down_is_not_undone_when_it_returns(
         assert client.get("/articles/story/").status_code == 404  # rendered, not cached
     assert client.get("/articles/story/").status_code == 404  # the cache is back, old entries too
     assert not soft_cache._down_since
+    # For the processes that never saw the outage: the worker replaces the token too.
+    assert DBTaskResult.objects.filter(task_path=REPLACE_TASK, status="READY").exists()
+
+
+def test_the_workers_replacement_gives_a_new_token_and_retries_while_the_cache_is_down(
+    story, monkeypatch
+):
+    before = caching.page_generation()
+    caching.replace_generation_later.call()
+    assert caching.page_generation() != before
+    monkeypatch.setattr(caching, "cache", Unreachable())
+    with pytest.raises(ConnectionError):
+        caching.replace_generation_later.call()
+    retry = DBTaskResult.objects.get(task_path=REPLACE_TASK, status="READY")
+    assert retry.args_kwargs["kwargs"] == {"attempt": 1}
 
 
 def test_a_summary_page_reads_the_next_embargo_end_once_per_generation(

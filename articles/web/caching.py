@@ -12,8 +12,9 @@ Where the generation lives depends on who shares the cache (``settings.EMBARGO_G
   under the first). A token is never reused, so no ordering of writers, readers and refills can
   bring an old page back. If the cache
   cannot be told (down, paused), the process that failed, like every process that saw the cache
-  fail, replaces the token when the cache answers again (``soft_cache`` recovery): pages stored
-  before an outage are never trusted after it. A flushed cache loses pages and token together.
+  fail, replaces the token when the cache answers again (``soft_cache`` recovery), and a change
+  that could not tell it leaves the task worker a durable, retried replacement: pages stored
+  before an outage are not trusted after it. A flushed cache loses pages and token together.
 - With a cache of each process's own (the embedded default, local memory), the token is the
   database counter (``PageCacheGeneration``), bumped in the change's own transaction: one
   primary-key read per request, and a change made by any process reaches every other.
@@ -24,6 +25,7 @@ until the next embargo end among them; those ends are read once per generation (
 by an aggregate per response.
 """
 
+import logging
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -31,9 +33,11 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F, Min, Q, QuerySet
 from django.dispatch import Signal
+from django.tasks import task
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
@@ -41,6 +45,8 @@ from articles import frontend_cache, soft_cache
 
 if TYPE_CHECKING:
     from articles.models import Article
+
+logger = logging.getLogger("embargo.health")
 
 PRIVATE_CACHE_CONTROL = "private, no-store, max-age=0"
 ROBOTS_PRIVATE = "noindex, nofollow"
@@ -83,17 +89,42 @@ def page_generation() -> str:
     return token
 
 
-def replace_cached_generation() -> None:
+def replace_cached_generation() -> bool:
     """Forget every cached page by giving the cache a new token (a no-op for the database counter).
 
-    Called once a change has committed, and by ``soft_cache`` when the cache answers again after
-    failing: what it holds from before may predate a change it was never told of.
+    Called in a change's transaction, and by ``soft_cache`` when the cache answers again after
+    failing: what it holds from before may predate a change it was never told of. False when the
+    cache could not be told.
     """
-    if settings.EMBARGO_GENERATION_IN_CACHE:
-        soft_cache.cache_set(GENERATION_KEY, _new_token(), timeout=None)
+    if not settings.EMBARGO_GENERATION_IN_CACHE:
+        return True
+    return soft_cache.cache_set(GENERATION_KEY, _new_token(), timeout=None)
 
 
 soft_cache.on_recovery(replace_cached_generation)
+
+
+def _replace_after_commit() -> None:
+    """The committed change's replacement; if the cache cannot be told now, the task worker tells
+    it, retrying: a process that never saw the cache fail would otherwise keep the old token."""
+    if not replace_cached_generation():
+        replace_generation_later.enqueue()
+
+
+@task()
+def replace_generation_later(*, attempt: int = 0) -> None:
+    """Give the cache a new generation token; on failure, enqueue the next attempt and fail."""
+    try:
+        cache.set(GENERATION_KEY, _new_token(), timeout=None)
+    except Exception as error:
+        if attempt + 1 < frontend_cache.MAX_ATTEMPTS:
+            run_after = timezone.now() + frontend_cache.retry_delay(attempt)
+            replace_generation_later.using(run_after=run_after).enqueue(attempt=attempt + 1)
+        logger.warning(
+            "page cache unreachable: its generation is replaced on the next attempt",
+            extra={"component": "cache", "error": repr(error), "attempt": attempt},
+        )
+        raise
 
 
 @dataclass(frozen=True)
@@ -159,7 +190,7 @@ def purge_public_pages(*, slugs: Iterable[str] = ()) -> int:
     # Now, so no page cached before the change is served from here on; and again once committed,
     # so nothing a request stored in between (read before the commit) is served after it.
     replace_cached_generation()
-    transaction.on_commit(replace_cached_generation)
+    transaction.on_commit(_replace_after_commit)
     transaction.on_commit(
         lambda: public_pages_changed.send(sender=PageCacheGeneration, slugs=slugs)
     )
