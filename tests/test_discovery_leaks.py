@@ -221,6 +221,7 @@ def test_unpublished_tag_page_is_the_404_of_a_tag_that_never_existed(reader, wor
     [
         "/?page=3",
         "/tags/dispatch/?page=2",
+        "/search/?q=dispatchword&page=99999999999999999999",
         "/sitemap-articles.xml?p=2",
         "/sitemap-articles.xml?p=x",
         "/sitemap-drafts.xml",  # a section that does not exist

@@ -23,13 +23,17 @@ def public_listing() -> QuerySet:
     )
 
 
+# Far past the last page of any site; a larger number would overflow the database's OFFSET.
+MAX_PAGE_NUMBER = 10**9
+
+
 def _page_number(request) -> int:
-    """The ``?page=`` asked for; anything but a positive whole number is the 404."""
+    """The ``?page=`` asked for; anything but a whole number from 1 to ``MAX_PAGE_NUMBER`` is the 404."""
     try:
         number = int(request.GET.get("page", 1))
     except (TypeError, ValueError):
         raise access.deny() from None
-    if number < 1:
+    if not 1 <= number <= MAX_PAGE_NUMBER:
         raise access.deny()
     return number
 
