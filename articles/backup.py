@@ -242,8 +242,9 @@ def restore(directory: Path) -> Summary:
 
 
 def _after_restore() -> None:
-    """Schedules go back on the task queue; every cached page is forgotten."""
-    from articles.publishing import tasks
+    """Schedules go back on the task queue, search documents are rebuilt; every cached page is
+    forgotten."""
+    from articles.publishing import search_index, tasks
     from articles.web.caching import purge_public_pages
 
     now = timezone.now()
@@ -251,6 +252,7 @@ def _after_restore() -> None:
         for moment in (publish_at, unpublish_at):
             if moment is not None and moment > now:
                 tasks.publish_due_at(moment)
+    search_index.refresh()
     purge_public_pages()
 
 

@@ -9,6 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import RegexValidator
 from django.db import models
 from django.urls import reverse
@@ -131,6 +133,10 @@ class Article(models.Model):
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
+    # PostgreSQL's full-text document of the live revision while the article is published, else
+    # NULL (publishing/search_index.py). On the article, not on every revision: the index then holds
+    # public words only, so a word found only in a draft costs what a word found nowhere costs.
+    search_vector = SearchVectorField(null=True, editable=False)
 
     objects = ArticleQuerySet.as_manager()
     # Present only on rows read through the queryset methods that annotate them.
@@ -156,6 +162,8 @@ class Article(models.Model):
             # Listings in the default order (visible_to: public OR granted, which no status index
             # serves) walk this index and stop at the page's last row instead of sorting them all.
             models.Index(fields=["-published_at", "-created_at"], name="article_listing_order"),
+            # Created on PostgreSQL only (migration 0013); other databases search without it.
+            GinIndex(fields=["search_vector"], name="article_search_vector"),
         ]
 
     def __str__(self) -> str:

@@ -12,6 +12,7 @@ are each logged once, not once per request.
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from django.core.cache import cache
@@ -23,6 +24,10 @@ logger = logging.getLogger("embargo.health")
 RETRY_AFTER = 5.0
 
 _lock = threading.Lock()
+# Called when the cache answers again after failing (``on_recovery``): the page cache then stops
+# trusting what the cache held from before the outage.
+_recovery_hooks: list[Callable[[], None]] = []
+_recoveries = 0  # how many times this process saw the cache come back
 _down_since: float | None = None  # monotonic time of the failure that opened the breaker
 _retry_at = 0.0
 
@@ -47,15 +52,31 @@ def _failed(operation: str, error: Exception) -> None:
         )
 
 
+def on_recovery(hook: Callable[[], None]) -> None:
+    """Have ``hook`` run whenever this process finds the cache answering again after a failure."""
+    _recovery_hooks.append(hook)
+
+
+def recoveries() -> int:
+    """How many times the cache came back in this process: a value read across one changed is
+    from before the outage."""
+    return _recoveries
+
+
 def _succeeded() -> None:
-    global _down_since
+    global _down_since, _recoveries
     if _down_since is None:
         return
     with _lock:
-        down_for, _down_since = time.monotonic() - (_down_since or 0), None
+        if _down_since is None:  # another thread saw the recovery first
+            return
+        down_for, _down_since = time.monotonic() - _down_since, None
+        _recoveries += 1
     logger.warning(
         "page cache available again", extra={"component": "cache", "down_seconds": round(down_for)}
     )
+    for hook in _recovery_hooks:
+        hook()
 
 
 def cache_get(key: str) -> Any:
@@ -71,16 +92,30 @@ def cache_get(key: str) -> Any:
     return value
 
 
-def cache_set(key: str, value: Any, *, timeout: int) -> None:
-    """Store ``value`` if the cache can be reached; otherwise the page simply stays uncached."""
+def cache_add(key: str, value: Any, *, timeout: int | None = None) -> bool:
+    """Store ``value`` unless ``key`` holds one; False if it did or the cache cannot be reached."""
     if not cache_available():
-        return
+        return False
+    try:
+        added = cache.add(key, value, timeout=timeout)
+    except Exception as error:
+        _failed("add", error)
+        return False
+    _succeeded()
+    return added
+
+
+def cache_set(key: str, value: Any, *, timeout: int | None) -> bool:
+    """Store ``value`` if the cache can be reached (True); otherwise the page stays uncached."""
+    if not cache_available():
+        return False
     try:
         cache.set(key, value, timeout=timeout)
     except Exception as error:
         _failed("set", error)
-    else:
-        _succeeded()
+        return False
+    _succeeded()
+    return True
 
 
 def reset() -> None:

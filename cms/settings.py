@@ -177,15 +177,20 @@ TEMPLATES = [
     },
 ]
 
+# Persistent connections (a minute), checked before reuse so a database restart costs no request an
+# error: without them every request, a page-cache hit included, opens a new connection first.
 DATABASES = {
     "default": _read(
-        "dj_db_url", "DATABASE_URL", f"sqlite:///{VAR_DIR / 'embargo.sqlite3'}", conn_max_age=60
+        "dj_db_url",
+        "DATABASE_URL",
+        f"sqlite:///{VAR_DIR / 'embargo.sqlite3'}",
+        conn_max_age=60,
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Concurrent publish_scheduled runs must serialise on SQLite: take the write lock at BEGIN.
     DATABASES["default"].setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 REDIS_URL = _read("str", "REDIS_URL", "")
 if REDIS_URL and urlsplit(REDIS_URL).scheme not in {"redis", "rediss", "unix"}:
@@ -202,6 +207,10 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Whether the page-cache generation is kept in the cache (no SQL on a cache hit): only when every
+# process shares the cache; a process's own memory would never hear of another's change, so the
+# embedded default reads the generation from the database (articles/web/caching.py).
+EMBARGO_GENERATION_IN_CACHE = bool(REDIS_URL)
 
 AUTHENTICATION_BACKENDS = [
     # First, so a locked-out login never reaches the password check.

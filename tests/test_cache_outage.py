@@ -19,6 +19,7 @@ PUBLIC_PAGES = (
     "/feeds/rss/",
     "/feeds/atom/",
     "/sitemap.xml",
+    "/sitemap-articles.xml",
     "/tags/",
     "/search/?q=story",
     "/accounts/login/",

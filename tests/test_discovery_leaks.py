@@ -27,6 +27,7 @@ COVERED_ROUTES: set[str] = {
     "feed-rss",
     "feed-atom",
     "sitemap",
+    "sitemap-section",
     "robots",
     "search",
     "tag",
@@ -167,7 +168,8 @@ LISTINGS = [
     ("/feeds/rss/", PUBLIC_TITLE),
     ("/feeds/atom/", PUBLIC_TITLE),
     ("/feeds/", "feed reader"),
-    ("/sitemap.xml", "/articles/harbour/"),
+    ("/sitemap.xml", "/sitemap-articles.xml"),
+    ("/sitemap-articles.xml", "/articles/harbour/"),
     ("/robots.txt", "Sitemap:"),
     ("/tags/", SHARED_TAG),
     ("/tags/dispatch/", PUBLIC_TITLE),
@@ -214,7 +216,17 @@ def test_unpublished_tag_page_is_the_404_of_a_tag_that_never_existed(reader, wor
     assert_same_shape(probe, control)
 
 
-@pytest.mark.parametrize("url", ["/?page=3", "/tags/dispatch/?page=2", "/sitemap.xml?p=2"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/?page=3",
+        "/tags/dispatch/?page=2",
+        "/search/?q=dispatchword&page=99999999999999999999",
+        "/sitemap-articles.xml?p=2",
+        "/sitemap-articles.xml?p=x",
+        "/sitemap-drafts.xml",  # a section that does not exist
+    ],
+)
 def test_page_past_the_end_is_the_404(reader, world, url):
     probe = reader.get(url)
     control = reader.get("/tags/never-existed/")

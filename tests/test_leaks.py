@@ -414,11 +414,11 @@ def test_a_page_rendered_during_a_withdrawal_is_not_served_after_it(
 
     with django_capture_on_commit_callbacks(execute=True):
         article = make_article("published", people, roles)
-    started_under = middleware.public_generation()
+    started_under = middleware.page_generation()
     with django_capture_on_commit_callbacks(execute=True):
         publishing.article_withdraw(actor=SYSTEM, article=article)
     # Simulate a request that read the generation before the purge but finished after it.
-    monkeypatch.setattr(middleware, "public_generation", lambda: started_under)
+    monkeypatch.setattr(middleware, "page_generation", lambda: started_under)
     Article.objects.filter(pk=article.pk).update(status=Status.PUBLISHED)
     client.get(f"/articles/{article.slug}/")
     Article.objects.filter(pk=article.pk).update(status=Status.WITHDRAWN)
@@ -445,7 +445,8 @@ def test_public_pages_seen_by_a_signed_in_reader_are_private(client, people, rol
 
 
 @pytest.mark.parametrize(
-    "door", ["home", "article", "asset", "tags", "search", "feed", "sitemap", "robots"]
+    "door",
+    ["home", "article", "asset", "tags", "search", "feed", "sitemap", "sitemap-page", "robots"],
 )
 def test_public_pages_that_delete_a_forged_session_cookie_are_private(people, roles, door):
     """A response carrying Set-Cookie must never be public: a shared cache would replay it."""
@@ -458,6 +459,7 @@ def test_public_pages_that_delete_a_forged_session_cookie_are_private(people, ro
         "search": "/search/?q=harbour",
         "feed": "/feeds/rss/",
         "sitemap": "/sitemap.xml",
+        "sitemap-page": "/sitemap-articles.xml",
         "robots": "/robots.txt",
     }[door]
     response = ForgedSessionClient().get(url)

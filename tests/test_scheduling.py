@@ -188,7 +188,14 @@ def test_a_response_does_not_count_down_to_another_articles_embargo_end(
 
 
 @pytest.mark.parametrize(
-    "url", ["/articles/short-lived/", "asset of short-lived", "/sitemap.xml", "/feeds/rss/"]
+    "url",
+    [
+        "/articles/short-lived/",
+        "asset of short-lived",
+        "/sitemap.xml",
+        "/sitemap-articles.xml",
+        "/feeds/rss/",
+    ],
 )
 def test_a_response_showing_an_article_counts_down_to_its_embargo_end(
     client, with_embargo_end, steady, clock, url

@@ -9,6 +9,7 @@ from django.utils import timezone
 from articles import publishing
 from articles.access import SYSTEM
 from articles.models import Article, Revision, Status
+from articles.publishing import search_index
 from articles.web.search import MAX_QUERY_LENGTH, MAX_TERMS, START, STOP, safe_snippet
 from tests.factories import make_article
 
@@ -158,6 +159,7 @@ def many_matches(db) -> None:
         Article.objects.filter(pk=article.pk).update(
             live_revision=revision, latest_revision=revision
         )
+    search_index.refresh()  # what publishing does when a revision goes live
 
 
 def test_pagination_links_keep_the_query(client, many_matches):

@@ -66,17 +66,20 @@ CASES = {
     ),
     "DATABASE_URL": Case(
         "postgres://embargo@db.example:5432/newsroom",
-        '[settings.DATABASES["default"][key] for key in ("ENGINE", "HOST", "NAME")]',
-        ["django.db.backends.postgresql", "db.example", "newsroom"],
+        '[settings.DATABASES["default"][key] for key in ("ENGINE", "HOST", "NAME",'
+        ' "CONN_MAX_AGE", "CONN_HEALTH_CHECKS")]',
+        ["django.db.backends.postgresql", "db.example", "newsroom", 60, True],
         "nonsense",
     ),
     "REDIS_URL": Case(
         "redis://127.0.0.1:6379/3",
-        '[settings.CACHES["default"].get(key) for key in ("BACKEND", "LOCATION", "OPTIONS")]',
+        '[settings.CACHES["default"].get(key) for key in ("BACKEND", "LOCATION", "OPTIONS")]'
+        " + [settings.EMBARGO_GENERATION_IN_CACHE]",
         [
             "django.core.cache.backends.redis.RedisCache",
             "redis://127.0.0.1:6379/3",
             {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+            True,
         ],
         "http://127.0.0.1:6379",
     ),

@@ -94,7 +94,8 @@ def _find_article(user: Person, slug: str) -> Article:
 
 def _revision_shown(article: Article, revision_id: int) -> Revision:
     """The one revision access was granted to, read only now (revisions never change once saved)."""
-    revision = Revision.objects.get(pk=revision_id)
+    # Its tags with it: the page and its metadata both list them, from this one prefetch.
+    revision = Revision.objects.prefetch_related("tags").get(pk=revision_id)
     # Cached on the article too, so what renders it (metadata, Last-Modified) reads no more.
     if revision_id == article.live_revision_id:
         article.live_revision = revision

@@ -24,7 +24,7 @@ from articles.access.policy import (
     require_permission,
 )
 from articles.models import Article, AuditEvent, Revision, Status
-from articles.publishing import approvals
+from articles.publishing import approvals, search_index
 from articles.publishing.audit import _record_visibility_change
 from articles.publishing.previews import _preview_links_end_at_embargo_end
 from articles.publishing.tasks import publish_due_at
@@ -183,6 +183,7 @@ def _transition(
             setattr(locked, name, value)
         revision_detail = _enter(locked, step.target, now, revision)
         locked.save()
+        search_index.refresh([locked])
         # The worker publishes at the publication time and withdraws at the embargo end.
         if step.target == Status.SCHEDULED and locked.publish_at is not None:
             publish_due_at(locked.publish_at)

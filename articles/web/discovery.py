@@ -1,23 +1,23 @@
-"""Doors for readers' tools and browsing: tag pages, the tag index, the sitemap and robots.txt.
+"""Doors for readers' tools and browsing: tag pages, the tag index, the sitemaps and robots.txt.
 
 Every list here starts from ``Article.objects.published()`` and reads only live revisions, so a tag
 that only drafts (or an unpublished edit) carry is, everywhere public, a tag that never existed.
 """
 
 from django.contrib.sitemaps import views as sitemap_views
-from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, Min, OuterRef, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from articles import access
-from articles.models import Article, Tag
-from articles.web.caching import mark_public
+from articles.models import Article, Revision, Tag
+from articles.web.caching import Summary, mark_public
 from articles.web.metadata import absolute_url
-from articles.web.sitemaps import SITEMAPS
-from articles.web.views import paginate, public_listing
+from articles.web.selectors import paginate, public_listing
+from articles.web.sitemaps import SITEMAPS, index_entries
 
 # Paths crawlers have no business in; everything behind them is private or a 404 anyway.
 ROBOTS_DISALLOW = ("/admin/", "/accounts/", "/account/", "/preview/", "/search/")
@@ -30,26 +30,28 @@ def public_tags() -> QuerySet:
     )
 
 
-def public_tags_with_counts() -> QuerySet:
+def public_tags_with_counts() -> list[Tag]:
     """One public spelling per tag slug (the oldest), with ``article_count``: public articles only.
 
     Spellings of one slug are one tag page: authors who cannot see each other's drafts may spell a
-    tag differently (``publishing.revisions._tags_from_names``).
+    tag differently (``publishing.revisions._tags_from_names``). One aggregate over the live revisions of
+    public articles counts every tag at once (a revision carries at most one spelling per slug, so
+    its revisions are its articles), and one read fetches the spellings: two queries however many
+    tags there are.
     """
-    first_spelling = public_tags().filter(slug=OuterRef("slug")).order_by("pk").values("pk")[:1]
-    counts = (
-        Article.objects.published()
-        .filter(live_revision__tags__slug=OuterRef("slug"))
+    per_slug = (
+        Revision.tags.through.objects.filter(
+            revision__in=Article.objects.published().values("live_revision_id")
+        )
+        .values("tag__slug")
+        .annotate(article_count=Count("revision_id"), first_spelling=Min("tag_id"))
         .order_by()
-        .values("live_revision__tags__slug")
-        .annotate(n=Count("pk"))
-        .values("n")
     )
-    return (
-        public_tags()
-        .filter(pk=Subquery(first_spelling))
-        .annotate(article_count=Coalesce(Subquery(counts, output_field=IntegerField()), 0))
-    )
+    counts = {row["first_spelling"]: row["article_count"] for row in per_slug}
+    tags = list(Tag.objects.filter(pk__in=counts).order_by("name"))
+    for tag in tags:
+        tag.article_count = counts[tag.pk]
+    return tags
 
 
 @require_safe
@@ -65,17 +67,29 @@ def tag_detail(request, slug: str):
 
 @require_safe
 def tag_index(request):
-    tags = public_tags_with_counts().order_by("name")
-    response = render(request, "articles/tag_index.html", {"tags": tags})
+    response = render(request, "articles/tag_index.html", {"tags": public_tags_with_counts()})
     # The index names (and counts) every tag of a public article: each such article counts.
-    tagged = Article.objects.published().filter(live_revision__tags__isnull=False)
-    return mark_public(request, response, showing=tagged)
+    return mark_public(request, response, summarising=Summary.EVERY_TAGGED_ARTICLE)
 
 
 @require_safe
-def sitemap(request):
-    response = sitemap_views.sitemap(request, sitemaps=SITEMAPS)
-    return mark_public(request, response, showing=Article.objects.published())
+@sitemap_views.x_robots_tag
+def sitemap_index(request):
+    response = TemplateResponse(
+        request,
+        "sitemap_index.xml",
+        {"sitemaps": index_entries()},
+        content_type="application/xml",
+    )
+    # How many pages there are follows from how many articles are public: each one counts.
+    return mark_public(request, response, summarising=Summary.EVERY_PUBLIC_ARTICLE)
+
+
+@require_safe
+def sitemap_section(request, section: str):
+    response = sitemap_views.sitemap(request, sitemaps=SITEMAPS, section=section)
+    shown = [entry["item"] for entry in response.context_data["urlset"]]
+    return mark_public(request, response, showing=shown)
 
 
 @require_safe

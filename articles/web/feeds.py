@@ -15,7 +15,7 @@ from articles.web.metadata import (
     live_revision_of,
     public_last_modified,
 )
-from articles.web.views import public_listing
+from articles.web.selectors import public_listing
 
 FEED_LENGTH = 20
 # Site-relative links and images in a body ("/assets/…") are made absolute: feed readers show the
@@ -60,7 +60,12 @@ class LatestArticlesFeed(Feed):
 
     def __call__(self, request, *args, **kwargs):
         response = super().__call__(request, *args, **kwargs)
-        return mark_public(request, response, showing=self.items())
+        return mark_public(request, response, showing=request.feed_items)
+
+    def get_object(self, request, *args, **kwargs) -> list[Article]:
+        """The articles this response lists, read once: for the feed and for its ``max-age``."""
+        request.feed_items = list(public_listing()[:FEED_LENGTH])
+        return request.feed_items
 
     # Absolute URLs come from EMBARGO_BASE_URL, like canonical links, not from the Host header.
     def link(self) -> str:
@@ -69,8 +74,8 @@ class LatestArticlesFeed(Feed):
     def feed_url(self) -> str:
         return absolute_url(reverse(self.url_name))
 
-    def items(self):
-        return public_listing()[:FEED_LENGTH]
+    def items(self, listed: list[Article]) -> list[Article]:
+        return listed
 
     def item_link(self, item: Article) -> str:
         return absolute_url(item.get_absolute_url())

@@ -7,7 +7,7 @@ from django.utils.cache import get_conditional_response
 from django.utils.http import parse_http_date_safe
 
 from articles.soft_cache import cache_get, cache_set
-from articles.web.caching import mark_private, public_generation
+from articles.web.caching import mark_private, page_generation
 
 
 def sets_cookies(response) -> bool:
@@ -60,7 +60,8 @@ class PublicPageCacheMiddleware:
     def __call__(self, request):
         if not self._may_use_cache(request):
             return self.get_response(request)
-        key = self._key(request, public_generation())
+        request.page_cache_generation = generation = page_generation()
+        key = self._key(request, generation)
         cached = cache_get(key)  # None too when the cache is down: the page is rendered fresh
         if cached is not None:
             # A stored answer with validators (the API's) still honours If-None-Match / -Modified-Since.

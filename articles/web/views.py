@@ -3,40 +3,17 @@
 import re
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.db.models import Prefetch
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from articles import access, asset_delivery, renditions
-from articles.models import Article, AuditEvent, Tag
+from articles.models import Article, AuditEvent
 from articles.publishing import audit_record
 from articles.web.caching import mark_private, mark_public
 
-ARTICLES_PER_PAGE = 20
-
-
-def paginate(request, queryset, per_page: int = ARTICLES_PER_PAGE):
-    """The requested page, or the 404 for a page number that is not a page (no empty last pages)."""
-    paginator = Paginator(queryset, per_page, allow_empty_first_page=True)
-    try:
-        return paginator.page(request.GET.get("page", 1))
-    except (EmptyPage, PageNotAnInteger):
-        raise access.deny() from None
-
-
-def public_listing():
-    """Published articles with what a listing shows, in a fixed number of queries."""
-    return (
-        Article.objects.published()
-        .select_related("live_revision", "author", "live_revision__featured_image")
-        .prefetch_related(
-            Prefetch("live_revision__tags", queryset=Tag.objects.order_by("name")),
-            # No query when no card has a featured image.
-            "live_revision__featured_image__renditions",
-        )
-        .order_by("-published_at", "-pk")
-    )
+# ARTICLES_PER_PAGE: still read from here by the exposure audit.
+from articles.web.selectors import ARTICLES_PER_PAGE as ARTICLES_PER_PAGE
+from articles.web.selectors import paginate, public_listing
 
 
 @require_safe

@@ -1,0 +1,166 @@
+"""A cache hit costs no SQL where the cache is shared, and a change is never followed by a stale page.
+
+With ``EMBARGO_GENERATION_IN_CACHE`` (set when ``REDIS_URL`` is), the page-cache generation is a token
+kept in the cache; these tests run it on local memory in this process (the test's writer and
+reader share it, as every process shares Redis) and, when ``REDIS_URL`` is set, on that Redis.
+Without it (the embedded default) a hit costs one primary-key read of the database's counter.
+"""
+
+import pytest
+from django.conf import settings as django_settings
+from django.core.cache import cache
+from django_tasks_db.models import DBTaskResult
+
+from articles import publishing, soft_cache
+from articles.access import SYSTEM
+from articles.models import Article, Status
+from articles.web import caching
+from tests.factories import make_article
+
+REPLACE_TASK = "articles.web.caching.replace_generation_later"
+
+PUBLIC_PAGES = [
+    "/",
+    "/?page=2",
+    "/articles/story-0/",
+    "/tags/harbour/",
+    "/tags/",
+    "/search/?q=harbour",
+    "/feeds/rss/",
+    "/feeds/atom/",
+    "/sitemap.xml",
+    "/sitemap-articles.xml",
+    "/robots.txt",
+]
+
+
+@pytest.fixture
+def shared_generation(settings):
+    settings.EMBARGO_GENERATION_IN_CACHE = True
+
+
+def publish_many(count: int) -> None:
+    for n in range(count):
+        make_article(f"story-{n}", status=Status.PUBLISHED, tags=["Harbour"], body="Harbour news.")
+
+
+@pytest.mark.parametrize("size", [3, 30])
+@pytest.mark.parametrize("url", PUBLIC_PAGES)
+def test_a_cache_hit_runs_no_sql(
+    client, db, shared_generation, django_assert_num_queries, url, size
+):
+    publish_many(size)
+    first = client.get(url)
+    if url == "/?page=2" and size == 3:
+        assert first.status_code == 404  # no second page: a 404 is never cached, and costs SQL
+        return
+    assert first.status_code == 200
+    with django_assert_num_queries(0):
+        hit = client.get(url)
+    assert hit.content == first.content
+
+
+@pytest.mark.parametrize("size", [3, 30])
+def test_on_the_embedded_default_a_hit_reads_only_the_generation(
+    client, db, settings, django_assert_num_queries, size
+):
+    settings.EMBARGO_GENERATION_IN_CACHE = False
+    publish_many(size)
+    client.get("/articles/story-0/")
+    with django_assert_num_queries(1) as captured:
+        assert client.get("/articles/story-0/").status_code == 200
+    assert "pagecachegeneration" in captured.captured_queries[0]["sql"]
+
+
+@pytest.fixture
+def story(db, shared_generation) -> Article:
+    return make_article("story", status=Status.PUBLISHED, title="Harbour story")
+
+
+def test_a_withdrawal_right_after_a_hit_is_served_at_once(
+    client, story, django_capture_on_commit_callbacks
+):
+    client.get("/articles/story/")
+    assert client.get("/articles/story/").status_code == 200  # the hit
+    with django_capture_on_commit_callbacks(execute=True):
+        publishing.article_withdraw(actor=SYSTEM, article=story)
+    assert client.get("/articles/story/").status_code == 404
+    assert b"Harbour story" not in client.get("/").content
+
+
+def test_a_flushed_cache_starts_a_new_generation(client, story):
+    client.get("/articles/story/")
+    cache.clear()  # pages and token gone together, as a Redis FLUSHALL or restart does
+    publishing.article_withdraw(actor=SYSTEM, article=story)
+    assert client.get("/articles/story/").status_code == 404
+
+
+def test_a_token_lost_on_its_own_leaves_no_old_page_reachable(client, story):
+    """An evicted token: the next one is new, so pages stored under the old one are never read."""
+    client.get("/articles/story/")
+    cache.delete(caching.GENERATION_KEY)
+    Article.objects.filter(pk=story.pk).update(status=Status.WITHDRAWN)  # behind the cache's back
+    assert client.get("/articles/story/").status_code == 404
+
+
+class Unreachable:
+    """A cache backend that is down: every call fails as a stopped Redis does."""
+
+    def __getattr__(self, name):
+        def fail(*args, **kwargs):
+            raise ConnectionError("cache down")
+
+        return fail
+
+
+def test_a_withdrawal_while_the_cache_is_down_is_not_undone_when_it_returns(
+    client, story, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The cache keeps its old token and pages through the outage; it is never trusted after it."""
+    monkeypatch.setattr(soft_cache, "RETRY_AFTER", 0.0)
+    client.get("/articles/story/")
+    assert client.get("/articles/story/").status_code == 200  # cached, token in the cache
+    with monkeypatch.context() as outage:
+        outage.setattr(soft_cache, "cache", Unreachable())
+        with django_capture_on_commit_callbacks(execute=True):
+            publishing.article_withdraw(actor=SYSTEM, article=story)  # cannot tell the cache
+        assert client.get("/articles/story/").status_code == 404  # rendered, not cached
+    assert client.get("/articles/story/").status_code == 404  # the cache is back, old entries too
+    assert not soft_cache._down_since
+    # For the processes that never saw the outage: the worker replaces the token too.
+    assert DBTaskResult.objects.filter(task_path=REPLACE_TASK, status="READY").exists()
+
+
+def test_the_workers_replacement_gives_a_new_token_and_retries_while_the_cache_is_down(
+    story, monkeypatch
+):
+    before = caching.page_generation()
+    caching.replace_generation_later.call()
+    assert caching.page_generation() != before
+    monkeypatch.setattr(caching, "cache", Unreachable())
+    with pytest.raises(ConnectionError):
+        caching.replace_generation_later.call()
+    retry = DBTaskResult.objects.get(task_path=REPLACE_TASK, status="READY")
+    assert retry.args_kwargs["kwargs"] == {"attempt": 1}
+
+
+def test_a_summary_page_reads_the_next_embargo_end_once_per_generation(
+    story, django_assert_num_queries
+):
+    generation = caching.page_generation()
+    caching.public_max_age(summarising=caching.Summary.EVERY_PUBLIC_ARTICLE, generation=generation)
+    with django_assert_num_queries(0):
+        for summary in (caching.Summary.EVERY_PUBLIC_ARTICLE, caching.Summary.EVERY_TAGGED_ARTICLE):
+            caching.public_max_age(summarising=summary, generation=generation)
+
+
+@pytest.mark.redis
+def test_on_redis_a_cache_hit_runs_no_sql(client, db, django_assert_num_queries):
+    """The configuration REDIS_URL gives: the Redis cache and the generation kept in it."""
+    if "redis" not in django_settings.CACHES["default"]["BACKEND"].lower():
+        pytest.skip("needs REDIS_URL=redis://… (make test's second run sets it)")
+    assert django_settings.EMBARGO_GENERATION_IN_CACHE
+    publish_many(3)
+    client.get("/articles/story-0/")
+    with django_assert_num_queries(0):
+        assert client.get("/articles/story-0/").status_code == 200
