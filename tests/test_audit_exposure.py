@@ -27,10 +27,9 @@ from django.core.management.base import CommandError
 from django.test import override_settings
 
 import cms.settings
-from articles import access, publishing
+from articles import access, exposure, publishing
 from articles.access import SYSTEM
 from articles.demo import load_demo
-from articles.exposure import auditor as exposure
 from articles.models import Article, Status
 from articles.web import views
 from tests.factories import make_article
@@ -355,7 +354,7 @@ def stubbed_s3(*, policy_public: bool, acl_public: bool):
 
 def test_public_bucket_policy_and_acl_are_reported(monkeypatch):
     client, stubber = stubbed_s3(policy_public=True, acl_public=True)
-    monkeypatch.setattr(exposure, "s3_client", lambda: client)
+    monkeypatch.setattr(exposure.config, "s3_client", lambda: client)
     with misconfigured("public_bucket"):
         code, report = audit()
     stubber.assert_no_pending_responses()
@@ -368,7 +367,7 @@ def test_public_bucket_policy_and_acl_are_reported(monkeypatch):
 
 def test_private_bucket_is_not_reported(monkeypatch):
     client, stubber = stubbed_s3(policy_public=False, acl_public=False)
-    monkeypatch.setattr(exposure, "s3_client", lambda: client)
+    monkeypatch.setattr(exposure.config, "s3_client", lambda: client)
     with misconfigured("public_bucket"):
         _code, report = audit()
     stubber.assert_no_pending_responses()

@@ -46,26 +46,8 @@ class Command(BaseCommand):
             )
 
     def write_table(self, report: Report) -> None:
-        columns = ("severity", "object", "url", "vector", "evidence")
-        rows = [[getattr(f, c) or "-" for c in columns] for f in report.findings]
-        widths = [
-            min(40, max([len(c)] + [len(row[i]) for row in rows])) for i, c in enumerate(columns)
-        ]
-        if rows:
-            header = "  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True))
-            self.stdout.write(header)
-            for row in rows:
-                cells = [
-                    value.ljust(width) if i < len(columns) - 1 else value
-                    for i, (value, width) in enumerate(zip(row, widths, strict=True))
-                ]
-                self.stdout.write("  ".join(cells))
-        verdict = "LEAKS FOUND" if report.errors else "clean"
-        self.stdout.write(
-            f"{verdict}: {len(report.errors)} error(s), "
-            f"{len(report.findings) - len(report.errors)} warning(s); "
-            f"{report.objects} non-public objects checked with {report.requests} requests."
-        )
+        for line in report.table():
+            self.stdout.write(line)
 
 
 def _dumps(data: dict) -> str:
