@@ -49,8 +49,6 @@ from articles.exposure.workers import Outcome, Workers
 TIMING_OBJECTS = 3
 TIMING_SAMPLES = 15
 TIMING_THRESHOLD = 1.3
-# Below this many probes, starting worker processes costs more than it saves.
-PARALLEL_FROM = 1000
 
 References = dict[str, tuple[Response, tuple[str, ...]]]
 
@@ -76,7 +74,7 @@ class Auditor:
         base_url: str | None = None,
         progress=None,
         s3=None,
-        workers: int = 1,
+        workers: int | Workers = 1,
         parallel: str = "process",
         clock: Callable[[], float] = time.perf_counter,
     ):
@@ -85,7 +83,7 @@ class Auditor:
         self.base_url = base_url
         self.progress = progress or (lambda iterable, **kwargs: iterable)
         self.s3 = s3
-        self.workers = Workers(workers, parallel)
+        self.workers = workers if isinstance(workers, Workers) else Workers(workers, parallel)
         self.report = Report()
 
     def get(self, method: str, path: str, headers: Iterable[tuple[str, str]] = ()) -> Response:
@@ -106,8 +104,7 @@ class Auditor:
     def gather(self, work, items: list, describe, desc: str) -> list[str]:
         """Judge ``items`` with the workers, record what they found; return the links found."""
         links: list[str] = []
-        workers = self.workers if len(items) >= PARALLEL_FROM else Workers(1)
-        outcomes = workers.map(work, items, describe)
+        outcomes = self.workers.map(work, items, describe)
         for outcome in self.progress(outcomes, total=len(items), desc=desc):
             self.report.requests += outcome.requests
             self.report.findings += outcome.findings

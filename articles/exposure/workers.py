@@ -7,7 +7,7 @@ was not judged; an audit never reports clean because a worker failed quietly.
 """
 
 import multiprocessing
-import queue
+import multiprocessing.connection
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -18,8 +18,12 @@ from django.db import connections
 
 from articles.exposure.report import Finding, leak
 
+# Items travel to a worker in chunks of at most CHUNK, and each worker gets several chunks, so that
+# one slow chunk cannot leave the other workers idle.
 CHUNK = 64
-POLL_SECONDS = 1.0
+CHUNKS_PER_WORKER = 4
+# Below this many items, starting worker processes costs more than it saves.
+PROCESSES_FROM = 1000
 
 
 @dataclass(frozen=True)
@@ -40,11 +44,14 @@ def failed(description: str, reason: str) -> Outcome:
 class Workers:
     """Runs ``work`` over items in ``count`` workers of ``kind`` ("process" or "thread")."""
 
-    def __init__(self, count: int = 1, kind: str = "process"):
+    def __init__(
+        self, count: int = 1, kind: str = "process", *, processes_from: int = PROCESSES_FROM
+    ):
         if kind not in ("process", "thread"):
             raise ValueError(f"kind must be process or thread, not {kind!r}")
         self.count = count
         self.kind = kind
+        self.processes_from = processes_from
 
     def map(
         self,
@@ -53,10 +60,12 @@ class Workers:
         describe: Callable[[Any], str],
     ) -> Iterator[Outcome]:
         """Each item's outcome, in the items' order."""
+        size = max(1, min(CHUNK, -(-len(items) // (self.count * CHUNKS_PER_WORKER))))
         chunks = [
-            range(start, min(start + CHUNK, len(items))) for start in range(0, len(items), CHUNK)
+            range(start, min(start + size, len(items))) for start in range(0, len(items), size)
         ]
-        if self.count <= 1 or len(chunks) <= 1:
+        few = self.kind == "process" and len(items) < self.processes_from
+        if self.count <= 1 or len(chunks) <= 1 or few:
             judged = (self._judge_chunk(work, items, describe, chunk) for chunk in chunks)
         elif self.kind == "thread":
             judged = self._in_threads(work, items, describe, chunks)
@@ -87,42 +96,47 @@ class Workers:
 
     def _in_processes(self, work, items, describe, chunks) -> Iterator[list[Outcome]]:
         context = multiprocessing.get_context("fork")
-        tasks, results = context.Queue(), context.Queue()
+        tasks = context.Queue()
         for number in range(len(chunks)):
             tasks.put(number)
         for _ in range(self.count):
             tasks.put(None)
         # Each worker opens its own database connection; none may inherit the parent's.
         connections.close_all()
-        processes = [
-            context.Process(
-                target=self._serve, args=(work, items, describe, chunks, tasks, results)
+        processes, readers = [], []
+        for _ in range(self.count):
+            # One pipe per worker, written without a feeder thread: what a worker judged has
+            # arrived even if it dies next, and its death shows as the end of its pipe.
+            reader, writer = context.Pipe(duplex=False)
+            process = context.Process(
+                target=self._serve, args=(work, items, describe, chunks, tasks, writer)
             )
-            for _ in range(self.count)
-        ]
-        for process in processes:
             process.start()
+            writer.close()
+            processes.append(process)
+            readers.append(reader)
         try:
-            yield from self._collect(processes, results, items, describe, chunks)
+            yield from self._collect(processes, readers, items, describe, chunks)
         finally:
             for process in processes:
                 process.join(timeout=5)
                 if process.is_alive():
                     process.terminate()
 
-    def _serve(self, work, items, describe, chunks, tasks, results) -> None:
-        """A worker process: judge chunks until told to stop; report what it could not judge."""
+    def _serve(self, work, items, describe, chunks, tasks, writer) -> None:
+        """A worker process: judge chunks until told to stop; say why if it has to stop early."""
         try:
             while (number := tasks.get()) is not None:
-                results.put((number, self._judge_chunk(work, items, describe, chunks[number])))
+                writer.send((number, self._judge_chunk(work, items, describe, chunks[number])))
         except BaseException:
-            results.put((None, traceback.format_exc(limit=3)))
+            writer.send((None, traceback.format_exc(limit=3)))
             raise
         finally:
+            writer.close()
             connections.close_all()
 
     @staticmethod
-    def _collect(processes, results, items, describe, chunks) -> Iterator[list[Outcome]]:
+    def _collect(processes, readers, items, describe, chunks) -> Iterator[list[Outcome]]:
         done: dict[int, list[Outcome]] = {}
         crashes: list[str] = []
         next_up = 0
@@ -130,20 +144,24 @@ class Workers:
             if next_up in done:
                 yield done.pop(next_up)
                 next_up += 1
-                continue
-            try:
-                number, outcomes = results.get(timeout=POLL_SECONDS)
-            except queue.Empty:
-                if any(process.is_alive() for process in processes):
-                    continue
+            elif not readers:
+                # Every worker has ended; whatever was not sent back was never judged.
+                for process in processes:
+                    process.join()
                 exits = ", ".join(str(p.exitcode) for p in processes)
                 reason = "; ".join(crashes) or f"its worker process ended (exit codes {exits})"
                 for number in range(next_up, len(chunks)):
-                    done.setdefault(
-                        number, [failed(describe(items[i]), reason) for i in chunks[number]]
-                    )
-                continue
-            if number is None:
-                crashes.append(f"a worker process failed: {outcomes.strip().splitlines()[-1]}")
+                    if number not in done:
+                        done[number] = [failed(describe(items[i]), reason) for i in chunks[number]]
             else:
-                done[number] = outcomes
+                for reader in multiprocessing.connection.wait(readers):
+                    try:
+                        number, outcomes = reader.recv()
+                    except EOFError:
+                        readers.remove(reader)
+                        continue
+                    if number is None:
+                        last = outcomes.strip().splitlines()[-1]
+                        crashes.append(f"a worker process failed: {last}")
+                    else:
+                        done[number] = outcomes
