@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Iterable
 
 from django.db import connections
+from django.test import override_settings
 from django.urls import reverse
 
 from articles.exposure.config import configuration_findings, people_findings
@@ -147,6 +148,15 @@ class Auditor:
         """Request one probe and compare it with the never-existing object's answer."""
         response = self.fetch(probe.method, probe.path, dict(probe.headers))
         reference, reference_ids = references[probe.vector]
+        if response.status == 429 and reference.status != 429:
+            # A rate limit answers alike for everyone; it hides the answer, so nothing is judged.
+            return leak(
+                probe.object,
+                _describe(probe),
+                probe.vector,
+                "rate-limited (429), so not judged: let the audit's address past the site's rate "
+                "limit (EMBARGO_API_RATE_PUBLIC) and audit again",
+            )
         evidence = difference(response, reference, probe.identifiers, reference_ids)
         leaked = hashes.get(hashlib.sha256(response.body).hexdigest())
         if leaked and response.body:
@@ -234,6 +244,7 @@ def default_workers() -> int:
 
 
 HTTP_THREADS = 8
+UNTHROTTLED = "1000000/s"
 
 
 def run_audit(
@@ -246,6 +257,10 @@ def run_audit(
     else:
         fetch, parallel = InProcessFetcher(), "process"
         workers = default_workers() if workers is None else workers
+        # In-process every request comes from one address; the API's rate limit would answer
+        # most probes with 429 and hide what the door itself says.
+        unthrottled = override_settings(EMBARGO_API_RATE_PUBLIC=UNTHROTTLED)
+        unthrottled.enable()
     # Thousands of expected 404s would bury the report in "Not Found" and "read denied" lines.
     quiet = [logging.getLogger(name) for name in ("django.request", "embargo.security")]
     levels = [log.level for log in quiet]
@@ -259,3 +274,5 @@ def run_audit(
     finally:
         for log, level in zip(quiet, levels, strict=True):
             log.setLevel(level)
+        if not base_url:
+            unthrottled.disable()
