@@ -63,9 +63,10 @@ def main() -> int:
 
         files = Path(workdir) / "import"
         write_files(files, args.articles)
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         call_command("import_articles", str(files), stdout=io.StringIO(), stderr=io.StringIO())
         seconds = time.perf_counter() - started
+        cpu = time.process_time() - cpu_started
         size = f"{args.articles // 1000}k" if args.articles >= 1000 else str(args.articles)
         rate = args.articles / seconds
         result = {
@@ -74,6 +75,9 @@ def main() -> int:
             "articles_per_second": round(rate, 1),
             "target": TARGET_PER_SECOND,
             "met": rate >= TARGET_PER_SECOND,
+            # On a shared machine wall time follows the load; CPU time less so.
+            "cpu_seconds": round(cpu, 1),
+            "articles_per_cpu_second": round(args.articles / cpu, 1),
         }
     print(json.dumps(result))
     return 0
