@@ -4,6 +4,7 @@ every leak, and a probe or worker that fails is reported, never taken for a clea
 import io
 import json
 import os
+import threading
 
 import pytest
 from django.core.management import call_command
@@ -112,8 +113,12 @@ def test_among_many_articles_every_hidden_title_on_a_public_page_is_reported(mon
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_leaking_search_is_found_when_searches_run_in_parallel(live_server, monkeypatch):
-    """Search reads every article here; each hidden title's search, run by 4 threads, gives it away."""
+def test_a_leaking_search_is_found_when_searches_run_in_parallel(monkeypatch):
+    """Search reads every article here; each hidden title's search, run by 4 threads, gives it away.
+
+    The threads share one in-process client behind a lock: the test database is an in-memory
+    SQLite that concurrent requests would misuse; what runs in parallel is the workers' plumbing.
+    """
     make_article("public-one", status=Status.PUBLISHED, title="A public story")
     hidden = [
         make_article(f"hidden-{n}", title=f"Secret merger talks round {n}") for n in range(12)
@@ -121,8 +126,14 @@ def test_a_leaking_search_is_found_when_searches_run_in_parallel(live_server, mo
     for article in hidden:
         Article.objects.filter(pk=article.pk).update(live_revision=article.latest_revision)
     monkeypatch.setattr(search, "public_listing", lambda: Article.objects.all())
-    fetch = exposure.HttpFetcher(live_server.url)
-    report = exposure.Auditor(fetch, base_url=live_server.url, workers=4, parallel="thread").run()
+    client, lock, threads = exposure.InProcessFetcher(), threading.Lock(), set()
+
+    def fetch(method, path, headers):
+        threads.add(threading.get_ident())
+        with lock:
+            return client(method, path, headers)
+
+    report = exposure.Auditor(fetch, workers=4, parallel="thread").run()
     searched = {f.object for f in report.errors if f.vector == "search"}
     assert searched == {f"article hidden-{n} (draft)" for n in range(12)}
     assert all(
@@ -130,6 +141,20 @@ def test_a_leaking_search_is_found_when_searches_run_in_parallel(live_server, mo
         for f in report.errors
         if f.vector == "search"
     )
+    assert len(threads) > 1
+
+
+def test_a_search_that_fails_is_reported_as_not_judged(monkeypatch):
+    make_article("hidden-one", title="A hidden headline for the audit")
+
+    def broken(parsed):
+        raise RuntimeError("search index unavailable")
+
+    monkeypatch.setattr(search, "matching_articles", broken)
+    report = exposure.Auditor(exposure.InProcessFetcher()).run()
+    (failure,) = [f for f in report.errors if f.vector == "search"]
+    assert failure.url == "/search/?q=A+hidden+headline+for+the+audit"
+    assert failure.evidence.startswith("answered 500, so the search was not judged")
 
 
 def test_the_command_fails_when_a_probe_cannot_be_judged(monkeypatch):

@@ -69,6 +69,7 @@ class PageScanner:
         self.fetch = fetch
         self.hashes = found.hashes
         self.markers = found.markers
+        self.search_terms = found.search_terms
         self.matcher = Matcher(found.markers)
         self.own_hosts = {audit_host(), urlsplit(settings.EMBARGO_BASE_URL).netloc}
         if base_url:
@@ -84,7 +85,15 @@ class PageScanner:
 
     def search(self, query: str) -> Outcome:
         path = f"{reverse('search')}?{urlencode({'q': query})}"
-        return Outcome(self.scan(self.fetch("GET", path, {}), path, "search", query=query))
+        response = self.fetch("GET", path, {})
+        findings = self.scan(response, path, "search", query=query)
+        if response.status >= 500:
+            # An error page shows no results: it proves nothing about what the search would show.
+            evidence = (
+                f"answered {response.status}, so the search was not judged; see the site's log"
+            )
+            findings.append(leak(self.object_searched_for(query), path, "search", evidence))
+        return Outcome(findings)
 
     def api_listing(self) -> Outcome:
         """Every page of the API's article list, following its cursors to the end."""
@@ -98,6 +107,10 @@ class PageScanner:
             cursor = data.get("next_cursor") if isinstance(data, dict) else None
             path = f"{reverse('api:articles')}?{urlencode({'cursor': cursor})}" if cursor else ""
         return Outcome(findings, requests=requests)
+
+    def object_searched_for(self, query: str) -> str:
+        """The non-public object a search query was made for."""
+        return self.search_terms.get(query, "the site")
 
     def links(self, response: Response) -> list[str]:
         """Same-site paths a public page links to (href, src, og:image, feed and sitemap URLs)."""
