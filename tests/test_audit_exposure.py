@@ -412,7 +412,8 @@ def test_unsafe_settings_are_errors_that_say_how_to_fix_them(overrides, message)
 @pytest.mark.django_db(transaction=True)
 def test_base_url_mode_is_clean_against_a_live_server(live_server):
     load_demo()
-    code, report = audit("--base-url", live_server.url)
+    # One thread: the live server shares one in-memory SQLite connection between its requests.
+    code, report = audit("--base-url", live_server.url, "--workers", "1")
     assert code == 0, errors(report)
     assert report["objects_checked"] == 3
 
@@ -425,10 +426,17 @@ def test_base_url_mode_finds_files_a_live_server_hands_out(
     sys.modules.pop("tests.misconfigured.urls_media", None)
     settings.MEDIA_ROOT = asset_storage_in_tmp
     with misconfigured("media_route"):
-        code, report = audit("--base-url", live_server.url)
+        code, report = audit("--base-url", live_server.url, "--workers", "1")
     sys.modules.pop("tests.misconfigured.urls_media", None)
     assert code == 1
     assert len([f for f in leaks(report) if f["vector"] == "storage served at /media/"]) == 2
+
+
+def test_workers_must_be_a_positive_number():
+    with pytest.raises(
+        CommandError, match="--workers: 0 is not a number of workers; give 1 or more"
+    ):
+        call_command("audit_exposure", "--workers", "0", stdout=io.StringIO())
 
 
 def test_base_url_must_be_http():

@@ -11,6 +11,7 @@ class Command(BaseCommand):
 
     Example: python manage.py audit_exposure                      # in-process, no server needed
              python manage.py audit_exposure --base-url https://news.example.org --json
+             python manage.py audit_exposure --base-url https://news.example.org --workers 2
     """
 
     help = (
@@ -27,13 +28,24 @@ class Command(BaseCommand):
             help="Probe a running deployment over HTTP instead of in-process.",
         )
         parser.add_argument("--json", action="store_true", help="Machine-readable report.")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            metavar="N",
+            help="Probe with N processes (in-process; default one per core, at most 4) or N "
+            "threads (--base-url; default 8). 1 probes one request at a time.",
+        )
 
-    def handle(self, *args, base_url: str | None, json: bool = False, **options):
+    def handle(
+        self, *args, base_url: str | None, json: bool = False, workers: int | None = None, **options
+    ):
         def bar(iterable, *, total, desc):
             return progress(iterable, stderr=self.stderr, total=total, desc=desc)
 
+        if workers is not None and workers < 1:
+            raise CommandError(f"--workers: {workers} is not a number of workers; give 1 or more.")
         try:
-            report = run_audit(base_url=base_url, progress=bar)
+            report = run_audit(base_url=base_url, progress=bar, workers=workers)
         except BadBaseURL as error:
             raise CommandError(f"--base-url: {error}") from None
         if json:
