@@ -215,12 +215,16 @@ class Auditor:
         scanner = PageScanner(self.fetch, found, base_url=self.base_url)
         pages = public_pages(found)
         links = self.gather(scanner.page, pages, lambda page: page[1], "Scanning public pages")
+        # The API's list is one item: each page's cursor comes from the page before it.
         self.gather(lambda _: scanner.api_listing(), ["api"], lambda _: "API article list", "API")
         queries = search_queries(found)
         self.gather(scanner.search, queries, lambda q: f"search {q}", "Searching non-public titles")
         fetched = {path for _vector, path in pages}
-        follow = [(("link from a public page"), link) for link in dict.fromkeys(links)]
-        follow = [item for item in follow if item[1] not in fetched]
+        follow = [
+            ("link from a public page", link)
+            for link in dict.fromkeys(links)
+            if link not in fetched
+        ]
         self.gather(scanner.page, follow, lambda page: page[1], "Following public links")
 
 
