@@ -1,9 +1,17 @@
-"""A scratch Django for the bench scripts: its own database, asset directory and static files."""
+"""A scratch Django for the bench scripts: its own database, asset directory and static files.
 
+SQLite in the work directory by default; with ``database_url`` (PostgreSQL), that database is
+dropped and created again first. ``scratch_postgres`` makes a database of the run's own on a server
+and drops it afterwards.
+"""
+
+import contextlib
 import os
+import secrets
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 # Sessions made by the data-set builder must verify in the server the runner starts: one key.
@@ -48,3 +56,30 @@ def configure(workdir: Path, database_url: str = "") -> None:
     # Templates use {% static %}; the manifest storage needs collectstatic's manifest to render.
     settings.STATIC_ROOT = workdir / "static"
     call_command("collectstatic", interactive=False, verbosity=0)
+
+
+@contextlib.contextmanager
+def scratch_postgres(server_url: str) -> Iterator[str]:
+    """A new, empty database on the PostgreSQL server at ``server_url``; dropped on the way out."""
+    import psycopg
+
+    parts = urlsplit(server_url)
+    if parts.scheme not in ("postgres", "postgresql"):
+        raise SystemExit(f"--database-url: “{server_url}” is not a postgres:// URL.")
+    name = f"embargo_bench_{secrets.token_hex(4)}"
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    try:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as error:
+        raise SystemExit(
+            f"--database-url: cannot reach PostgreSQL at {server_url}: {error}"
+        ) from None
+    try:
+        yield urlunsplit(parts._replace(path=f"/{name}"))
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

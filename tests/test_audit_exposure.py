@@ -22,16 +22,19 @@ from pathlib import Path
 import boto3
 import pytest
 from botocore.stub import Stubber
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.http import FileResponse
 from django.test import override_settings
+from django.urls import URLResolver, get_resolver
 
 import cms.settings
-from articles import access, publishing
+from articles import access, exposure, publishing, renditions
 from articles.access import SYSTEM
+from articles.api import views as api_views
 from articles.demo import load_demo
-from articles.exposure import auditor as exposure
-from articles.models import Article, Status
+from articles.models import Article, Rendition, Status
 from articles.web import views
 from tests.factories import make_article
 
@@ -355,7 +358,7 @@ def stubbed_s3(*, policy_public: bool, acl_public: bool):
 
 def test_public_bucket_policy_and_acl_are_reported(monkeypatch):
     client, stubber = stubbed_s3(policy_public=True, acl_public=True)
-    monkeypatch.setattr(exposure, "s3_client", lambda: client)
+    monkeypatch.setattr(exposure.config, "s3_client", lambda: client)
     with misconfigured("public_bucket"):
         code, report = audit()
     stubber.assert_no_pending_responses()
@@ -368,7 +371,7 @@ def test_public_bucket_policy_and_acl_are_reported(monkeypatch):
 
 def test_private_bucket_is_not_reported(monkeypatch):
     client, stubber = stubbed_s3(policy_public=False, acl_public=False)
-    monkeypatch.setattr(exposure, "s3_client", lambda: client)
+    monkeypatch.setattr(exposure.config, "s3_client", lambda: client)
     with misconfigured("public_bucket"):
         _code, report = audit()
     stubber.assert_no_pending_responses()
@@ -409,7 +412,8 @@ def test_unsafe_settings_are_errors_that_say_how_to_fix_them(overrides, message)
 @pytest.mark.django_db(transaction=True)
 def test_base_url_mode_is_clean_against_a_live_server(live_server):
     load_demo()
-    code, report = audit("--base-url", live_server.url)
+    # One thread: the live server shares one in-memory SQLite connection between its requests.
+    code, report = audit("--base-url", live_server.url, "--workers", "1")
     assert code == 0, errors(report)
     assert report["objects_checked"] == 3
 
@@ -422,12 +426,85 @@ def test_base_url_mode_finds_files_a_live_server_hands_out(
     sys.modules.pop("tests.misconfigured.urls_media", None)
     settings.MEDIA_ROOT = asset_storage_in_tmp
     with misconfigured("media_route"):
-        code, report = audit("--base-url", live_server.url)
+        code, report = audit("--base-url", live_server.url, "--workers", "1")
     sys.modules.pop("tests.misconfigured.urls_media", None)
     assert code == 1
     assert len([f for f in leaks(report) if f["vector"] == "storage served at /media/"]) == 2
 
 
+def test_workers_must_be_a_positive_number():
+    with pytest.raises(
+        CommandError, match="--workers: 0 is not a number of workers; give 1 or more"
+    ):
+        call_command("audit_exposure", "--workers", "0", stdout=io.StringIO())
+
+
 def test_base_url_must_be_http():
     with pytest.raises(CommandError, match="--base-url: “ftp://x” is not an http"):
         call_command("audit_exposure", "--base-url", "ftp://x", stdout=io.StringIO())
+
+
+# --- renditions and the content API --------------------------------------------------------------
+
+
+def url_pattern(resolver, name: str):
+    """The URL pattern called ``name``, wherever it is included."""
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            if (found := url_pattern(entry, name)) is not None:
+                return found
+        elif entry.name == name:
+            return entry
+    return None
+
+
+def test_a_served_rendition_of_a_draft_image_is_a_leak(demo, monkeypatch):
+    """If the rendition door skipped the asset's access check, the draft's resized image gets out."""
+    pattern = url_pattern(get_resolver(), "asset-rendition")
+
+    def unchecked(request, token, variant, name):
+        wanted = renditions.VARIANT.match(variant)
+        copy = Rendition.objects.get(
+            asset__token=token, width=int(wanted["width"]), format=wanted["format"]
+        )
+        return FileResponse(copy.file.open("rb"), content_type=copy.content_type)
+
+    monkeypatch.setattr(pattern, "callback", unchecked)
+    code, report = audit()
+    assert code == 1
+    served = [f for f in leaks(report) if f["vector"] == "rendition URL"]
+    image = demo.latest_revision.assets.get(original_name="exposure-timeline.png")
+    assert {f["url"] for f in served} == {r.get_absolute_url() for r in image.renditions.all()}
+    assert all(
+        f["evidence"].startswith("served the bytes of rendition ")
+        and f["object"].endswith("of asset exposure-timeline.png of mythos-follow-up-audit")
+        for f in served
+    )
+    # The original stays behind its check: only the copies are reported.
+    assert not [f for f in leaks(report) if f["vector"] == "asset URL"]
+
+
+def test_an_api_draft_readable_without_a_token_is_a_leak(demo, monkeypatch):
+    """If the API took every request for a superuser's, the embargoed draft would be served."""
+    superuser = get_user_model().objects.create_superuser("root", password="x" * 20)
+    monkeypatch.setattr(api_views, "reader_of", lambda request: superuser)
+    code, report = audit()
+    assert code == 1
+    by_vector = {f["vector"]: f for f in leaks(report) if f["object"].startswith("article ")}
+    for vector in ("API article", "API working draft"):
+        assert by_vector[vector]["object"] == "article mythos-follow-up-audit (draft)"
+    assert by_vector["API article"]["evidence"].startswith("answered 200, not the 404")
+
+
+def test_the_api_is_probed_for_every_non_public_article(demo):
+    requested = []
+    fetch = exposure.InProcessFetcher()
+
+    def recording(method, path, headers):
+        requested.append((method, path, tuple(headers.items())))
+        return fetch(method, path, headers)
+
+    exposure.Auditor(recording).run()
+    for path in (f"/api/v1/articles/{demo.slug}", f"/api/v1/articles/{demo.slug}/draft"):
+        assert ("GET", path, ()) in requested
+    assert any(p == "/api/v1/articles" for _, p, _ in requested)

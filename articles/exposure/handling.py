@@ -3,12 +3,11 @@
 from django.conf import settings
 from django.db.models import Count, Q
 
-# The module, not its names: the auditor imports this module while it is still loading.
-from articles.exposure import auditor
+from articles.exposure.report import WARNING, Finding
 from articles.models import Article, Classification, PreviewLink
 
 
-def confidential_link_findings() -> list["auditor.Finding"]:
+def confidential_link_findings() -> list[Finding]:
     """A warning for each confidential article with more live share links than the limit."""
     limit = settings.EMBARGO_CONFIDENTIAL_MAX_LIVE_LINKS
     live = PreviewLink.objects.live().values("pk")
@@ -19,8 +18,8 @@ def confidential_link_findings() -> list["auditor.Finding"]:
         .order_by("slug")
     )
     return [
-        auditor.Finding(
-            auditor.WARNING,
+        Finding(
+            WARNING,
             f"article {article.slug} [confidential]",
             "",
             "share links",

@@ -1,16 +1,16 @@
-"""Import and export of articles as Markdown with front matter."""
+"""Import and export of articles as Markdown with front matter: ``parse`` reads and checks a file,
+``apply`` imports it through the services, ``export`` writes one."""
 
-from articles.transfer.apply import (
+from articles.transfer.apply import Imported, import_article
+from articles.transfer.export import articles_to_export, export_article
+from articles.transfer.parse import (
     FIELDS,
     IMPORTABLE_STATUSES,
     SHORT_PERMS,
     ArticleFile,
     Grant,
-    Imported,
     ImportFailure,
     duplicate_slugs,
-    export_article,
-    import_article,
     parse_article_file,
 )
 
@@ -22,6 +22,7 @@ __all__ = [
     "Grant",
     "ImportFailure",
     "Imported",
+    "articles_to_export",
     "duplicate_slugs",
     "export_article",
     "import_article",

@@ -11,6 +11,7 @@ class Command(BaseCommand):
 
     Example: python manage.py audit_exposure                      # in-process, no server needed
              python manage.py audit_exposure --base-url https://news.example.org --json
+             python manage.py audit_exposure --base-url https://news.example.org --workers 2
     """
 
     help = (
@@ -27,13 +28,24 @@ class Command(BaseCommand):
             help="Probe a running deployment over HTTP instead of in-process.",
         )
         parser.add_argument("--json", action="store_true", help="Machine-readable report.")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            metavar="N",
+            help="Probe with N processes (in-process; default one per core, at most 4) or N "
+            "threads (--base-url; default 8). 1 probes one request at a time.",
+        )
 
-    def handle(self, *args, base_url: str | None, json: bool = False, **options):
+    def handle(
+        self, *args, base_url: str | None, json: bool = False, workers: int | None = None, **options
+    ):
         def bar(iterable, *, total, desc):
             return progress(iterable, stderr=self.stderr, total=total, desc=desc)
 
+        if workers is not None and workers < 1:
+            raise CommandError(f"--workers: {workers} is not a number of workers; give 1 or more.")
         try:
-            report = run_audit(base_url=base_url, progress=bar)
+            report = run_audit(base_url=base_url, progress=bar, workers=workers)
         except BadBaseURL as error:
             raise CommandError(f"--base-url: {error}") from None
         if json:
@@ -46,26 +58,8 @@ class Command(BaseCommand):
             )
 
     def write_table(self, report: Report) -> None:
-        columns = ("severity", "object", "url", "vector", "evidence")
-        rows = [[getattr(f, c) or "-" for c in columns] for f in report.findings]
-        widths = [
-            min(40, max([len(c)] + [len(row[i]) for row in rows])) for i, c in enumerate(columns)
-        ]
-        if rows:
-            header = "  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True))
-            self.stdout.write(header)
-            for row in rows:
-                cells = [
-                    value.ljust(width) if i < len(columns) - 1 else value
-                    for i, (value, width) in enumerate(zip(row, widths, strict=True))
-                ]
-                self.stdout.write("  ".join(cells))
-        verdict = "LEAKS FOUND" if report.errors else "clean"
-        self.stdout.write(
-            f"{verdict}: {len(report.errors)} error(s), "
-            f"{len(report.findings) - len(report.errors)} warning(s); "
-            f"{report.objects} non-public objects checked with {report.requests} requests."
-        )
+        for line in report.table():
+            self.stdout.write(line)
 
 
 def _dumps(data: dict) -> str:

@@ -3,8 +3,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from articles.management.commands._shared import progress
-from articles.models import Article, Status
-from articles.transfer import export_article
+from articles.models import Status
+from articles.transfer import articles_to_export, export_article
 
 
 class Command(BaseCommand):
@@ -32,11 +32,7 @@ class Command(BaseCommand):
                 "pass --create to create it."
             )
         directory.mkdir(parents=True, exist_ok=True)
-        articles = Article.objects.select_related(
-            "author", "live_revision", "latest_revision"
-        ).order_by("slug")
-        if status:
-            articles = articles.filter(status=status)
+        articles = articles_to_export(status)
         count = 0
         for article in progress(articles, stderr=self.stderr, desc="Exporting"):
             path, notes = export_article(article, directory)
