@@ -7,9 +7,11 @@ A backup is a directory (``0700``) holding, all ``0600``:
   role groups with their global permissions, users (no password hashes: restored accounts have
   unusable passwords and need a reset) with their memberships and global permissions, tags,
   articles (status, ``published_at``, ``publish_at``, ``unpublish_at``, live and latest revision),
-  every revision (working drafts included) with its tags and files, asset rows, share links, the
-  audit trail, and per-object grants to users and groups;
-- ``files/<storage key>``: every stored asset, as stored;
+  every revision (working drafts included) with its tags and files, asset rows, share links and
+  their marks (so a leaked copy still traces after a restore), the audit trail, and per-object
+  grants to users and groups;
+- ``files/<storage key>``: every stored asset, as stored. Marked copies (``publishing.marks``) are
+  left out, rows and files: each is one more copy of a private file, made again on request;
 - ``manifest.json``: the SHA-256 and size of ``data.json`` and of every file.
 
 ``restore`` refuses a database that already has content, reads and verifies every hash before it
@@ -41,6 +43,7 @@ from articles.models import (
     ArticleUserObjectPermission,
     Asset,
     AuditEvent,
+    Mark,
     PreviewLink,
     Rendition,
     Revision,
@@ -62,6 +65,7 @@ MODELS = (
     Asset,
     Rendition,
     PreviewLink,
+    Mark,
     AuditEvent,
     ApiToken,  # hashed, like share links: a restored token works again
     WebhookEndpoint,
@@ -81,6 +85,7 @@ CONTENT_MODELS = (
     Asset,
     Rendition,
     PreviewLink,
+    Mark,
     AuditEvent,
     ApiToken,
     WebhookEndpoint,

@@ -1,5 +1,12 @@
 """Every write: the services that create, change, publish, share and grant."""
 
+from articles.publishing.marks import (
+    mark_for,
+    mark_line,
+    marked_copies_delete,
+    marked_copies_of_ended_links_delete,
+    marked_copy,
+)
 from articles.publishing.services import (
     CREATOR_PERMISSIONS,
     LINK_CREATOR_PERMISSIONS,
@@ -57,6 +64,11 @@ __all__ = [
     "audit_record",
     "discard_files_on_failure",
     "has_article_permission",
+    "mark_for",
+    "mark_line",
+    "marked_copies_delete",
+    "marked_copies_of_ended_links_delete",
+    "marked_copy",
     "page_cache_purge",
     "preview_link_issue",
     "preview_link_revoke",

@@ -50,6 +50,7 @@ from articles.models import (
     Tag,
     validate_slug,
 )
+from articles.publishing import marks
 from articles.publishing.rendering import render_markdown
 from articles.publishing.tasks import publish_due_at
 from articles.storage import asset_storage
@@ -776,6 +777,7 @@ def _preview_links_end_at_embargo_end(*, actor, article: Article, now: datetime)
     PreviewLink.objects.filter(pk__in=links).update(
         revoked_at=now, revoked_reason=EMBARGO_ENDED_REASON
     )
+    marks.marked_copies_delete(links=links)
     audit_record(
         action=AuditEvent.Action.PREVIEW_REVOKE,
         actor=actor,
@@ -1023,6 +1025,7 @@ def preview_link_revoke(*, actor, link: PreviewLink) -> PreviewLink:
         PreviewLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(
             revoked_at=timezone.now(), revoked_reason=_revoked_by(actor)
         )
+        marks.marked_copies_delete(links=[link.pk])
         link.refresh_from_db()
         audit_record(
             action=AuditEvent.Action.PREVIEW_REVOKE,
@@ -1041,6 +1044,7 @@ def preview_links_revoke_all(*, actor, article: Article) -> int:
         count = article.preview_links.filter(revoked_at__isnull=True).update(
             revoked_at=timezone.now(), revoked_reason=_revoked_by(actor)
         )
+        marks.marked_copies_delete(links=article.preview_links.values("pk"))
         audit_record(
             action=AuditEvent.Action.PREVIEW_REVOKE,
             actor=actor,
@@ -1073,6 +1077,7 @@ def preview_links_end_where_creator_lost_access(
         PreviewLink.objects.filter(pk=link.pk).update(revoked_at=now, revoked_reason=reason)
         link.revoked_at, link.revoked_reason = now, reason
         ended.setdefault(link.article_id, []).append(link)
+    marks.marked_copies_delete(links=[link.pk for found in ended.values() for link in found])
     for article_links in ended.values():
         audit_record(
             action=AuditEvent.Action.PREVIEW_REVOKE,
