@@ -18,6 +18,7 @@ from pypdf import PdfReader, PdfWriter
 
 from articles import backup, orphans, publishing
 from articles.access import PREVIEW_SALT, SYSTEM
+from articles.admin.forms import PreviewLinkForm
 from articles.management.commands.trace_leak import Command as TraceLeak
 from articles.marking import image_watermark, payload, text_fingerprint
 from articles.models import Mark, MarkedCopy, PreviewLink
@@ -172,6 +173,25 @@ def test_the_fingerprint_does_not_change_what_a_reader_sees(client, link):
     visible = text.translate({ord(ch): None for ch in text_fingerprint.INVISIBLE})
     assert BODY[:300] in visible
     assert text_fingerprint.DELIMITER in text
+
+
+def test_text_without_spaces_carries_the_fingerprint_too():
+    """Chinese or Japanese has no spaces between words: the fingerprint goes between characters."""
+    marked = text_fingerprint.fingerprint_html("<p>" + "港口委员会" * 120 + "</p>", 31)
+    text = marked.removeprefix("<p>").removesuffix("</p>")
+    for start in range(0, 300, 41):
+        end = start + 200
+        while text_fingerprint.visible_length(text[start:end]) < 200:
+            end += 1
+        assert text_fingerprint.find(text[start:end]) == 31
+
+
+def test_no_fingerprint_goes_between_two_paragraphs():
+    """There the invisible characters would make an empty line of their own."""
+    html = "<p>" + "word " * 30 + "end</p>\n<p>" + "next " * 30 + "</p>"
+    marked = text_fingerprint.fingerprint_html(html, 31)
+    assert "</p>\n<p>" in marked
+    assert marked.count(text_fingerprint.DELIMITER) >= 4
 
 
 def test_text_shorter_than_200_characters_is_refused(tmp_path):
@@ -431,6 +451,12 @@ def test_the_command_refuses_a_link_without_a_label(article):
     with pytest.raises(CommandError, match="--label"):
         call_command("preview_link", article.slug, "--label", "  ", stdout=io.StringIO())
     assert not PreviewLink.objects.exists()
+
+
+@pytest.mark.parametrize("label", ["", "   "])
+def test_the_share_form_refuses_an_empty_label(label):
+    form = PreviewLinkForm(data={"label": label, "hours": 1})
+    assert form.errors["label"] == ["Say who the link is for, e.g. “Legal review”."]
 
 
 def test_the_service_refuses_an_empty_label(article, sharer):

@@ -4,9 +4,11 @@ The scheme: the 48 payload bits (``payload``: the mark id and its CRC-16) are wr
 zero-width characters, U+200C (zero-width non-joiner) for 0 and U+200D (zero-width joiner) for 1,
 between two U+2060 (word joiner) delimiters. Browsers, word processors and plain-text editors keep
 all three when text is copied, and none of them shows. The fingerprint is put in a space between
-two words, the first space after every ``EVERY`` visible characters of the body's text, so any
-excerpt of ``MIN_EXCERPT`` characters (200) holds at least one whole fingerprint, however it is
-cut and whatever markup separated its paragraphs.
+two words (never in the whitespace between two paragraphs), the first such space after every
+``EVERY`` (80) visible characters of the text, or between two characters after ``LONGEST_GAP``
+(160) without a space (Chinese, Japanese, a long URL), so any excerpt of ``MIN_EXCERPT``
+characters (200) holds at least one whole fingerprint, however it is cut and whatever markup
+separated its paragraphs.
 
 Reading looks for every delimited run of exactly 48 bits, keeps those whose CRC holds, and takes
 the most frequent id (a fingerprint broken by an edit fails its CRC and is simply ignored).
@@ -22,6 +24,8 @@ INVISIBLE = ZERO + ONE + DELIMITER
 MIN_EXCERPT = 200
 # Half the shortest excerpt: any 200 visible characters span a whole gap between two insertions.
 EVERY = MIN_EXCERPT // 2 - 20
+# Where no space comes (text in a script without spaces), between two characters after this many.
+LONGEST_GAP = 2 * EVERY
 _RUN = re.compile(f"{DELIMITER}([{ZERO}{ONE}]{{{payload.BITS}}}){DELIMITER}")
 # Tags (attribute values may hold ">" inside quotes), then text, in sanitised HTML.
 _TOKEN = re.compile(r"""<(?:[^>"']|"[^"]*"|'[^']*')*>|[^<]+""")
@@ -39,7 +43,7 @@ def visible_length(text: str) -> int:
 
 
 def fingerprint_html(html: str, mark_id: int) -> str:
-    """``html`` with ``mark_id``'s fingerprint in a space after every ``EVERY`` visible characters."""
+    """``html`` with ``mark_id``'s fingerprint in its text, every ``EVERY`` visible characters."""
     mark = fingerprint(mark_id)
     since_last = EVERY  # the first space of the text gets one too
     out = []
@@ -48,13 +52,20 @@ def fingerprint_html(html: str, mark_id: int) -> str:
         if token.startswith("<"):
             out.append(token)
             continue
-        pieces = []
-        for char_or_entity in _text_units(token):
-            if char_or_entity == " " and since_last >= EVERY:
+        pieces: list[str] = []
+        for unit in _text_units(token):
+            # Only after a word: in the whitespace between two block elements the invisible
+            # characters would make a line box of their own, an empty line a reader would see.
+            after_word = bool(pieces) and not pieces[-1].isspace()
+            if unit == " " and after_word and since_last >= EVERY:
                 pieces.append(" " + mark)
                 since_last = 0
                 continue
-            pieces.append(char_or_entity)
+            if after_word and not unit.isspace() and since_last >= LONGEST_GAP:
+                # Text without spaces (Chinese, Japanese, a long URL): between two characters.
+                pieces.append(mark)
+                since_last = 0
+            pieces.append(unit)
             since_last += 1
         out.append("".join(pieces))
     return "".join(out)
