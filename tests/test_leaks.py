@@ -341,7 +341,8 @@ def test_a_dead_share_link_looks_like_one_never_issued(
     # Served while the link worked: its marked copies existed (they are deleted with the link).
     served = Client().get(url(token))
     assert served.status_code == 200
-    served.close()
+    if served.streaming:
+        b"".join(served.streaming_content)  # read to the end, which closes the file
     if ended_by == "revoked":
         publishing.preview_link_revoke(actor=SYSTEM, link=link)
     else:

@@ -106,10 +106,8 @@ def page_text(html: str) -> str:
 
 
 def content(response) -> bytes:
-    """A streamed file's bytes, the response closed (as a server would close it)."""
-    data = b"".join(response.streaming_content)
-    response.close()
-    return data
+    """A streamed file's bytes: read to the end, which closes the file (as a server would)."""
+    return b"".join(response.streaming_content)
 
 
 def stored(field_file) -> bytes:

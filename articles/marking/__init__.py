@@ -21,7 +21,8 @@ def mark_line(*, recipient: str, link_number: int | None, when: datetime, mark_i
     parts = [f"Shared with {recipient}"]
     if link_number is not None:
         parts.append(f"link #{link_number}")
-    parts.append(timezone.localtime(when).strftime("%-d %b %Y"))
+    local = timezone.localtime(when)
+    parts.append(f"{local.day} {local:%b %Y}")
     parts.append(f"ref {payload.reference(mark_id)}")
     return " · ".join(parts)
 
