@@ -24,7 +24,9 @@ QUALITY = 90
 MIN_FONT, MAX_FONT = 9, 22
 
 
-def _font_for(draw: ImageDraw.ImageDraw, line: str, width: int) -> ImageFont.FreeTypeFont:
+def _font_for(
+    draw: ImageDraw.ImageDraw, line: str, width: int
+) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     """The largest font (within bounds) whose rendering of ``line`` fits ``width`` with margins."""
     size = MAX_FONT
     while True:
@@ -40,10 +42,11 @@ def stamp(image: Image.Image, line: str) -> Image.Image:
     overlay = Image.new("RGBA", base.size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(overlay)
     font = _font_for(draw, line, base.width)
-    band = round(font.size * 1.6)
+    size = getattr(font, "size", MIN_FONT)  # a bitmap font (Pillow without FreeType) has none
+    band = round(size * 1.6)
     draw.rectangle((0, base.height - band, base.width, base.height), fill=(0, 0, 0, 150))
     draw.text(
-        (font.size // 2, base.height - band / 2),
+        (size // 2, base.height - band / 2),
         line,
         font=font,
         fill=(255, 255, 255, 235),

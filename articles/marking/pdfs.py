@@ -42,7 +42,7 @@ def _stamp_page(width: float, height: float, line: str):
     buffer = io.BytesIO()
     sheet = canvas.Canvas(buffer, pagesize=(width, height))
     sheet.setFillColorRGB(0.35, 0.35, 0.35)
-    size = FONT_SIZE
+    size = float(FONT_SIZE)
     while size > 4 and sheet.stringWidth(line, FONT, size) > width - 12:
         size -= 0.5
     sheet.setFont(FONT, size)
@@ -80,7 +80,8 @@ def read_mark(data: bytes) -> int | None:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise UnreadablePdf("it is encrypted with a password")
-        found = payload.find_reference(str((reader.metadata or {}).get(METADATA_KEY, "")))
+        metadata = reader.metadata
+        found = payload.find_reference(str(metadata.get(METADATA_KEY, "")) if metadata else "")
         if found is not None:
             return found
         for page in reader.pages:

@@ -73,7 +73,8 @@ def fingerprint_html(html: str, mark_id: int) -> str:
 
 def _text_units(text: str) -> list[str]:
     """``text`` as what a reader sees one character of: an entity counts as one."""
-    units, position = [], 0
+    units: list[str] = []
+    position = 0
     for entity in _ENTITY.finditer(text):
         units.extend(text[position : entity.start()])
         units.append(entity.group())

@@ -12,7 +12,7 @@ Callers have asked ``access`` first: nothing here decides who may have a file.
 import hashlib
 import logging
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -33,7 +33,7 @@ def _issuer(link: PreviewLink) -> str:
     return link.created_by.get_username() if link.created_by else "a deleted account"
 
 
-def mark_for(recipient: PreviewLink | AbstractBaseUser, *, article=None) -> Mark:
+def mark_for(recipient: PreviewLink | User, *, article=None) -> Mark:
     """The mark of a share link, or of a signed-in reader of ``article``; made on first use."""
     if isinstance(recipient, PreviewLink):
         link = recipient
@@ -79,7 +79,7 @@ def _marked_bytes(source, content_type: str, mark: Mark) -> tuple[bytes, str]:
 
 def marked_copy(
     asset: Asset,
-    recipient: PreviewLink | AbstractBaseUser,
+    recipient: PreviewLink | User,
     *,
     rendition: Rendition | None = None,
 ) -> MarkedCopy:
@@ -111,7 +111,7 @@ def marked_copy(
             copy.save()
     except IntegrityError:
         # Another request made the same copy first: keep theirs, drop ours.
-        _delete_files([copy.file.name])
+        _delete_files([str(copy.file.name)])
         return MarkedCopy.objects.get(mark=mark, asset=asset, variant=variant)
     return copy
 
