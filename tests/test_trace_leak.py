@@ -427,6 +427,17 @@ def test_a_damaged_pdf_is_refused_clearly(tmp_path):
         trace(leaked)
 
 
+def test_a_password_protected_pdf_is_refused_clearly(tmp_path):
+    writer = PdfWriter()
+    writer.add_blank_page(width=72, height=72)
+    writer.encrypt("secret")
+    leaked = tmp_path / "locked.pdf"
+    with leaked.open("wb") as handle:
+        writer.write(handle)
+    with pytest.raises(CommandError, match="encrypted with a password"):
+        trace(leaked)
+
+
 def test_a_missing_file_is_refused_clearly(tmp_path):
     with pytest.raises(CommandError, match="cannot be read"):
         trace(tmp_path / "nothing-here.jpg")

@@ -78,18 +78,17 @@ def read_mark(data: bytes) -> int | None:
     """The mark id a PDF carries (its metadata, else the text of any page), or None."""
     try:
         reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise UnreadablePdf("it is encrypted with a password")
+        encrypted = reader.is_encrypted and not reader.decrypt("")
+    except (PdfReadError, ValueError, KeyError, TypeError) as error:
+        raise UnreadablePdf(str(error) or type(error).__name__) from error
+    if encrypted:
+        raise UnreadablePdf("it is encrypted with a password")
+    try:
         metadata = reader.metadata
         found = payload.find_reference(str(metadata.get(METADATA_KEY, "")) if metadata else "")
-        if found is not None:
-            return found
-        for page in reader.pages:
+        pages = iter(reader.pages)
+        while found is None and (page := next(pages, None)) is not None:
             found = payload.find_reference(page.extract_text() or "")
-            if found is not None:
-                return found
     except (PdfReadError, ValueError, KeyError, TypeError) as error:
-        if isinstance(error, UnreadablePdf):
-            raise
         raise UnreadablePdf(str(error) or type(error).__name__) from error
-    return None
+    return found
