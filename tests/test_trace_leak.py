@@ -192,6 +192,13 @@ def test_no_fingerprint_goes_between_two_paragraphs():
     assert marked.count(text_fingerprint.DELIMITER) >= 4
 
 
+def test_stdin_that_is_not_text_is_refused_clearly(monkeypatch):
+    binary = io.TextIOWrapper(io.BytesIO(b"\xff\xd8\xff\xe0 a JPEG piped in"), encoding="utf-8")
+    monkeypatch.setattr(sys, "stdin", binary)
+    with pytest.raises(CommandError, match="standard input is not UTF-8 text"):
+        trace("-")
+
+
 def test_text_shorter_than_200_characters_is_refused(tmp_path):
     leaked = tmp_path / "short.txt"
     leaked.write_text("The harbour committee met on the quiet pier.", encoding="utf-8")

@@ -50,11 +50,19 @@ class Command(BaseCommand):
     def _read(self, path: str) -> tuple[str, int | None]:
         try:
             if path == "-":
-                return "text", marking.read_text(sys.stdin.read())
+                return "text", marking.read_text(self._stdin())
             data = self._bytes(Path(path))
             return marking.read_file(data)
         except marking.UnsupportedCopy as error:
             raise CommandError(f"{path}: {error}") from None
+
+    def _stdin(self) -> str:
+        try:
+            return sys.stdin.read()
+        except UnicodeDecodeError:
+            raise CommandError(
+                "-: standard input is not UTF-8 text; give an image or PDF as a PATH instead."
+            ) from None
 
     def _bytes(self, path: Path) -> bytes:
         try:
