@@ -22,6 +22,8 @@ from articles.admin.forms import PreviewLinkForm
 from articles.management.commands.trace_leak import Command as TraceLeak
 from articles.marking import image_watermark, payload, text_fingerprint
 from articles.models import Mark, MarkedCopy, PreviewLink
+from articles.publishing.marks import MARKABLE
+from articles.validation import ACCEPTED_TYPES
 from tests.factories import make_article, make_user
 
 pytestmark = pytest.mark.django_db
@@ -415,6 +417,11 @@ def test_a_copy_for_a_signed_in_reader_traces_to_them(article, tmp_path):
     leaked = tmp_path / "leak.jpg"
     leaked.write_bytes(jpeg_q75(stored(copy.file)))
     assert "signed-in reader “grace” of “quiet-harbour”" in trace(leaked)
+
+
+def test_every_accepted_upload_type_can_be_marked():
+    """A link never serves a file unmarked, so every type an upload may have has a marker."""
+    assert {content_type for _, content_type in ACCEPTED_TYPES.values()} <= MARKABLE
 
 
 # --- bad input ----------------------------------------------------------------------------------

@@ -89,6 +89,7 @@ def marked_copy(
     copy like the asset (``file``, ``content_type``, ``size``), always as private.
     """
     if asset.content_type not in MARKABLE:
+        # A link never serves a file unmarked: a newly accepted type needs a marker first.
         raise ValueError(f"{asset.content_type} files cannot be marked.")
     mark = mark_for(recipient, article=asset.article)
     variant = rendition.variant if rendition is not None else ""
