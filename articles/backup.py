@@ -8,9 +8,11 @@ A backup is a directory (``0700``) holding, all ``0600``:
   unusable passwords and need a reset) with their memberships and global permissions, tags,
   articles (status, classification, ``published_at``, ``publish_at``, ``unpublish_at``, live and
   latest revision) with their two-person approvals,
-  every revision (working drafts included) with its tags and files, asset rows, share links, the
-  audit trail, and per-object grants to users and groups;
-- ``files/<storage key>``: every stored asset, as stored;
+  every revision (working drafts included) with its tags and files, asset rows, share links and
+  their marks (so a leaked copy still traces after a restore), the audit trail, and per-object
+  grants to users and groups;
+- ``files/<storage key>``: every stored asset, as stored. Marked copies (``publishing.marks``) are
+  left out, rows and files: each is one more copy of a private file, made again on request;
 - ``manifest.json``: the SHA-256 and size of ``data.json`` and of every file.
 
 ``restore`` refuses a database that already has content, reads and verifies every hash before it
@@ -44,6 +46,7 @@ from articles.models import (
     Asset,
     AuditEvent,
     Autosave,
+    Mark,
     PreviewLink,
     Rendition,
     Revision,
@@ -66,6 +69,7 @@ MODELS = (
     Rendition,
     PreviewLink,
     Approval,
+    Mark,
     AuditEvent,
     Autosave,  # an editor's unsaved text: a restore loses nothing
     ApiToken,  # hashed, like share links: a restored token works again
@@ -87,6 +91,7 @@ CONTENT_MODELS = (
     Rendition,
     PreviewLink,
     Approval,
+    Mark,
     AuditEvent,
     ApiToken,
     WebhookEndpoint,

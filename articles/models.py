@@ -400,6 +400,71 @@ class Approval(models.Model):
         return f"{what} of {self.article.slug}"
 
 
+class Mark(models.Model):
+    """Whom the copies marked with this id were made for: a share link, or a signed-in reader.
+
+    The id is what every mark carries (``articles.marking``). The row outlives its copies (deleted
+    when the link is revoked or expires) and the link itself: names are copied, so a leaked copy
+    still traces after the link, the article or the issuer's account is gone.
+    """
+
+    preview_link = models.OneToOneField(
+        PreviewLink, on_delete=models.SET_NULL, null=True, blank=True, related_name="mark"
+    )
+    reader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    article = models.ForeignKey(
+        Article, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    article_slug = models.CharField(max_length=200)
+    # The link's label, or the reader's username, as they were when the mark was made.
+    recipient = models.CharField(max_length=200)
+    link_number = models.PositiveBigIntegerField(null=True, blank=True)
+    issued_by = models.CharField(max_length=200, blank=True)
+    issued_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reader", "article"],
+                condition=models.Q(reader__isnull=False),
+                name="one_mark_per_reader_and_article",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"mark #{self.pk} for {self.recipient} ({self.article_slug})"
+
+
+class MarkedCopy(models.Model):
+    """One asset (or one of its renditions) as served to one mark's recipient, stored privately."""
+
+    mark = models.ForeignKey(Mark, on_delete=models.CASCADE, related_name="copies")
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="+")
+    # "" for the asset itself, else the rendition's variant, e.g. "960w.webp".
+    variant = models.CharField(max_length=16, blank=True)
+    file = models.FileField(storage=asset_storage, upload_to=new_storage_key, max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["mark", "asset", "variant"]
+        verbose_name_plural = "marked copies"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mark", "asset", "variant"], name="marked_copy_per_mark_asset_variant"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.asset} {self.variant or 'original'} for {self.mark}"
+
+
 class AuditEvent(models.Model):
     """An append-only record of who did or saw what. Rows are never updated or deleted."""
 

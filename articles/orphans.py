@@ -7,7 +7,7 @@ URL) but take space and hold content someone meant to discard.
 
 from collections.abc import Iterator
 
-from articles.models import Asset, Rendition
+from articles.models import Asset, MarkedCopy, Rendition
 from articles.storage import asset_storage
 from articles.web.health import STORAGE_SENTINEL
 
@@ -23,14 +23,18 @@ def _walk(storage, directory: str = "") -> Iterator[str]:
         yield from _walk(storage, f"{directory}/{sub}" if directory else sub)
 
 
-def _referenced(assets, renditions) -> set[str]:
-    """The stored names these rows refer to: an asset's file, or a rendition of one."""
-    return {*assets.values_list("file", flat=True), *renditions.values_list("file", flat=True)}
+def _referenced(assets, renditions, copies) -> set[str]:
+    """The stored names these rows refer to: an asset's file, a rendition or a marked copy of one."""
+    return {
+        *assets.values_list("file", flat=True),
+        *renditions.values_list("file", flat=True),
+        *copies.values_list("file", flat=True),
+    }
 
 
 def orphaned_files() -> list[str]:
-    """Every stored name that no asset or rendition row refers to, and not one of Embargo's own files."""
-    referenced = _referenced(Asset.objects.all(), Rendition.objects.all())
+    """Every stored name no asset, rendition or marked copy refers to, and not one of Embargo's own."""
+    referenced = _referenced(Asset.objects.all(), Rendition.objects.all(), MarkedCopy.objects.all())
     return sorted(
         name for name in _walk(asset_storage()) if name not in referenced and name not in NOT_ASSETS
     )
@@ -39,7 +43,9 @@ def orphaned_files() -> list[str]:
 def delete_orphans(names: list[str]) -> int:
     """Delete ``names`` that are still orphans (an upload may have claimed one since)."""
     referenced = _referenced(
-        Asset.objects.filter(file__in=names), Rendition.objects.filter(file__in=names)
+        Asset.objects.filter(file__in=names),
+        Rendition.objects.filter(file__in=names),
+        MarkedCopy.objects.filter(file__in=names),
     )
     storage = asset_storage()
     deleted = 0

@@ -29,6 +29,7 @@ ORIGINAL_FORMATS = {
     "image/gif": ("GIF", "gif"),
 }
 CONTENT_TYPES = {"webp": "image/webp", "png": "image/png", "jpg": "image/jpeg", "gif": "image/gif"}
+EXTENSIONS = {content_type: extension for extension, content_type in CONTENT_TYPES.items()}
 WEBP_QUALITY = 80
 JPEG_QUALITY = 82
 # The reading column is 42rem (672 px at 16 px) wide; below that the image fills the viewport.

@@ -218,16 +218,16 @@ def test_preview_link_prints_a_working_absolute_url(draft, client):
 @pytest.mark.parametrize("expires", ["soon", "0h", "72", "-1d"])
 def test_preview_link_refuses_a_bad_duration(draft, expires):
     with pytest.raises(CommandError, match=r"--expires: .* is not a duration"):
-        run("preview_link", "a-draft", f"--expires={expires}")
+        run("preview_link", "a-draft", f"--expires={expires}", "--label", "Lawyer")
 
 
 def test_preview_link_refuses_more_than_the_maximum(draft):
     with pytest.raises(CommandError, match="at most"):
-        run("preview_link", "a-draft", "--expires", "520w")
+        run("preview_link", "a-draft", "--expires", "520w", "--label", "Lawyer")
 
 
 def test_revoke_previews_stops_every_link(draft, client):
-    url = run("preview_link", "a-draft").strip()
+    url = run("preview_link", "a-draft", "--label", "Lawyer").strip()
     assert "Revoked 1 live share link of a-draft" in run("revoke_previews", "a-draft")
     assert client.get(url.removeprefix(settings.EMBARGO_BASE_URL)).status_code == 404
 

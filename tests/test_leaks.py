@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core import signing
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
@@ -319,7 +320,7 @@ def test_asset_url_with_another_name_is_the_missing_404(client, people, roles):
 
 
 @pytest.mark.parametrize("ended_by", ["revoked", "expired"])
-@pytest.mark.parametrize("door", ["preview", "preview_asset"])
+@pytest.mark.parametrize("door", ["preview", "preview_asset", "preview_asset_rendition"])
 @pytest.mark.parametrize("person", ["anonymous", "forged_session", "no_grant"])
 def test_a_dead_share_link_looks_like_one_never_issued(
     client, people, roles, ended_by, door, person
@@ -327,19 +328,26 @@ def test_a_dead_share_link_looks_like_one_never_issued(
     """Status, body, headers in order and cookies match a token that was never issued."""
     draft = make_article("draft", people, roles)
     link, token = publishing.preview_link_issue(actor=SYSTEM, article=draft, label="Legal review")
-    if ended_by == "revoked":
-        publishing.preview_link_revoke(actor=SYSTEM, link=link)
-    else:
-        type(link).objects.filter(pk=link.pk).update(expires_at=timezone.now())
     never_issued = signing.Signer(salt=PREVIEW_SALT).sign("never-issued")
     asset = draft.assets.get()
-    client = client_for(client, people[person])
 
     def url(preview_token: str) -> str:
         if door == "preview":
             return f"/preview/{preview_token}/"
+        if door == "preview_asset_rendition":  # the 8 px PNG's WebP
+            return f"/preview/{preview_token}/assets/{asset.token}/8w.webp/{asset.download_name}"
         return f"/preview/{preview_token}/assets/{asset.token}/{asset.download_name}"
 
+    # Served while the link worked: its marked copies existed (they are deleted with the link).
+    served = Client().get(url(token))
+    assert served.status_code == 200
+    if served.streaming:
+        b"".join(served.streaming_content)  # read to the end, which closes the file
+    if ended_by == "revoked":
+        publishing.preview_link_revoke(actor=SYSTEM, link=link)
+    else:
+        type(link).objects.filter(pk=link.pk).update(expires_at=timezone.now())
+    client = client_for(client, people[person])
     assert_same_as_missing(client.get(url(token)), client.get(url(never_issued)))
 
 

@@ -76,7 +76,7 @@ def test_republish_refuses_an_article_that_is_not_withdrawn(published):
 @pytest.mark.parametrize("expires", ["99999999999999w", "9999999999d", "99999999999999999999h"])
 def test_an_absurd_expiry_is_a_clear_error_not_a_traceback(published, expires):
     with pytest.raises(CommandError, match="--expires"):
-        run("preview_link", "harbour-story", "--expires", expires)
+        run("preview_link", "harbour-story", "--expires", expires, "--label", "Counsel")
 
 
 def test_export_into_a_missing_parent_is_refused(published, tmp_path):

@@ -256,7 +256,8 @@ class PreviewLinkForm(forms.Form):
     label = forms.CharField(
         max_length=200,
         widget=forms.TextInput(attrs={"class": "vTextField"}),
-        help_text="Who the link is for, e.g. “Legal review”.",
+        help_text="Who the link is for, e.g. “Legal review”: every copy it serves is marked with it.",
+        error_messages={"required": "Say who the link is for, e.g. “Legal review”."},
     )
     hours = forms.IntegerField(
         min_value=1,

@@ -18,6 +18,7 @@ commands call these; nothing else writes.
     audit       audit_record, page_cache_purge
     refusals    refusal_message: how every door words a service's refusal
     people      accounts, groups and global permissions
+    marks       the mark of a share link's recipient, and the marked copies it serves
 """
 
 from articles.access.policy import (
@@ -31,6 +32,13 @@ from articles.publishing.creation import SLUG_UNAVAILABLE, article_create
 from articles.publishing.due import publish_due_articles
 from articles.publishing.files import discard_files_on_failure
 from articles.publishing.grants import access_grant, access_revoke
+from articles.publishing.marks import (
+    mark_for,
+    mark_line,
+    marked_copies_delete,
+    marked_copies_of_ended_links_delete,
+    marked_copy,
+)
 from articles.publishing.previews import (
     preview_link_issue,
     preview_link_revoke,
@@ -85,6 +93,11 @@ __all__ = [
     "audit_record",
     "discard_files_on_failure",
     "has_article_permission",
+    "mark_for",
+    "mark_line",
+    "marked_copies_delete",
+    "marked_copies_of_ended_links_delete",
+    "marked_copy",
     "page_cache_purge",
     "preview_link_issue",
     "preview_link_revoke",

@@ -17,7 +17,7 @@ from django.utils import timezone
 from articles.access import PREVIEW_SALT
 from articles.access.policy import Actor, is_system, person, require_permission
 from articles.models import Article, AuditEvent, PreviewLink
-from articles.publishing import classification
+from articles.publishing import classification, marks
 from articles.publishing.audit import audit_record
 
 
@@ -131,6 +131,7 @@ def preview_link_revoke(*, actor: Actor, link: PreviewLink) -> PreviewLink:
         PreviewLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(
             revoked_at=timezone.now(), revoked_reason=_revoked_by(actor)
         )
+        marks.marked_copies_delete(links=[link.pk])
         link.refresh_from_db()
         audit_record(
             action=AuditEvent.Action.PREVIEW_REVOKE,
@@ -149,6 +150,7 @@ def preview_links_revoke_all(*, actor: Actor, article: Article) -> int:
         count = article.preview_links.filter(revoked_at__isnull=True).update(
             revoked_at=timezone.now(), revoked_reason=_revoked_by(actor)
         )
+        marks.marked_copies_delete(links=article.preview_links.values("pk"))
         audit_record(
             action=AuditEvent.Action.PREVIEW_REVOKE,
             actor=actor,
@@ -181,6 +183,7 @@ def preview_links_end_where_creator_lost_access(
         PreviewLink.objects.filter(pk=link.pk).update(revoked_at=now, revoked_reason=reason)
         link.revoked_at, link.revoked_reason = now, reason
         ended.setdefault(link.article_id, []).append(link)
+    marks.marked_copies_delete(links=[link.pk for found in ended.values() for link in found])
     for article_links in ended.values():
         audit_record(
             action=AuditEvent.Action.PREVIEW_REVOKE,
@@ -220,6 +223,7 @@ def _preview_links_end_at_embargo_end(*, actor: Actor, article: Article, now: da
     PreviewLink.objects.filter(pk__in=links).update(
         revoked_at=now, revoked_reason=EMBARGO_ENDED_REASON
     )
+    marks.marked_copies_delete(links=links)
     audit_record(
         action=AuditEvent.Action.PREVIEW_REVOKE,
         actor=actor,

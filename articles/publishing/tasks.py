@@ -17,6 +17,7 @@ def publish_due() -> dict[str, list[str]]:
     from articles import publishing  # workflow enqueues this task: import it when the task runs
 
     published, withdrawn = publishing.publish_due_articles()
+    publishing.marked_copies_of_ended_links_delete()
     return {
         "published": [article.slug for article in published],
         "withdrawn": [article.slug for article in withdrawn],

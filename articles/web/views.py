@@ -4,10 +4,12 @@ import re
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
+from django.utils.html import escape
 from django.views.decorators.http import require_safe
 
-from articles import access, asset_delivery, renditions
-from articles.models import Article, AuditEvent
+from articles import access, asset_delivery, publishing, renditions
+from articles.marking import text_fingerprint
+from articles.models import Article, AuditEvent, Classification
 from articles.publishing import audit_record
 from articles.web.caching import mark_private, mark_public
 
@@ -29,6 +31,7 @@ def _render_article(
     *,
     body_html: str | None = None,
     preview_token: str | None = None,
+    mark=None,
 ):
     return render(
         request,
@@ -44,6 +47,13 @@ def _render_article(
             "author_name": view.article.author_name,
             # On a share preview: asset URLs through the link's door, tags not linked.
             "preview_token": preview_token,
+            # On a share preview: the recipient's visible line, and their fingerprint in the words.
+            "mark_line": publishing.mark_line(mark) if mark else None,
+            "summary_html": (
+                text_fingerprint.fingerprint_html(escape(view.revision.summary), mark.pk)
+                if mark
+                else None
+            ),
         },
     )
 
@@ -98,6 +108,8 @@ def preview(request, token: str):
     # Asset links go through this link's own asset door, so they work for a reader without an account.
     body_html = ASSET_LINK.sub(rf"\g<attr>/preview/{token}/assets/", view.revision.body_html)
     body_html = renditions.through_preview(body_html, token)
+    mark = publishing.mark_for(link)
+    body_html = text_fingerprint.fingerprint_html(body_html, mark.pk)
     _record_private_view(
         request,
         view,
@@ -105,7 +117,7 @@ def preview(request, token: str):
         preview_link=link,
         preview_token=token,
     )
-    response = _render_article(request, view, body_html=body_html, preview_token=token)
+    response = _render_article(request, view, body_html=body_html, preview_token=token, mark=mark)
     response.embargo_no_referrer = True
     return response
 
@@ -118,6 +130,7 @@ def _asset_response(
     preview_link=None,
     preview_token: str | None = None,
     rendition=None,
+    marked=None,
 ):
     if not is_public:
         audit_record(
@@ -128,12 +141,13 @@ def _asset_response(
             asset=asset,
             route=_audit_route(request, preview_token),
         )
-    served = rendition or asset  # a rendition is served under its asset's visibility and name
+    # A rendition or a marked copy is served under its asset's visibility and name.
+    served = marked or rendition or asset
     # A public PDF may open in the browser's viewer (which a sandboxed document may not load);
     # a private one stays a download, so it never renders inside the site's origin.
     inline_pdf = is_public and asset.content_type == "application/pdf"
     attachment = not (asset.is_image or inline_pdf)
-    filename = _download_name(asset, rendition)
+    filename = _download_name(asset, rendition, served.content_type)
     if not is_public and asset_delivery.redirects_private_assets():
         redirect = asset_delivery.presigned_redirect(
             served, attachment=attachment, filename=filename
@@ -155,10 +169,23 @@ def _asset_response(
     return mark_private(response, no_referrer=preview_link is not None)
 
 
+def _reader_copy(request, asset, *, is_public: bool, rendition=None):
+    """A restricted article's unpublished files reach its granted readers only as copies marked
+    for each of them (``publishing.marks``), so a leaked one names who let it out."""
+    if is_public or asset.article.classification != Classification.RESTRICTED:
+        return None
+    return publishing.marked_copy(asset, request.user, rendition=rendition)
+
+
 @require_safe
 def asset_download(request, token: str, name: str):
     asset, is_public = access.asset_for(request.user, token, name)
-    return _asset_response(request, asset, is_public=is_public)
+    return _asset_response(
+        request,
+        asset,
+        is_public=is_public,
+        marked=_reader_copy(request, asset, is_public=is_public),
+    )
 
 
 @require_safe
@@ -166,16 +193,24 @@ def preview_asset(request, preview_token: str, token: str, name: str):
     link = access.preview_link_for(preview_token)
     asset, is_public = access.asset_for(request.user, token, name, preview_link=link)
     return _asset_response(
-        request, asset, is_public=is_public, preview_link=link, preview_token=preview_token
+        request,
+        asset,
+        is_public=is_public,
+        preview_link=link,
+        preview_token=preview_token,
+        marked=publishing.marked_copy(asset, link),
     )
 
 
-def _download_name(asset, rendition) -> str:
-    """The file name a download is saved under: the asset's, with the rendition's extension."""
-    if rendition is None:
-        return asset.download_name
-    stem = asset.download_name.rsplit(".", 1)[0]
-    return f"{stem}-{rendition.width}.{rendition.format}"
+def _download_name(asset, rendition, content_type: str) -> str:
+    """The file name a download is saved under: the asset's, with the served file's extension."""
+    stem, _, extension = asset.download_name.rpartition(".")
+    if rendition is not None:
+        stem, extension = f"{stem}-{rendition.width}", rendition.format
+    if renditions.CONTENT_TYPES.get(extension, content_type) != content_type:
+        # A marked copy of a GIF is a PNG (articles/marking/images.py).
+        extension = renditions.EXTENSIONS[content_type]
+    return f"{stem}.{extension}"
 
 
 def _rendition_or_deny(asset, variant: str):
@@ -190,7 +225,8 @@ def _rendition_or_deny(asset, variant: str):
 def asset_rendition(request, token: str, variant: str, name: str):
     asset, is_public = access.asset_for(request.user, token, name)
     rendition = _rendition_or_deny(asset, variant)
-    return _asset_response(request, asset, is_public=is_public, rendition=rendition)
+    marked = _reader_copy(request, asset, is_public=is_public, rendition=rendition)
+    return _asset_response(request, asset, is_public=is_public, rendition=rendition, marked=marked)
 
 
 @require_safe
@@ -205,6 +241,7 @@ def preview_asset_rendition(request, preview_token: str, token: str, variant: st
         preview_link=link,
         preview_token=preview_token,
         rendition=rendition,
+        marked=publishing.marked_copy(asset, link, rendition=rendition),
     )
 
 

@@ -25,7 +25,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("slug", metavar="SLUG")
         parser.add_argument("--expires", metavar="DURATION", help="e.g. 30m, 72h, 7d.")
-        parser.add_argument("--label", default="Shared from the shell", help="Who it is for.")
+        parser.add_argument(
+            "--label",
+            help="Who it is for (required to issue): every copy the link serves carries it.",
+        )
         parser.add_argument(
             "--update",
             metavar="ID",
@@ -34,12 +37,23 @@ class Command(BaseCommand):
         )
 
     def handle(
-        self, *args, slug: str, expires: str | None, label: str, update: int | None, **options
+        self,
+        *args,
+        slug: str,
+        expires: str | None,
+        label: str | None,
+        update: int | None,
+        **options,
     ):
         article = article_named(slug)
         if update is not None:
             self._update(article, update)
             return
+        if not (label or "").strip():
+            raise CommandError(
+                "--label: say who the link is for, e.g. --label “Legal review”; "
+                "every copy it serves is marked with it."
+            )
         ttl = parse_duration(expires, "--expires") if expires else None
         try:
             link, token = publishing.preview_link_issue(

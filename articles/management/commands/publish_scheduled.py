@@ -8,6 +8,7 @@ class Command(BaseCommand):
 
     Example (crontab, every minute): * * * * * cd /srv/embargo && .venv/bin/python manage.py publish_scheduled
     Idempotent and safe to overlap: each article is re-checked under a row lock before it changes.
+    It also deletes the marked copies of share links that expired (or otherwise stopped working).
     """
 
     help = "Publish what is due and withdraw what has passed its embargo end (run from cron)."
@@ -20,3 +21,8 @@ class Command(BaseCommand):
             self.stdout.write(f"withdrew {article.slug} [{article.classification}]")
         if options["verbosity"] > 1 or published or withdrawn:
             self.stdout.write(f"{len(published)} published, {len(withdrawn)} withdrawn.")
+        deleted = publishing.marked_copies_of_ended_links_delete()
+        if options["verbosity"] > 1 or deleted:
+            self.stdout.write(
+                f"Deleted {deleted} marked cop{'ies' if deleted != 1 else 'y'} of ended share links."
+            )
