@@ -544,20 +544,25 @@ def _named_routes(patterns, namespace=""):
 
 def test_every_route_is_covered():
     """A new URL is a new door: it must have leak tests before it can exist."""
-    from tests import test_admin_people, test_api, test_discovery_leaks
+    from tests import test_admin_people, test_api, test_discovery_leaks, test_exposure_dashboard
 
     covered = (
         COVERED_ROUTES
         | test_discovery_leaks.COVERED_ROUTES
         | test_admin_people.COVERED_ROUTES
         | test_api.COVERED_ROUTES
+        | test_exposure_dashboard.COVERED_ROUTES
     )
     uncovered = [
         name
         for name in _named_routes(get_resolver().url_patterns)
         if name not in covered
-        # The people pages (admin:auth_*) decide who reaches every article: each one by name.
-        and (name.split(":")[0] not in COVERED_ELSEWHERE or name.startswith("admin:auth_"))
+        # The people pages (admin:auth_*) decide who reaches every article, and the Exposure pages
+        # list every unpublished one: each of them by name.
+        and (
+            name.split(":")[0] not in COVERED_ELSEWHERE
+            or name.startswith(("admin:auth_", "admin:articles_exposurerun_"))
+        )
     ]
     assert uncovered == [], f"Routes without leak tests: {uncovered}"
 

@@ -3,7 +3,9 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from articles.exposure import BadBaseURL, Report, run_audit
+from articles.exposure.records import recorded_audit
 from articles.management.commands._shared import progress
+from articles.models import ExposureRun
 
 
 class Command(BaseCommand):
@@ -11,6 +13,7 @@ class Command(BaseCommand):
 
     Example: python manage.py audit_exposure                      # in-process, no server needed
              python manage.py audit_exposure --base-url https://news.example.org --json
+             python manage.py audit_exposure --record   # kept for the admin's Exposure page
     """
 
     help = (
@@ -27,13 +30,27 @@ class Command(BaseCommand):
             help="Probe a running deployment over HTTP instead of in-process.",
         )
         parser.add_argument("--json", action="store_true", help="Machine-readable report.")
+        parser.add_argument(
+            "--record",
+            action="store_true",
+            help="Store the run and its findings for the admin's Exposure page.",
+        )
 
-    def handle(self, *args, base_url: str | None, json: bool = False, **options):
+    def handle(
+        self, *args, base_url: str | None, json: bool = False, record: bool = False, **options
+    ):
         def bar(iterable, *, total, desc):
             return progress(iterable, stderr=self.stderr, total=total, desc=desc)
 
         try:
-            report = run_audit(base_url=base_url, progress=bar)
+            if record:
+                report, run = recorded_audit(
+                    source=ExposureRun.Source.COMMAND, base_url=base_url, progress=bar
+                )
+                # stderr, so that --json output stays one JSON document.
+                self.stderr.write(f"Recorded as exposure run #{run.pk}.")
+            else:
+                report = run_audit(base_url=base_url, progress=bar)
         except BadBaseURL as error:
             raise CommandError(f"--base-url: {error}") from None
         if json:
