@@ -14,7 +14,9 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -381,3 +383,24 @@ def test_the_daily_task_records_a_run():
     run = ExposureRun.objects.get()
     assert result == {"run": run.pk, "errors": run.errors, "warnings": run.warnings}
     assert run.source == ExposureRun.Source.DAILY
+
+
+def test_the_page_costs_the_same_queries_for_one_item_as_for_three(auditor):
+    """No list on the page asks the database once per row."""
+
+    def queries_with(count: int) -> int:
+        for n in range(count):
+            article = make_article(f"draft-{count}-{n}", files=(png_bytes(f"f{n}.png"),))
+            publishing.preview_link_issue(actor=SYSTEM, article=article, label=f"Reviewer {n}")
+            reader = make_user(f"idle-{count}-{n}")
+            publishing.access_grant(actor=SYSTEM, article=article, perm="view", user=reader)
+            User.objects.filter(pk=reader.pk).update(last_login=timezone.now() - timedelta(days=99))
+            record(report_with(Finding(ERROR, f"s{n}", "/", "k", "d")))
+        client = as_user(auditor)
+        client.get(dashboard_url())  # the session and permission caches warm up alike
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(dashboard_url()).status_code == 200
+        ExposureRun.objects.all().delete()
+        return len(queries)
+
+    assert queries_with(1) == queries_with(3)

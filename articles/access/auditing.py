@@ -3,8 +3,9 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
+from guardian.conf import settings as guardian_settings
 
 from articles.access.policy import short_name
 from articles.access.rules import is_real_user
@@ -41,12 +42,19 @@ def _stale_rows(viewer, now: datetime | None):
     )
     return (
         ArticleUserObjectPermission.objects.filter(idle)
+        # guardian's anonymous row is nobody's account (and its grants make nothing public).
+        .exclude(user__username=guardian_settings.ANONYMOUS_USER_NAME)
         .filter(
             permission__content_type__app_label="articles",
             content_object__in=Article.objects.granted_to(viewer),
         )
         .select_related("user", "permission", "content_object")
-        .order_by("user__last_login", "user__username", "content_object__slug", "permission_id")
+        .order_by(
+            F("user__last_login").asc(nulls_first=True),
+            "user__username",
+            "content_object__slug",
+            "permission_id",
+        )
     )
 
 
