@@ -348,6 +348,19 @@ def test_a_recent_grant_is_not_offered_for_revocation(auditor, draft):
     assert reader.has_perm("articles.view_article", draft)
 
 
+def test_a_reader_of_the_page_without_share_is_refused_with_a_message(draft, idle_reader):
+    """The revoke is the sharing service's: without ``share`` on the article it changes nothing."""
+    watcher = make_user("walter", perms=("view_exposurerun", "view_article"))
+    User.objects.filter(pk=watcher.pk).update(is_staff=True)
+    client = as_user(watcher)
+    response = client.post(grant_url(draft, idle_reader), follow=True)
+    assert "You do not have permission to manage access to “quiet-merger”." in (
+        response.content.decode()
+    )
+    assert User.objects.get(pk=idle_reader.pk).has_perm("articles.view_article", draft)
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.REVOKE).exists()
+
+
 # --- the daily run ------------------------------------------------------------------------------
 
 
@@ -375,6 +388,11 @@ def test_the_daily_audit_is_not_enqueued_twice_while_one_waits():
 
 def test_the_publish_job_enqueues_the_daily_audit():
     call_command("publish_scheduled", stdout=io.StringIO())
+    assert queued_audits() == 1
+
+
+def test_the_publication_task_enqueues_the_daily_audit():
+    tasks.publish_due.call()
     assert queued_audits() == 1
 
 
