@@ -8,7 +8,7 @@ A backup is a directory (``0700``) holding, all ``0600``:
   unusable passwords and need a reset) with their memberships and global permissions, tags,
   articles (status, ``published_at``, ``publish_at``, ``unpublish_at``, live and latest revision),
   every revision (working drafts included) with its tags and files, asset rows, share links, the
-  audit trail, and per-object grants to users and groups;
+  audit trail, the recorded exposure audits with their findings, and per-object grants to users and groups;
 - ``files/<storage key>``: every stored asset, as stored;
 - ``manifest.json``: the SHA-256 and size of ``data.json`` and of every file.
 
@@ -41,6 +41,8 @@ from articles.models import (
     ArticleUserObjectPermission,
     Asset,
     AuditEvent,
+    ExposureFinding,
+    ExposureRun,
     PreviewLink,
     Rendition,
     Revision,
@@ -63,6 +65,8 @@ MODELS = (
     Rendition,
     PreviewLink,
     AuditEvent,
+    ExposureRun,
+    ExposureFinding,
     ApiToken,  # hashed, like share links: a restored token works again
     WebhookEndpoint,
     WebhookDelivery,

@@ -18,6 +18,8 @@ from django.utils import timezone
 
 from articles import backup
 from articles.access import SYSTEM
+from articles.exposure import Finding, Report
+from articles.exposure.records import exposure_run_record
 from articles.models import Article, Status
 from articles.publishing import services
 from tests.factories import make_article, make_user, pdf_bytes, png_bytes
@@ -77,6 +79,13 @@ def newsroom(db):
     services.access_grant(actor=SYSTEM, article=published, perm="view", user=reader)
     services.access_grant(actor=SYSTEM, article=scheduled, perm="change", group=legal)
     services.preview_link_issue(actor=SYSTEM, article=scheduled, label="Legal review")
+    exposure_run_record(
+        report=Report(findings=[Finding("error", "draft “q”", "/x/", "article URL", "differs")]),
+        started_at=timezone.now(),
+        finished_at=timezone.now(),
+        source="command",
+        probed={"Probing non-public objects": 12},
+    )
     return editor
 
 

@@ -23,7 +23,7 @@ from django_tasks_db.models import DBTaskResult
 
 from articles import access, publishing
 from articles.access import SYSTEM
-from articles.exposure.auditor import ERROR, WARNING, Finding, Report
+from articles.exposure import ERROR, WARNING, Finding, Report
 from articles.exposure.records import exposure_run_record
 from articles.models import AuditEvent, ExposureFinding, ExposureRun, PreviewLink, Status
 from articles.publishing import tasks

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from articles.exposure.auditor import Report, run_audit
+from articles.exposure import Report, run_audit
 from articles.models import ExposureFinding, ExposureRun
 
 # The daily run is due when no run was recorded (or started by the worker) for this long.
