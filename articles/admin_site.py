@@ -10,6 +10,7 @@ This module is imported while the app registry is still loading, so it imports n
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
 from django.urls import path
+from django.views.decorators.common import no_append_slash
 
 
 class EmbargoAdminSite(admin.AdminSite):
@@ -25,6 +26,13 @@ class EmbargoAdminSite(admin.AdminSite):
             name="view_on_site",
         )
         return [guarded, *urls]
+
+    @no_append_slash  # as Django's own: the catch-all never claims an address with a slash added
+    def catch_all_view(self, request, url):
+        """The 404 for an unknown address, after the same permission lookup a page refusing the
+        person makes (the Exposure page asks before its 404), so the two are the same work."""
+        request.user.get_all_permissions()
+        return super().catch_all_view(request, url)
 
     def view_on_site(self, request, content_type_id: str, object_id: str):
         """Redirect to an object's page only for someone its admin shows it to."""

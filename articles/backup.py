@@ -9,8 +9,8 @@ A backup is a directory (``0700``) holding, all ``0600``:
   articles (status, classification, ``published_at``, ``publish_at``, ``unpublish_at``, live and
   latest revision) with their two-person approvals,
   every revision (working drafts included) with its tags and files, asset rows, share links and
-  their marks (so a leaked copy still traces after a restore), the audit trail, and per-object
-  grants to users and groups;
+  their marks (so a leaked copy still traces after a restore), the audit trail, the recorded
+  exposure audits with their findings, and per-object grants to users and groups;
 - ``files/<storage key>``: every stored asset, as stored. Marked copies (``publishing.marks``) are
   left out, rows and files: each is one more copy of a private file, made again on request;
 - ``manifest.json``: the SHA-256 and size of ``data.json`` and of every file.
@@ -46,6 +46,8 @@ from articles.models import (
     Asset,
     AuditEvent,
     Autosave,
+    ExposureFinding,
+    ExposureRun,
     Mark,
     PreviewLink,
     Rendition,
@@ -72,6 +74,8 @@ MODELS = (
     Mark,
     AuditEvent,
     Autosave,  # an editor's unsaved text: a restore loses nothing
+    ExposureRun,
+    ExposureFinding,
     ApiToken,  # hashed, like share links: a restored token works again
     WebhookEndpoint,
     WebhookDelivery,

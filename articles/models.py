@@ -5,7 +5,7 @@ The visibility rule is not here: it lives in ``access/rules.py`` (as SQL), ``acc
 """
 
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -636,3 +636,62 @@ class WebhookAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} → {self.status_code or self.error}"
+
+
+class ExposureRun(models.Model):
+    """One recorded run of ``audit_exposure``: when, what it probed, and whether anything got out.
+
+    Holding ``view_exposurerun`` (the Auditors role) is what opens the Exposure page in the admin.
+    """
+
+    class Source(models.TextChoices):
+        COMMAND = "command", "manage.py audit_exposure --record"
+        DAILY = "daily", "the daily run of the publish job"
+
+    started_at = models.DateTimeField(db_index=True)
+    finished_at = models.DateTimeField()
+    source = models.CharField(max_length=16, choices=Source)
+    base_url = models.CharField(
+        max_length=500, blank=True, help_text="The deployment probed over HTTP; blank: in-process."
+    )
+    objects_checked = models.PositiveIntegerField()
+    requests = models.PositiveIntegerField()
+    # How many probes each stage made, in the auditor's words ("Probing non-public objects": 120 …).
+    probed = models.JSONField(default=dict)
+    errors = models.PositiveIntegerField()
+    warnings = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        # The admin index links this model's entry, which is the Exposure page, by this name.
+        verbose_name_plural = "exposure"
+
+    def __str__(self) -> str:
+        return f"exposure run #{self.pk} ({'passed' if self.passed else 'failed'})"
+
+    @property
+    def passed(self) -> bool:
+        """The command's verdict: no leak and no configuration error (warnings do not fail)."""
+        return self.errors == 0
+
+    @property
+    def duration(self) -> timedelta:
+        return self.finished_at - self.started_at
+
+
+class ExposureFinding(models.Model):
+    """One thing a recorded run found wrong, as the auditor reported it."""
+
+    run = models.ForeignKey(ExposureRun, on_delete=models.CASCADE, related_name="findings")
+    severity = models.CharField(max_length=16)
+    # What leaked or is misconfigured: an article's label, an asset, "settings", "the site".
+    subject = models.CharField(max_length=500)
+    kind = models.CharField(max_length=200, help_text="The vector: “asset URL (Range)” …")
+    door = models.CharField(max_length=2000, blank=True, help_text="The URL that answered.")
+    detail = models.TextField()
+
+    class Meta:
+        ordering = ["run", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.severity}: {self.subject} via {self.kind}"

@@ -6,6 +6,8 @@ from django.contrib.auth.models import Group, Permission
 
 # The role that may change who reaches every article (articles/publishing/people.py); superusers may too.
 ACCESS_ADMINISTRATORS = "Access administrators"
+# The role that reads the Exposure page (articles/admin/exposure.py); superusers may too.
+AUDITORS = "Auditors"
 
 ROLES: dict[str, tuple[str, ...]] = {
     # Authors create; the creator of an article then gets view/change/share on that article only.
@@ -20,6 +22,9 @@ ROLES: dict[str, tuple[str, ...]] = {
     # What it may do is in articles/publishing/people.py; view_auditevent reads the trail of those changes.
     # It holds no auth.change_user, so anyone who does is an exception the system check reports.
     ACCESS_ADMINISTRATORS: ("administer_access", "view_auditevent"),
+    # The page lists unpublished work and its one-click revokes go through the sharing services,
+    # which ask for view and share on the article like everyone else's revokes.
+    AUDITORS: ("view_exposurerun", "view_article", "share_article"),
 }
 
 # The global permissions that mean something in Embargo, by app: the group and user pages offer
@@ -33,6 +38,7 @@ MEANINGFUL_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "share_article",
         "administer_access",
         "view_auditevent",
+        "view_exposurerun",
         "view_webhookendpoint",
         "add_webhookendpoint",
         "change_webhookendpoint",
@@ -56,6 +62,9 @@ ROLE_DESCRIPTIONS: dict[str, str] = {
     "permissions and role groups), set people's passwords, make people staff or deactivate them, "
     "and read the audit trail of those changes; cannot create superusers or other access "
     "administrators.",
+    AUDITORS: "may open the Exposure page (what the exposure audit found, share links and private "
+    "files by expiry, stale grants) and read every article, drafts included; may take away any "
+    "grant or share link, and so may also give grants and issue share links on every article.",
 }
 
 

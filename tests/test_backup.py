@@ -18,6 +18,8 @@ from django.utils import timezone
 
 from articles import backup, publishing
 from articles.access import SYSTEM
+from articles.exposure import Finding, Report
+from articles.exposure.records import exposure_run_record
 from articles.models import Article, Status
 from articles.publishing import approvals, classification, editing
 from tests.factories import make_article, make_user, pdf_bytes, png_bytes
@@ -92,6 +94,13 @@ def newsroom(db):
     )
     editing.autosave_store(
         actor=editor, article=scheduled, title="Quiet", summary="", body="Unsaved.", tags=""
+    )
+    exposure_run_record(
+        report=Report(findings=[Finding("error", "draft “q”", "/x/", "article URL", "differs")]),
+        started_at=timezone.now(),
+        finished_at=timezone.now(),
+        source="command",
+        probed={"Probing non-public objects": 12},
     )
     return editor
 

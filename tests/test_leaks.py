@@ -554,7 +554,13 @@ def _named_routes(patterns, namespace=""):
 
 def test_every_route_is_covered():
     """A new URL is a new door: it must have leak tests before it can exist."""
-    from tests import test_admin_people, test_api, test_discovery_leaks, test_editor
+    from tests import (
+        test_admin_people,
+        test_api,
+        test_discovery_leaks,
+        test_editor,
+        test_exposure_dashboard,
+    )
 
     covered = (
         COVERED_ROUTES
@@ -562,14 +568,16 @@ def test_every_route_is_covered():
         | test_admin_people.COVERED_ROUTES
         | test_api.COVERED_ROUTES
         | test_editor.COVERED_ROUTES
+        | test_exposure_dashboard.COVERED_ROUTES
     )
-    by_name = ("admin:auth_", "admin:articles_article_editor_")
+    by_name = ("admin:auth_", "admin:articles_article_editor_", "admin:articles_exposurerun_")
     uncovered = [
         name
         for name in _named_routes(get_resolver().url_patterns)
         if name not in covered
-        # The people pages (admin:auth_*) decide who reaches every article, and the editor's
-        # endpoints (test_editor.py) are doors onto one: each one by name.
+        # The people pages (admin:auth_*) decide who reaches every article, the editor's
+        # endpoints (test_editor.py) are doors onto one, and the Exposure pages list every
+        # unpublished one: each of them by name.
         and (name.split(":")[0] not in COVERED_ELSEWHERE or name.startswith(by_name))
     ]
     assert uncovered == [], f"Routes without leak tests: {uncovered}"

@@ -8,5 +8,5 @@ site while autodiscovery is importing this package, and a site defined here woul
 (the registrations made while importing would land on the discarded one).
 """
 
-from articles.admin import articles, audit, people  # noqa: F401
+from articles.admin import articles, audit, exposure, people  # noqa: F401
 from articles.api import admin as api_admin  # noqa: F401

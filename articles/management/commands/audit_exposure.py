@@ -3,7 +3,9 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from articles.exposure import BadBaseURL, Report, run_audit
+from articles.exposure.records import recorded_audit
 from articles.management.commands._shared import progress
+from articles.models import ExposureRun
 
 
 class Command(BaseCommand):
@@ -12,6 +14,7 @@ class Command(BaseCommand):
     Example: python manage.py audit_exposure                      # in-process, no server needed
              python manage.py audit_exposure --base-url https://news.example.org --json
              python manage.py audit_exposure --base-url https://news.example.org --workers 2
+             python manage.py audit_exposure --record   # kept for the admin's Exposure page
     """
 
     help = (
@@ -35,9 +38,20 @@ class Command(BaseCommand):
             help="Probe with N processes (in-process; default one per core, at most 4) or N "
             "threads (--base-url; default 8). 1 probes one request at a time.",
         )
+        parser.add_argument(
+            "--record",
+            action="store_true",
+            help="Store the run and its findings for the admin's Exposure page.",
+        )
 
     def handle(
-        self, *args, base_url: str | None, json: bool = False, workers: int | None = None, **options
+        self,
+        *args,
+        base_url: str | None,
+        json: bool = False,
+        workers: int | None = None,
+        record: bool = False,
+        **options,
     ):
         def bar(iterable, *, total, desc):
             return progress(iterable, stderr=self.stderr, total=total, desc=desc)
@@ -45,7 +59,17 @@ class Command(BaseCommand):
         if workers is not None and workers < 1:
             raise CommandError(f"--workers: {workers} is not a number of workers; give 1 or more.")
         try:
-            report = run_audit(base_url=base_url, progress=bar, workers=workers)
+            if record:
+                report, run = recorded_audit(
+                    source=ExposureRun.Source.COMMAND,
+                    base_url=base_url,
+                    progress=bar,
+                    workers=workers,
+                )
+                # stderr, so that --json output stays one JSON document.
+                self.stderr.write(f"Recorded as exposure run #{run.pk}.")
+            else:
+                report = run_audit(base_url=base_url, progress=bar, workers=workers)
         except BadBaseURL as error:
             raise CommandError(f"--base-url: {error}") from None
         if json:
