@@ -25,7 +25,15 @@ from articles import access, publishing
 from articles.access import SYSTEM
 from articles.exposure import ERROR, WARNING, Finding, Report
 from articles.exposure.records import exposure_run_record
-from articles.models import AuditEvent, ExposureFinding, ExposureRun, PreviewLink, Status
+from articles.models import (
+    Article,
+    AuditEvent,
+    Classification,
+    ExposureFinding,
+    ExposureRun,
+    PreviewLink,
+    Status,
+)
 from articles.publishing import tasks
 from articles.roles import AUDITORS, ROLE_DESCRIPTIONS
 from tests.factories import make_article, make_user, png_bytes
@@ -218,13 +226,24 @@ def test_share_links_and_files_are_grouped_by_expiry(auditor, draft, link):
     other = make_article("lonely-draft", files=(png_bytes("alone.png", "blue"),))
     text = as_user(auditor).get(dashboard_url()).content.decode()
     links = text[text.index('id="links-heading"') : text.index('id="assets-heading"')]
-    assert links.index("Expired, not revoked (1)") < links.index("Old reviewer")
-    assert links.index("Ends within 24 hours (1)") < links.index("Legal review")
+    assert links.index("Expired, not revoked · Standard (1)") < links.index("Old reviewer")
+    assert links.index("Ends within 24 hours · Standard (1)") < links.index("Legal review")
     assert links.index("Old reviewer") < links.index("Ends within 24 hours")
     files = text[text.index('id="assets-heading"') : text.index('id="stale-heading"')]
-    assert files.index("Ends within 24 hours (1)") < files.index("plan.png")
-    assert files.index("No end: reached by no share link (1)") < files.index("alone.png")
+    assert files.index("Ends within 24 hours · Standard (1)") < files.index("plan.png")
+    assert files.index("No end: reached by no share link · Standard (1)") < files.index("alone.png")
     assert other.slug in files
+
+
+def test_within_an_expiry_restricted_work_comes_first(auditor, draft, link):
+    sealed = make_article("sealed-plan", files=(png_bytes("sealed.png", "red"),))
+    Article.objects.filter(pk=sealed.pk).update(classification=Classification.RESTRICTED)
+    text = as_user(auditor).get(dashboard_url()).content.decode()
+    files = text[text.index('id="assets-heading"') : text.index('id="stale-heading"')]
+    restricted = files.index("No end: reached by no share link · Restricted (1)")
+    assert restricted < files.index("sealed.png")
+    standard = files.find("No end: reached by no share link · Standard")
+    assert standard == -1 or restricted < standard
 
 
 def test_stale_grants_and_the_next_seven_days_are_listed(auditor, draft, idle_reader):

@@ -17,7 +17,15 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from articles.access.auditing import StaleGrant, stale_grants
-from articles.models import Article, Asset, ExposureFinding, ExposureRun, PreviewLink, Status
+from articles.models import (
+    Article,
+    Asset,
+    Classification,
+    ExposureFinding,
+    ExposureRun,
+    PreviewLink,
+    Status,
+)
 
 RUNS_CHARTED = 30
 ITEMS_PER_GROUP = 50
@@ -46,7 +54,23 @@ def by_expiry(item: Exposed, now: datetime) -> tuple[int, str]:
     return 3, "Ends later"
 
 
-GROUP_BY: tuple[Callable[[Exposed, datetime], tuple[int, str]], ...] = (by_expiry,)
+# Restricted first: what needs two people to publish is what most needs watching.
+CLASSIFICATION_RANK = {
+    Classification.RESTRICTED: 0,
+    Classification.CONFIDENTIAL: 1,
+    Classification.STANDARD: 2,
+}
+
+
+def by_classification(item: Exposed, now: datetime) -> tuple[int, str]:
+    level = Classification(item.article.classification)
+    return CLASSIFICATION_RANK[level], level.label
+
+
+GROUP_BY: tuple[Callable[[Exposed, datetime], tuple[int, str]], ...] = (
+    by_expiry,
+    by_classification,
+)
 
 
 @dataclass
