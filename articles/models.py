@@ -74,6 +74,7 @@ class Tag(models.Model):
     slug = models.CharField(max_length=60, db_index=True, validators=[validate_slug])
 
     objects = TagQuerySet.as_manager()
+    article_count: int  # set by web.discovery.public_tags_with_counts()
 
     class Meta:
         ordering = ["name"]
@@ -144,6 +145,7 @@ class Article(models.Model):
     is_granted: bool  # with_grant_flag(user)
     shown_title: str | None  # the admin's list (ArticleAdmin.get_queryset)
     shown_updated_at: datetime | None
+    reads_draft: bool  # the admin's list: the user may read the working draft
 
     class Meta:
         ordering = ["-published_at", "-created_at"]
@@ -175,6 +177,13 @@ class Article(models.Model):
     @property
     def author_name(self) -> str:
         return byline_of(self.author)
+
+    @property
+    def working_draft(self) -> "Revision":
+        """The latest revision, which every article has from its creation on."""
+        if self.latest_revision is None:
+            raise ValueError(f"“{self.slug}” has no revision: every article is created with one.")
+        return self.latest_revision
 
 
 class Revision(models.Model):
@@ -398,6 +407,13 @@ class Approval(models.Model):
         if self.kind == self.Kind.LOWERING:
             what += f" to {self.classification}"
         return f"{what} of {self.article.slug}"
+
+    @property
+    def requested_revision(self) -> Revision:
+        """The revision a publication request is for; a lowering request names none."""
+        if self.revision is None:
+            raise ValueError(f"Approval {self.pk} is a {self.kind} request: it names no revision.")
+        return self.revision
 
 
 class Mark(models.Model):

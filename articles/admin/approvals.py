@@ -128,7 +128,7 @@ def approval_request_view(model_admin, request, object_id: str):
         model_admin,
         request,
         article,
-        success=f"Asked for approval of revision {asked.revision.number}.",
+        success=f"Asked for approval of revision {asked.requested_revision.number}.",
     )
 
 

@@ -146,7 +146,7 @@ def approval_give(*, actor, approval: Approval) -> Approval:
 
 def _what(approval: Approval) -> dict:
     if approval.kind == Approval.Kind.PUBLICATION:
-        return {"revision": approval.revision.number}
+        return {"revision": approval.requested_revision.number}
     return {"to": approval.classification}
 
 
@@ -161,16 +161,17 @@ def _check_approvable(actor, article: Article, approval: Approval) -> None:
         )
     if approval.kind == Approval.Kind.LOWERING:
         return
-    if approval.revision.created_by_id == actor.pk:
+    revision = approval.requested_revision
+    if revision.created_by_id == actor.pk:
         raise ValidationError(
-            f"You are the last editor of revision {approval.revision.number}, the one to be "
+            f"You are the last editor of revision {revision.number}, the one to be "
             "published: a publisher who neither asked for nor wrote it must approve.",
             code="last_editor",
         )
     if article.latest_revision_id != approval.revision_id:
         raise ValidationError(
-            f"“{article.slug}” was edited after the request (revision {approval.revision.number} "
-            f"was asked for, the working draft is revision {article.latest_revision.number}). "
+            f"“{article.slug}” was edited after the request (revision {revision.number} "
+            f"was asked for, the working draft is revision {article.working_draft.number}). "
             + ASK_AGAIN.replace("SLUG", article.slug),
             code="edited_since",
         )
@@ -195,6 +196,8 @@ def missing_approval(article: Article, revision_id: int | None) -> str | None:
     if valid_publication_approval(article, revision_id) is not None:
         return None
     if revision_id != article.latest_revision_id:
+        if revision_id is None:
+            raise ValueError(f"“{article.slug}”: no revision was named to publish.")
         number = Revision.objects.get(pk=revision_id).number
         return (
             f"“{article.slug}” is restricted and revision {number} is no longer its working draft "
@@ -250,6 +253,8 @@ def held_for_approval(article: Article) -> bool:
     reason = missing_approval(article, article.scheduled_revision_id)
     if reason is None:
         return False
+    if article.scheduled_revision is None:
+        raise ValueError(f"“{article.slug}” is not scheduled: no publication to hold.")
     detail = {"reason": reason, "revision": article.scheduled_revision.number}
     # Once per schedule and reason: cron runs every minute, the trail should not.
     held = article.audit_events.filter(action=AuditEvent.Action.PUBLICATION_HELD)

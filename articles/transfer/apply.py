@@ -138,9 +138,12 @@ def _create_or_update(
             tags=item.tags,
             files=files,
         )
-        return article, True, list(article.latest_revision.assets.all())
+        return article, True, list(article.working_draft.assets.all())
     # A file whose name and (stripped) bytes are unchanged is kept, not stored a second time.
-    current = {(a.original_name, a.sha256): a for a in article.latest_revision.assets.all()}
+    # An upload the service will refuse has no digest (None), so it matches no stored file.
+    current: dict[tuple[str, str | None], Asset] = {
+        (a.original_name, a.sha256): a for a in article.working_draft.assets.all()
+    }
     keep, new = [], []
     for name, upload in files:
         existing = current.get((clean_original_name(name), _stored_sha256(name, upload)))

@@ -33,7 +33,7 @@ class Command(BaseCommand):
                 approval = approvals.approval_request_publication(actor=actor, article=article)
                 self.stdout.write(
                     f"{slug} [{article.classification}]: asked to publish revision "
-                    f"{approval.revision.number}; another publisher approves it: "
+                    f"{approval.requested_revision.number}; another publisher approves it: "
                     f"manage.py approve_publication {slug} --user NAME"
                 )
                 return
@@ -49,6 +49,6 @@ class Command(BaseCommand):
             raise CommandError(f"{slug}: {refusal_message(error)}") from None
         asker = classification.username_or_deleted(pending.requested_by)
         self.stdout.write(
-            f"{slug} [{article.classification}]: revision {pending.revision.number} approved by "
+            f"{slug} [{article.classification}]: revision {pending.requested_revision.number} approved by "
             f"{actor.get_username()} (asked by {asker}); manage.py publish {slug} publishes it."
         )
