@@ -33,7 +33,7 @@ class Command(BaseCommand):
         if approve == (level is not None):
             raise CommandError("Give either LEVEL or --approve (to approve a pending lowering).")
         try:
-            if approve:
+            if level is None:  # so --approve, as checked above
                 self._approve(article, actor)
             elif classification.is_lowering(article, classification.parse(level)):
                 approval = approvals.approval_request_lowering(

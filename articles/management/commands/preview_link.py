@@ -49,7 +49,7 @@ class Command(BaseCommand):
         if update is not None:
             self._update(article, update)
             return
-        if not (label or "").strip():
+        if label is None or not label.strip():
             raise CommandError(
                 "--label: say who the link is for, e.g. --label “Legal review”; "
                 "every copy it serves is marked with it."
