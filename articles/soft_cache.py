@@ -26,7 +26,7 @@ RETRY_AFTER = 5.0
 _lock = threading.Lock()
 # Called when the cache answers again after failing (``on_recovery``): the page cache then stops
 # trusting what the cache held from before the outage.
-_recovery_hooks: list[Callable[[], None]] = []
+_recovery_hooks: list[Callable[[], object]] = []
 _recoveries = 0  # how many times this process saw the cache come back
 _down_since: float | None = None  # monotonic time of the failure that opened the breaker
 _retry_at = 0.0
@@ -52,8 +52,9 @@ def _failed(operation: str, error: Exception) -> None:
         )
 
 
-def on_recovery(hook: Callable[[], None]) -> None:
-    """Have ``hook`` run whenever this process finds the cache answering again after a failure."""
+def on_recovery(hook: Callable[[], object]) -> None:
+    """Have ``hook`` run whenever this process finds the cache answering again after a failure
+    (what it returns is ignored)."""
     _recovery_hooks.append(hook)
 
 

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.db.models import F, Q
 from django.utils import timezone
@@ -9,6 +10,11 @@ from guardian.conf import settings as guardian_settings
 
 from articles.access.policy import short_name
 from articles.access.rules import is_real_user
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from articles.models import Article
 
 # A grant is stale when the person holding it has not signed in for this long.
 STALE_AFTER = timedelta(days=90)
@@ -24,8 +30,8 @@ def may_read_exposure(user) -> bool:
 class StaleGrant:
     """One permission on one article, held directly by someone who no longer signs in."""
 
-    article: object
-    user: object
+    article: "Article"
+    user: "User"
     perm: str  # the short name ("view", "share" …), as access_revoke takes it
 
     @property

@@ -257,6 +257,7 @@ def run_audit(
     *, base_url: str | None = None, progress=None, s3=None, workers: int | None = None
 ) -> Report:
     """Audit the configured site in-process, or the deployment at ``base_url`` over HTTP."""
+    fetch: Fetch
     if base_url:
         fetch, parallel = HttpFetcher(base_url), "thread"
         workers = HTTP_THREADS if workers is None else workers

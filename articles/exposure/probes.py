@@ -94,7 +94,7 @@ def draft_probes(slug: str, label: str) -> list[Probe]:
 
 def storage_prefixes() -> list[tuple[str, Path | None]]:
     """URL prefixes that map straight onto asset storage, with the directory each serves from."""
-    prefixes = []
+    prefixes: list[tuple[str, Path | None]] = []
     root = checks.asset_root()
     if root is not None:
         static_url = "/" + str(settings.STATIC_URL or "static/").lstrip("/")

@@ -12,6 +12,7 @@ import traceback
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from typing import Any
 
 from django.db import connections
@@ -24,6 +25,17 @@ CHUNK = 64
 CHUNKS_PER_WORKER = 4
 # Below this many items, starting worker processes costs more than it saves.
 PROCESSES_FROM = 1000
+
+
+def _ready(readers: list[Connection]) -> list[Connection]:
+    """Those of ``readers`` that have something to read (or have ended), in wait()'s order."""
+    ready = []
+    for reader in multiprocessing.connection.wait(readers):
+        # wait() answers with some of the objects it was given (its type says: any kind it takes).
+        if not isinstance(reader, Connection):
+            raise TypeError(f"wait() answered {reader!r}, not a worker's pipe")
+        ready.append(reader)
+    return ready
 
 
 @dataclass(frozen=True)
@@ -65,6 +77,7 @@ class Workers:
             range(start, min(start + size, len(items))) for start in range(0, len(items), size)
         ]
         few = self.kind == "process" and len(items) < self.processes_from
+        judged: Iterator[list[Outcome]]
         if self.count <= 1 or len(chunks) <= 1 or few:
             judged = (self._judge_chunk(work, items, describe, chunk) for chunk in chunks)
         elif self.kind == "thread":
@@ -136,7 +149,9 @@ class Workers:
             connections.close_all()
 
     @staticmethod
-    def _collect(processes, readers, items, describe, chunks) -> Iterator[list[Outcome]]:
+    def _collect(
+        processes, readers: list[Connection], items, describe, chunks
+    ) -> Iterator[list[Outcome]]:
         done: dict[int, list[Outcome]] = {}
         crashes: list[str] = []
         next_up = 0
@@ -154,7 +169,7 @@ class Workers:
                     if number not in done:
                         done[number] = [failed(describe(items[i]), reason) for i in chunks[number]]
             else:
-                for reader in multiprocessing.connection.wait(readers):
+                for reader in _ready(readers):
                     try:
                         number, outcomes = reader.recv()
                     except EOFError:

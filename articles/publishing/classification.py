@@ -24,7 +24,7 @@ from articles.models import Approval, Article, AuditEvent, Classification, Previ
 from articles.publishing import audit
 
 CONFIDENTIAL_MAX_LINK_LIFE = timedelta(hours=72)
-RANK = {
+RANK: dict[str, int] = {
     Classification.STANDARD: 0,
     Classification.CONFIDENTIAL: 1,
     Classification.RESTRICTED: 2,
@@ -120,7 +120,7 @@ def apply(
     article.approvals.filter(ended_at__isnull=True).update(
         ended_at=now, ended_reason=f"the article became {classification}"
     )
-    detail = {"from": old, "to": classification}
+    detail: dict[str, object] = {"from": old, "to": classification}
     if approval is not None:
         detail |= {
             "requested_by": username_or_deleted(approval.requested_by),

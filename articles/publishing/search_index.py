@@ -16,13 +16,14 @@ from collections.abc import Iterable
 from django.contrib.postgres.search import SearchVector
 from django.db import connection
 from django.db.models import Case, OuterRef, Q, Subquery, Value, When
+from django.db.models.expressions import CombinedExpression
 
 from articles.models import Article, Revision, Status
 
 SEARCH_CONFIG = "english"
 
 
-def document() -> SearchVector:
+def document() -> CombinedExpression:
     """A revision's document: title weighted over summary over the text the page shows."""
     return (
         SearchVector("title", weight="A", config=SEARCH_CONFIG)

@@ -221,8 +221,8 @@ def public_max_age(
     now = now or timezone.now()
     max_age = settings.EMBARGO_PUBLIC_MAX_AGE
     if summarising is not None:
-        ends = next_ends(generation or page_generation(), now)
-        return _seconds_until(getattr(ends, summarising), now, max_age)
+        summary_ends = next_ends(generation or page_generation(), now)
+        return _seconds_until(getattr(summary_ends, summarising), now, max_age)
     if isinstance(showing, QuerySet):
         ends = [showing.aggregate(end=Min("unpublish_at"))["end"]]
     else:

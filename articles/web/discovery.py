@@ -87,7 +87,10 @@ def sitemap_index(request):
 
 @require_safe
 def sitemap_section(request, section: str):
-    response = sitemap_views.sitemap(request, sitemaps=SITEMAPS, section=section)
+    # A copy: the view's parameter is a dict (invariant) of sitemap classes or instances.
+    response = sitemap_views.sitemap(request, sitemaps=dict(SITEMAPS), section=section)
+    if response.context_data is None:
+        raise ValueError("the sitemap view rendered no context")
     shown = [entry["item"] for entry in response.context_data["urlset"]]
     return mark_public(request, response, showing=shown)
 
