@@ -4,6 +4,7 @@ move a link to the current draft. Part of ``ArticlePagesMixin``, whose helpers (
 """
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib import messages
@@ -15,7 +16,19 @@ from django.utils import timezone
 
 from articles import access, publishing
 from articles.admin.forms import PreviewLinkForm, add_service_error
-from articles.models import PreviewLink
+from articles.models import Article, PreviewLink
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from django.contrib import admin
+    from django.http import HttpResponse
+    from django.template.response import TemplateResponse
+
+    # What the mixins are mixed into: ArticleAdmin's attributes, typed (at run time, object).
+    ArticleModelAdmin = admin.ModelAdmin[Article]
+else:
+    ArticleModelAdmin = object
 
 
 def _link_state(link: PreviewLink, now: datetime) -> str:
@@ -27,8 +40,29 @@ def _link_state(link: PreviewLink, now: datetime) -> str:
     return "expired" if link.expires_at <= now else "ended"
 
 
-class SharePagesMixin:
+class SharePagesMixin(ArticleModelAdmin):
     """Share-link pages for ``ArticleAdmin`` (through ``ArticlePagesMixin``)."""
+
+    if TYPE_CHECKING:
+        # Defined by ArticleAdmin (get_object: never None, HiddenIsMissingMixin's 404 instead)
+        # and by ArticlePagesMixin (the rest).
+        def get_object(self, request, object_id, from_field=None) -> Article: ...
+        def _url(self, suffix: str, article: Article, *args) -> str: ...
+        def _render(
+            self, request, template: str, article: Article, title: str, **context
+        ) -> TemplateResponse: ...
+        def _confirm_then(
+            self,
+            request,
+            article: Article,
+            perform: Callable[[], str],
+            *,
+            done_url: str,
+            form=None,
+            template: str = "confirm.html",
+            **page,
+        ) -> HttpResponse: ...
+        def _require_share(self, request, article: Article) -> None: ...
 
     # --- share links ------------------------------------------------------------------------------
 
