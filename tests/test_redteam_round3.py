@@ -8,6 +8,7 @@ A test marked ``xfail(strict=True)`` documents a finding that is still open.
 import pytest
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from articles import publishing
 from articles.access import SYSTEM
@@ -16,6 +17,7 @@ from articles.publishing import approvals, classification
 from articles.publishing.drafts import article_delete_draft
 from articles.storage import asset_storage
 from tests.factories import make_article, make_user, png_bytes
+from tests.response_shape import assert_same_shape
 
 pytestmark = pytest.mark.django_db
 
@@ -73,3 +75,52 @@ def test_an_approval_stops_counting_once_its_approver_may_no_longer_publish():
     with pytest.raises(ValidationError):
         publishing.article_publish(actor=ada, article=Article.objects.get(pk=article.pk))
     assert not Article.objects.get(pk=article.pk).live_revision_id
+
+
+# --- admin doors: a hidden article is a missing one ---------------------------------------------
+
+
+@pytest.fixture
+def hidden() -> Article:
+    return make_article("hidden-plan", title="Hidden plan", body="Secret body.")
+
+
+@pytest.fixture
+def other_author(client):
+    """A staff author with rights on their own article only."""
+    user = _staff("olga", "Authors")
+    mine = make_article("olgas-own", body="Mine.")
+    for perm in ("view", "change", "share"):
+        publishing.access_grant(actor=SYSTEM, article=mine, perm=perm, user=user)
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize(
+    "route",
+    ["classify", "approval_request", "editor_preview", "editor_autosave", "editor_discard"],
+)
+def test_post_only_article_doors_answer_a_hidden_article_as_a_missing_one(
+    other_author, hidden, route
+):
+    url = lambda pk: reverse(f"admin:articles_article_{route}", args=[pk])  # noqa: E731
+    found = other_author.post(url(hidden.pk), {"classification": "standard", "body": "x"})
+    missing = other_author.post(url(MISSING_PK), {"classification": "standard", "body": "x"})
+    assert found.status_code == 404
+    assert_same_shape(found, missing)
+
+
+def test_a_former_collaborators_editor_recovery_is_a_missing_articles(client, hidden):
+    former = _staff("fred", "Authors")
+    for perm in ("view", "change"):
+        publishing.access_grant(actor=SYSTEM, article=hidden, perm=perm, user=former)
+    client.force_login(former)
+    url = lambda pk: reverse("admin:articles_article_editor_autosave", args=[pk])  # noqa: E731
+    assert client.post(url(hidden.pk), {"body": "my notes"}).status_code == 200
+    for perm in ("view", "change"):
+        publishing.access_revoke(actor=SYSTEM, article=hidden, perm=perm, user=former)
+    recover = lambda pk: reverse("admin:articles_article_editor_recover", args=[pk])  # noqa: E731
+    found = client.get(recover(hidden.pk))
+    missing = client.get(recover(MISSING_PK))
+    assert found.status_code == 404
+    assert_same_shape(found, missing)
