@@ -5,6 +5,8 @@ a staff member with rights on another article, and a former collaborator.
 A test marked ``xfail(strict=True)`` documents a finding that is still open.
 """
 
+import re
+
 import pytest
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
@@ -22,6 +24,7 @@ from tests.response_shape import assert_same_shape
 pytestmark = pytest.mark.django_db
 
 MISSING_PK = 987654
+NONCE = re.compile(rb' nonce="[^"]*"')
 
 
 def _staff(username: str, *groups: str):
@@ -124,3 +127,24 @@ def test_a_former_collaborators_editor_recovery_is_a_missing_articles(client, hi
     missing = client.get(recover(MISSING_PK))
     assert found.status_code == 404
     assert_same_shape(found, missing)
+
+
+# --- share pages: a reader without share learns nothing of the article's links -----------------
+
+
+@pytest.mark.parametrize("route", ["share_revoke", "share_update"])
+def test_a_reader_without_share_cannot_tell_which_share_links_exist(client, hidden, route):
+    """A collaborator who may read but not share an article (the share page is closed to them, as
+    the links name their recipients) must not learn which link ids exist: 403 vs 404 told them."""
+    sharer = make_user("sam")
+    for perm in ("view", "share"):
+        publishing.access_grant(actor=SYSTEM, article=hidden, perm=perm, user=sharer)
+    link, _token = publishing.preview_link_issue(actor=sharer, article=hidden, label="Counsel")
+    reader = _staff("rita", "Authors")
+    publishing.access_grant(actor=SYSTEM, article=hidden, perm="view", user=reader)
+    client.force_login(reader)
+    url = lambda pk: reverse(f"admin:articles_article_{route}", args=[hidden.pk, pk])  # noqa: E731
+    found = client.post(url(link.pk))
+    missing = client.post(url(MISSING_PK))
+    assert found.status_code == missing.status_code
+    assert NONCE.sub(b"", found.content) == NONCE.sub(b"", missing.content)
