@@ -107,10 +107,11 @@ class SharePagesMixin(ArticleModelAdmin):
     def _shared_link(self, request, object_id: str, link_id: int):
         """The article and one of its share links, for someone who may share it; else the 404."""
         article = self.get_object(request, unquote(object_id))
+        # Share first: to a reader without it, an existing link and a missing one are both refused.
+        self._require_share(request, article)
         link = article.preview_links.filter(pk=link_id).first()
         if link is None:
             raise access.deny()
-        self._require_share(request, article)
         return article, link
 
     def share_revoke_view(self, request, object_id: str, link_id: int):

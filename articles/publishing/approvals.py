@@ -18,7 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from articles.access.policy import SYSTEM, is_system
+from articles.access.policy import SYSTEM, has_article_permission, is_system
 from articles.models import Approval, Article, AuditEvent, Classification, Revision
 from articles.publishing import audit, classification
 
@@ -181,12 +181,18 @@ def valid_publication_approval(article: Article, revision_id: int | None) -> App
     """The approval that lets ``revision_id`` of ``article`` be published, or None."""
     if revision_id is None or revision_id != article.latest_revision_id:
         return None  # an edit after approval voids it
-    return (
+    approval = (
         _open(article, Approval.Kind.PUBLICATION)
         .filter(revision_id=revision_id, approved_at__isnull=False, approved_by__is_active=True)
         .select_related("requested_by", "approved_by")
         .first()
     )
+    # The second person's consent counts only while they are still a publisher of the article.
+    if approval is None or not has_article_permission(
+        approval.approved_by, "publish_article", article
+    ):
+        return None
+    return approval
 
 
 def missing_approval(article: Article, revision_id: int | None) -> str | None:

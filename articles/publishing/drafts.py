@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from articles.access.policy import has_article_permission
-from articles.models import Article, AuditEvent, Rendition
+from articles.models import Article, AuditEvent, MarkedCopy, Rendition
 from articles.publishing.audit import audit_record
 from articles.storage import asset_storage
 
@@ -49,7 +49,11 @@ def article_delete_draft(*, actor, article: Article) -> None:
             )
         assets = list(locked.assets.all())
         renditions = Rendition.objects.filter(asset__in=assets).values_list("file", flat=True)
-        stored = [name for name in [*(asset.file.name for asset in assets), *renditions] if name]
+        # The copies marked for its readers and links are its files too: whole images and PDFs.
+        marked = MarkedCopy.objects.filter(asset__in=assets).values_list("file", flat=True)
+        stored = [
+            name for name in [*(asset.file.name for asset in assets), *renditions, *marked] if name
+        ]
         audit_record(
             action=AuditEvent.Action.DRAFT_DELETE,
             actor=actor,
