@@ -150,9 +150,13 @@ def save_and_continue(page) -> None:
 def click_workflow(page, label: str, fields: dict[str, str] | None = None) -> None:
     """Take a workflow action: a link or a POST button, then its confirmation page if there is one."""
     main = page.get_by_role("main")
-    action = main.get_by_role("link", name=label, exact=True).or_(
-        main.get_by_role("button", name=label, exact=True)
-    )
+    # Beside Save, the button saves what was typed first ("Save and publish…"); for those who may
+    # not edit, a link. (The note above the form links to those buttons under the same words.)
+    action = main.get_by_role("button", name=f"Save and {label.lower()}…", exact=True)
+    if not action.count():
+        action = main.get_by_role("link", name=label, exact=True).or_(
+            main.get_by_role("button", name=label, exact=True)
+        )
     with page.expect_navigation():
         action.first.click()
     if page.url.endswith("/change/"):
@@ -266,8 +270,11 @@ def test_an_editor_takes_a_story_from_empty_form_to_withdrawn(site, watched):
 
 def _revoke_first_link(page) -> None:
     """Press Revoke on the share links page, and confirm it where a confirmation page follows."""
+    main = page.get_by_role("main")
     with page.expect_navigation():
-        page.get_by_role("main").get_by_role("button", name="Revoke", exact=True).first.click()
+        main.get_by_role("link", name="Revoke share…", exact=True).or_(
+            main.get_by_role("button", name="Revoke", exact=True)
+        ).first.click()
     confirm = page.get_by_role("main").get_by_role("button", name=re.compile("^Revoke"))
     if "/share/" in page.url and page.url.rstrip("/").endswith("revoke") and confirm.count():
         with page.expect_navigation():
@@ -290,10 +297,7 @@ def test_leaving_with_unsaved_changes_asks_first(site, watched):
     page.on("dialog", decline)
     body_field(page).fill("Words nobody saved.")
     page.get_by_role("navigation", name="Breadcrumbs").get_by_role("link", name="Home").click()
-    page.get_by_role("main").get_by_role("link", name="Submit for review").or_(
-        page.get_by_role("main").get_by_role("button", name="Submit for review")
-    ).first.click()
-    assert [kind for kind, _message in asked] == ["confirm", "confirm"]
+    assert [kind for kind, _message in asked] == ["confirm"]
     assert "unsaved changes" in asked[0][1]
     assert page.url == change_url
     assert body_field(page).input_value() == "Words nobody saved."
@@ -302,6 +306,23 @@ def test_leaving_with_unsaved_changes_asks_first(site, watched):
         page.close(run_before_unload=True)
     assert leaving.value.type == "beforeunload"
     leaving.value.accept()
+
+
+def test_a_workflow_button_saves_the_typed_text_first_without_asking(site, watched):
+    editor = watched()
+    page = editor.page()
+    sign_in(page, site.url, WRITER, next_path="/admin/")
+    open_change_page(page, site.url, "Warning story")
+    change_url = page.url
+    asked = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
+    body_field(page).fill("Words saved on the way to review.")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save and submit for review…", exact=True).click()
+    assert asked == []
+    assert "/transition/submit/" in page.url
+    page.goto(change_url)
+    assert body_field(page).input_value() == "Words saved on the way to review."
 
 
 def test_unsaved_text_survives_a_crash_and_is_restored(site, watched):
