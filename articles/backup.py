@@ -21,6 +21,7 @@ and the files it wrote are deleted. Share-link tokens are signed with ``SECRET_K
 working after a restore with the same key, and stop working with another.
 """
 
+import datetime
 import hashlib
 import json
 import os
@@ -32,6 +33,7 @@ from django.contrib.auth.models import Group, User
 from django.core import serializers
 from django.core.files.base import ContentFile
 from django.core.management import call_command
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 from guardian.conf import settings as guardian_settings
@@ -145,19 +147,29 @@ def serialized_rows() -> str:
     objects = []
     for model in MODELS:
         objects.extend(
-            json.loads(
-                serializers.serialize(
-                    "json",
-                    model._default_manager.order_by("pk"),
-                    use_natural_foreign_keys=True,
-                    use_natural_primary_keys=model in (Group, User),
-                )
+            serializers.serialize(
+                "python",
+                model._default_manager.order_by("pk"),
+                use_natural_foreign_keys=True,
+                use_natural_primary_keys=model in (Group, User),
             )
         )
     for row in objects:
         if row["model"] == "auth.user":
             row["fields"]["password"] = make_password(None)
-    return json.dumps(objects, indent=1, sort_keys=True)
+    return json.dumps(objects, indent=1, sort_keys=True, cls=_ExactJSONEncoder)
+
+
+class _ExactJSONEncoder(DjangoJSONEncoder):
+    """Django's encoder, but times keep their microseconds: its JSON rounds them to milliseconds,
+    so a restore would not give back the times it was given (and an audit trail's order could
+    blur)."""
+
+    def default(self, o):
+        if isinstance(o, datetime.datetime | datetime.time):
+            text = o.isoformat()
+            return text.removesuffix("+00:00") + "Z" if text.endswith("+00:00") else text
+        return super().default(o)
 
 
 def backup(directory: Path) -> Summary:

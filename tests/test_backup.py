@@ -215,3 +215,13 @@ def test_backup_refuses_a_directory_with_files(newsroom, tmp_path):
     (tmp_path / "backup" / "old").write_text("x")
     with pytest.raises(CommandError, match="not an empty directory"):
         call_command("backup", str(tmp_path / "backup"))
+
+
+def test_a_backup_keeps_every_microsecond_of_a_time(newsroom):
+    """Django's JSON rounds times to milliseconds: a restore would give back other times."""
+    event = backup.AuditEvent.objects.order_by("pk").first()
+    precise = event.at.replace(microsecond=123)
+    backup.AuditEvent.objects.filter(pk=event.pk).update(at=precise)
+    rows = json.loads(backup.serialized_rows())
+    (row,) = [r for r in rows if r["model"] == "articles.auditevent" and r["pk"] == event.pk]
+    assert row["fields"]["at"] == precise.isoformat().replace("+00:00", "Z")
