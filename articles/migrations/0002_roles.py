@@ -16,9 +16,12 @@ def create_roles(apps, schema_editor):
     Permission = apps.get_model("auth", "Permission")
     # Custom permissions are normally created after migrate; the roles need them now.
     for app_config in apps.get_app_configs():
+        # Put back what was there: on the global registry, None would hide the app from
+        # every later migrate's post_migrate handlers and from dumpdata.
+        models_module = getattr(app_config, "models_module", None)
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+        app_config.models_module = models_module
     for name, codenames in ROLES.items():
         group, _created = Group.objects.get_or_create(name=name)
         group.permissions.add(

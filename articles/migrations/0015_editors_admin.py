@@ -16,9 +16,12 @@ def widen_roles(apps, schema_editor):
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     for app_config in apps.get_app_configs():
+        # Put back what was there: on the global registry, None would hide the app from
+        # every later migrate's post_migrate handlers and from dumpdata.
+        models_module = getattr(app_config, "models_module", None)
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+        app_config.models_module = models_module
     for name, codenames in ADDED_TO_ROLES.items():
         group = Group.objects.filter(name=name).first()
         if group is not None:

@@ -15,9 +15,12 @@ def create_auditors(apps, schema_editor):
     Permission = apps.get_model("auth", "Permission")
     # view_exposurerun belongs to the model created above; permissions are normally made after migrate.
     for app_config in apps.get_app_configs():
+        # Put back what was there: on the global registry, None would hide the app from
+        # every later migrate's post_migrate handlers and from dumpdata.
+        models_module = getattr(app_config, "models_module", None)
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+        app_config.models_module = models_module
     group, _ = Group.objects.get_or_create(name=AUDITORS)
     group.permissions.add(
         *Permission.objects.filter(
