@@ -41,7 +41,9 @@ def article_delete_draft(*, actor, article: Article) -> None:
         raise PermissionDenied(f"You do not have permission to delete “{article.slug}”.")
     with transaction.atomic():
         locked = (
-            Article.objects.select_for_update().select_related("latest_revision").get(pk=article.pk)
+            Article.objects.select_for_update(of=("self",))
+            .select_related("latest_revision")
+            .get(pk=article.pk)
         )
         if not never_published(locked):
             raise ValidationError(
