@@ -113,6 +113,11 @@ def test_among_many_articles_every_hidden_title_on_a_public_page_is_reported(mon
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    "postgres" in os.environ.get("DATABASE_URL", ""),
+    reason="plants its leak by widening public_listing; PostgreSQL searches the stored document, "
+    "which this plant does not reach (to be rewritten to plant through the document)",
+)
 def test_a_leaking_search_is_found_when_searches_run_in_parallel(monkeypatch):
     """Search reads every article here; each hidden title's search, run by 4 threads, gives it away.
 
