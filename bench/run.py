@@ -140,18 +140,21 @@ class Server:
 
     def __enter__(self):
         gunicorn = Path(PYTHON).parent / "gunicorn"
+        # A file, not a pipe: nothing reads the log while wrk runs, and once a pipe's 64 KiB buffer
+        # is full every worker blocks on its next log line (the 100 MiB download then timed out).
+        self.log = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
             [str(gunicorn), "--config", "gunicorn.conf.py", "--bind", f"127.0.0.1:{self.port}"],
             cwd=ROOT,
             env=self.environment,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=self.log,
             start_new_session=True,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                sys.exit(f"gunicorn stopped: {self.process.stderr.read().decode()[-2000:]}")
+                sys.exit(f"gunicorn stopped: {self.log_tail()}")
             try:
                 urllib.request.urlopen(f"{self.base}/healthz", timeout=2)
                 return self
@@ -167,6 +170,12 @@ class Server:
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
+        self.log.close()
+
+    def log_tail(self) -> str:
+        self.log.seek(0, os.SEEK_END)
+        self.log.seek(max(0, self.log.tell() - 2000))
+        return self.log.read().decode(errors="replace")
 
     def workers(self) -> list[int]:
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
@@ -185,7 +194,12 @@ class Server:
 
 
 def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+    """The resident memory of ``pid``; 0 once it has exited (gunicorn recycles workers)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return 0.0
+    for line in status.splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
@@ -495,6 +509,8 @@ def in_process(table: Table, database_urls: dict[str, str]) -> None:
 
 
 def main() -> int:
+    # Progress as it happens, also when the output is a file: a full run takes half an hour.
+    sys.stdout.reconfigure(line_buffering=True)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="Exit 1 when a target is missed.")
     parser.add_argument("--duration", type=int, default=3, help="Seconds per wrk run.")
