@@ -30,6 +30,19 @@ keepalive = 5
 # Recycle workers now and then, so a slow leak in any library never grows without bound.
 max_requests = 1000
 max_requests_jitter = 100
+# Django is set up once, in the arbiter, and each worker is a fork of it: a recycled worker answers
+# at once. Loading the app in each new worker instead took seconds on a busy machine, and two
+# workers recycled together left the site answering nothing meanwhile (make bench saw 0 req/s).
+preload_app = True
+
+
+def when_ready(server) -> None:
+    """No database connection opened while loading may be inherited, and so shared, by workers."""
+    from django.db import connections
+
+    connections.close_all()
+
+
 # Both logs to stdout/stderr for the supervisor (systemd journal, container runtime) to collect.
 accesslog = "-"
 errorlog = "-"
