@@ -27,12 +27,14 @@ workers = _workers()
 timeout = 30
 graceful_timeout = 30
 keepalive = 5
-# Recycle workers now and then, so a slow leak in any library never grows without bound.
+# Recycle workers now and then, so a slow leak in any library never grows without bound. Each
+# worker at its own count (1,000 to 1,500): a worker takes a few seconds to leave and be replaced,
+# and with the load shared evenly a small jitter recycled them all at once, the site silent meanwhile.
 max_requests = 1000
-max_requests_jitter = 100
-# Django is set up once, in the arbiter, and each worker is a fork of it: a recycled worker answers
-# at once. Loading the app in each new worker instead took seconds on a busy machine, and two
-# workers recycled together left the site answering nothing meanwhile (make bench saw 0 req/s).
+max_requests_jitter = 500
+# Django is set up once, in the arbiter, and each worker is a fork of it: a replacement imports
+# nothing. Loading the app in each new worker took seconds more on a busy machine, and two workers
+# replaced together left the site answering nothing meanwhile (make bench saw 0 req/s).
 preload_app = True
 
 
