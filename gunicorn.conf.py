@@ -34,7 +34,8 @@ max_requests = 1000
 max_requests_jitter = 500
 # Django is set up once, in the arbiter, and each worker is a fork of it: a replacement imports
 # nothing. Loading the app in each new worker took seconds more on a busy machine, and two workers
-# replaced together left the site answering nothing meanwhile (make bench saw 0 req/s).
+# replaced together left the site answering nothing meanwhile (make bench saw 0 req/s). So new
+# code needs a restart (systemctl restart embargo): a HUP forks new workers from the loaded code.
 preload_app = True
 
 

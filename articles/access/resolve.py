@@ -182,7 +182,7 @@ def preview_view(link: PreviewLink) -> ArticleView:
 PUBLIC_ASSET_KEY = "embargo:public-asset:{generation}:{token}"
 
 
-def _find_asset(user: Person, token: str, generation: str | None) -> Asset | None:
+def _find_asset(user: Person, token: str, generation: str | None):
     key = PUBLIC_ASSET_KEY.format(generation=generation, token=token)
     if generation is not None:
         remembered = soft_cache.cache_get(key)

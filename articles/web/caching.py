@@ -25,6 +25,7 @@ until the next embargo end among them; those ends are read once per generation (
 by an aggregate per response.
 """
 
+import functools
 import logging
 import secrets
 from collections.abc import Iterable
@@ -59,21 +60,22 @@ NEXT_ENDS_KEY = "embargo:next-ends:{generation}"
 def public_generation() -> int:
     """The database's page-cache generation counter: one primary-key read.
 
-    Spelt as SQL rather than built by the ORM: on the embedded default every cache hit runs it, and
-    building the queryset cost more than the hit's whole remaining work.
+    Its SQL is the ORM's, built once per process: on the embedded default every cache hit runs it,
+    and building the queryset each time cost more than the hit's whole remaining work.
     """
-    from articles.models import PageCacheGeneration
-
-    meta = PageCacheGeneration._meta
-    quote = connection.ops.quote_name
+    sql, params = _generation_sql()
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {quote(meta.get_field('value').column)} FROM {quote(meta.db_table)} "  # noqa: S608  (names from the model, no input)
-            f"WHERE {quote(meta.pk.column)} = %s",
-            [1],
-        )
+        cursor.execute(sql, params)
         row = cursor.fetchone()
     return row[0] if row else 0
+
+
+@functools.cache
+def _generation_sql() -> tuple[str, tuple]:
+    from articles.models import PageCacheGeneration
+
+    query = PageCacheGeneration.objects.filter(pk=1).values_list("value").query
+    return query.sql_with_params()
 
 
 def _new_token() -> str:
