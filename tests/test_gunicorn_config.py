@@ -117,3 +117,24 @@ def test_a_bad_web_concurrency_is_refused_with_its_name():
     result = workers_with("lots")
     assert result.returncode != 0
     assert "WEB_CONCURRENCY='lots' is not a number of processes" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("booted", "alive", "own_pid", "leaves_at_once"),
+    [
+        (True, False, True, True),  # max_requests reached or shut down: as asked
+        (True, True, True, False),  # an exception ended its loop: the exit status says so
+        (False, False, True, False),  # never booted: the arbiter must see the boot error
+        (True, False, False, False),  # the arbiter, tidying up after a worker already gone
+    ],
+)
+def test_only_a_worker_that_ends_as_asked_skips_pythons_finalisation(
+    monkeypatch, booted, alive, own_pid, leaves_at_once
+):
+    """Tearing down a fork of Django took seconds, and its replacement waits for it to go."""
+    exits = []
+    monkeypatch.setattr(os, "_exit", exits.append)
+    worker_exit = runpy.run_path(str(ROOT / "gunicorn.conf.py"))["worker_exit"]
+    pid = os.getpid() if own_pid else os.getpid() + 1
+    worker_exit(None, SimpleNamespace(pid=pid, booted=booted, alive=alive))
+    assert exits == ([0] if leaves_at_once else [])

@@ -116,3 +116,29 @@ def test_a_grant_holder_reads_only_the_revision_shown(client):
     sql = queries_for(client, f"/articles/{article.slug}/", masks=())
     # One column of one revision: a join fetching the working draft as well would read it twice.
     assert sum(q.count("body_html") for q in _revision_reads(sql)) == 1
+
+
+@pytest.mark.parametrize("person", PEOPLE)
+def test_denials_render_the_404_page_once_for_hidden_and_missing_alike(client, hidden, person):
+    """The 404's bytes are everyone's: rendered once per process, then the same work every time."""
+    from django.test.signals import template_rendered
+
+    from articles.web.errors import forget_rendered_pages
+
+    client = client_for(client, person)
+    rendered = []
+
+    def count(sender, template, **kwargs):
+        rendered.append(template.name)
+
+    forget_rendered_pages()
+    template_rendered.connect(count)
+    try:
+        bodies = {
+            client.get(f"/articles/{slug}/").content
+            for slug in (hidden.slug, MISSING_SLUG, hidden.slug, MISSING_SLUG)
+        }
+    finally:
+        template_rendered.disconnect(count)
+    assert rendered.count("404.html") == 1
+    assert len(bodies) == 1

@@ -13,11 +13,14 @@ Who has access (the other direction: from an article to its people) is ``audienc
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.core import signing
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
+from articles import soft_cache
+from articles.access import rules
 from articles.access.policy import Person
 from articles.access.rules import embargo_ended, is_real_user
 from articles.models import (
@@ -171,13 +174,20 @@ def preview_view(link: PreviewLink) -> ArticleView:
     return ArticleView(article, link.revision, is_public=False, banner=preview_banner(link))
 
 
-def asset_for(user: Person, token: str, name: str, *, preview_link: PreviewLink | None = None):
-    """The asset at ``/assets/<token>/<name>`` and whether it is public, or raise the 404.
+# A public asset's row, remembered under the page-cache generation its request started with, as a
+# public page is: every change of what is public replaces the generation in its own transaction, so
+# a row remembered before a change is never read after it. Only public rows are kept, so a hidden
+# token still runs the lookup a missing one runs; and time alone ends an embargo, so the remembered
+# article's end is checked again on every read.
+PUBLIC_ASSET_KEY = "embargo:public-asset:{generation}:{token}"
 
-    Public: it belongs to the live revision of a public article. Otherwise only a grant holder on its
-    article, or a share link to its article (for assets of the revision it shares), may have it.
-    Through a share link the answer is always "not public": the URL carries the token.
-    """
+
+def _find_asset(user: Person, token: str, generation: str | None):
+    key = PUBLIC_ASSET_KEY.format(generation=generation, token=token)
+    if generation is not None:
+        remembered = soft_cache.cache_get(key)
+        if remembered is not None and rules.is_public(remembered.article):
+            return remembered
     asset = (
         Asset.objects.with_public_flag()
         .with_grant_flag(user)
@@ -185,6 +195,28 @@ def asset_for(user: Person, token: str, name: str, *, preview_link: PreviewLink 
         .filter(token=token)
         .first()
     )
+    if generation is not None and asset is not None and asset.is_public:
+        soft_cache.cache_set(key, asset, timeout=settings.EMBARGO_PUBLIC_MAX_AGE)
+    return asset
+
+
+def asset_for(
+    user: Person,
+    token: str,
+    name: str,
+    *,
+    preview_link: PreviewLink | None = None,
+    generation: str | None = None,
+):
+    """The asset at ``/assets/<token>/<name>`` and whether it is public, or raise the 404.
+
+    Public: it belongs to the live revision of a public article. Otherwise only a grant holder on its
+    article, or a share link to its article (for assets of the revision it shares), may have it.
+    Through a share link the answer is always "not public": the URL carries the token.
+    ``generation``: the page-cache generation the request started with, when it may use the page
+    cache (a reader without a session); a public answer is then remembered under it.
+    """
+    asset = _find_asset(user, token, generation if preview_link is None else None)
     if asset is None or asset.download_name != name:
         raise deny()
     if preview_link is not None:

@@ -63,6 +63,11 @@ def _audit_route(request, preview_token: str | None = None) -> str:
     return request.path.replace(preview_token, "…") if preview_token else request.path
 
 
+def _generation(request) -> str | None:
+    """The page-cache generation this request started with; None when it may not use the cache."""
+    return getattr(request, "page_cache_generation", None)
+
+
 def _record_private_view(
     request,
     view: access.ArticleView,
@@ -179,7 +184,7 @@ def _reader_copy(request, asset, *, is_public: bool, rendition=None):
 
 @require_safe
 def asset_download(request, token: str, name: str):
-    asset, is_public = access.asset_for(request.user, token, name)
+    asset, is_public = access.asset_for(request.user, token, name, generation=_generation(request))
     return _asset_response(
         request,
         asset,
@@ -223,7 +228,7 @@ def _rendition_or_deny(asset, variant: str):
 
 @require_safe
 def asset_rendition(request, token: str, variant: str, name: str):
-    asset, is_public = access.asset_for(request.user, token, name)
+    asset, is_public = access.asset_for(request.user, token, name, generation=_generation(request))
     rendition = _rendition_or_deny(asset, variant)
     marked = _reader_copy(request, asset, is_public=is_public, rendition=rendition)
     return _asset_response(request, asset, is_public=is_public, rendition=rendition, marked=marked)
