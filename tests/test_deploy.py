@@ -146,6 +146,13 @@ def test_units_are_hardened(path):
         assert service.get(option) == value, option
 
 
+def test_the_site_unit_has_no_reload_that_would_keep_the_old_code():
+    """With the app preloaded in gunicorn's arbiter, a HUP forks workers from the loaded code."""
+    config = (ROOT / "gunicorn.conf.py").read_text()
+    assert re.search(r"^preload_app = True$", config, re.MULTILINE)
+    assert "ExecReload" not in unit(DEPLOY / "embargo.service")["Service"]
+
+
 def test_the_timer_starts_the_catch_up():
     timer = unit(DEPLOY / "embargo-publish.timer")
     started = DEPLOY / timer["Timer"]["Unit"]
