@@ -1,6 +1,7 @@
 """The demo newsroom: the published Mythos story, and an embargoed follow-up only early access can read."""
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,6 +94,60 @@ def _share_with_desk(article: Article, editor) -> None:
     publishing.access_grant(actor=SYSTEM, article=article, perm="share", user=editor)
 
 
+def _create_story(
+    name: str,
+    *,
+    author,
+    make_files: Callable[[], list[tuple[str, ContentFile]]] = list,
+    featured_image_name: str | None = None,
+) -> Article | None:
+    """The demo story in ``name`` as a private draft by ``author``; None if it already exists.
+
+    ``make_files``: its files, generated only when the story is created.
+    """
+    story = _story(name)
+    if Article.objects.filter(slug=story["slug"]).exists():
+        return None
+    return publishing.article_create(
+        actor=SYSTEM,
+        author=author,
+        slug=str(story["slug"]),
+        title=str(story["title"]),
+        summary=str(story["summary"]),
+        body=story.content,
+        tags=_tags(story),
+        files=make_files(),
+        featured_image_name=featured_image_name,
+    )
+
+
+def _publish_story(editor, created: list[str]) -> None:
+    article = _create_story("the-mythos-leak.md", author=editor)
+    if article is not None:
+        _share_with_desk(article, editor)
+        publishing.article_publish(actor=SYSTEM, article=article)
+        created.append(f"published article {article.slug}")
+
+
+def _embargo_follow_up(editor, reader, created: list[str]) -> None:
+    """The follow-up stays a draft that only early access (the group and the reader) may read."""
+    article = _create_story(
+        "mythos-follow-up.md",
+        author=editor,
+        make_files=lambda: [
+            ("exposure-timeline.png", timeline_png()),
+            ("audit-briefing.pdf", briefing_pdf()),
+        ],
+        featured_image_name="exposure-timeline.png",
+    )
+    if article is not None:
+        early_access = Group.objects.get(name="Early access")
+        publishing.access_grant(actor=SYSTEM, article=article, perm="view", group=early_access)
+        publishing.access_grant(actor=SYSTEM, article=article, perm="view", user=reader)
+        _share_with_desk(article, editor)
+        created.append(f"embargoed draft {article.slug}")
+
+
 def load_demo() -> DemoResult:
     """Create the demo content once; running it again changes nothing."""
     created: list[str] = []
@@ -112,40 +167,6 @@ def load_demo() -> DemoResult:
             name=("Early", "Reader"),
             created=created,
         )
-        story = _story("the-mythos-leak.md")
-        if not Article.objects.filter(slug=story["slug"]).exists():
-            article = publishing.article_create(
-                actor=SYSTEM,
-                author=editor,
-                slug=str(story["slug"]),
-                title=str(story["title"]),
-                summary=str(story["summary"]),
-                body=story.content,
-                tags=_tags(story),
-            )
-            _share_with_desk(article, editor)
-            publishing.article_publish(actor=SYSTEM, article=article)
-            created.append(f"published article {article.slug}")
-        follow_up = _story("mythos-follow-up.md")
-        if not Article.objects.filter(slug=follow_up["slug"]).exists():
-            article = publishing.article_create(
-                actor=SYSTEM,
-                author=editor,
-                slug=str(follow_up["slug"]),
-                title=str(follow_up["title"]),
-                summary=str(follow_up["summary"]),
-                body=follow_up.content,
-                tags=_tags(follow_up),
-                files=[
-                    ("exposure-timeline.png", timeline_png()),
-                    ("audit-briefing.pdf", briefing_pdf()),
-                ],
-                featured_image_name="exposure-timeline.png",
-            )
-            early_access = Group.objects.get(name="Early access")
-            publishing.access_grant(actor=SYSTEM, article=article, perm="view", group=early_access)
-            publishing.access_grant(actor=SYSTEM, article=article, perm="view", user=reader)
-            _share_with_desk(article, editor)
-
-            created.append(f"embargoed draft {article.slug}")
+        _publish_story(editor, created)
+        _embargo_follow_up(editor, reader, created)
     return DemoResult(created=created)

@@ -503,7 +503,7 @@ class AuditEvent(models.Model):
         SLUG_REFUSED = "slug_refused", "Tried a slug that is not available"
         VIEW = "view", "Viewed a non-public article"
         ASSET_VIEW = "asset_view", "Downloaded a non-public asset"
-        # Changes to people rather than articles (articles/publishing/people.py): global reach, so audited.
+        # Changes to people rather than articles (articles/publishing/people/): global reach, so audited.
         PERMISSIONS_CHANGE = "permissions_change", "Changed global permissions"
         MEMBERSHIP_CHANGE = "membership_change", "Changed group membership"
         ACCOUNT_CHANGE = "account_change", "Changed staff, superuser or active status"
@@ -534,7 +534,7 @@ class AuditEvent(models.Model):
         Asset, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     route = models.CharField(max_length=500, blank=True)
-    # Whose account or which group a change to people was made to (see articles/publishing/people.py).
+    # Whose account or which group a change to people was made to (see articles/publishing/people/).
     target_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -4,7 +4,7 @@ from collections.abc import Iterable
 
 from django.contrib.auth.models import Group, Permission
 
-# The role that may change who reaches every article (articles/publishing/people.py); superusers may too.
+# The role that may change who reaches every article (articles/publishing/people/); superusers may too.
 ACCESS_ADMINISTRATORS = "Access administrators"
 # The role that reads the Exposure page (articles/admin/exposure.py); superusers may too.
 AUDITORS = "Auditors"
@@ -19,7 +19,7 @@ ROLES: dict[str, tuple[str, ...]] = {
     "Publishers": ("view_article", "publish_article", "view_auditevent"),
     # Receives object grants on specific drafts: the story's "early-access customers".
     "Early access": (),
-    # What it may do is in articles/publishing/people.py; view_auditevent reads the trail of those changes.
+    # What it may do is in articles/publishing/people/rules.py; view_auditevent reads the trail of those changes.
     # It holds no auth.change_user, so anyone who does is an exception the system check reports.
     ACCESS_ADMINISTRATORS: ("administer_access", "view_auditevent"),
     # The page lists unpublished work and its one-click revokes go through the sharing services,

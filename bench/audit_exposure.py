@@ -9,7 +9,6 @@ and public page; and the full audit. Prints both, the ratio, and whether the 60-
 """
 
 import argparse
-import hashlib
 import os
 import secrets
 import sys
@@ -17,6 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bulk import random_assets
 from scratch import configure
 
 TARGET_SECONDS = 60
@@ -28,9 +28,7 @@ def build(articles: int, assets_per_article: int) -> dict:
     from django.utils import timezone
 
     from articles.models import Article, Asset, Revision, Status
-    from articles.storage import asset_storage
 
-    root = Path(asset_storage().location)
     statuses = [Status.DRAFT, Status.IN_REVIEW, Status.SCHEDULED, Status.WITHDRAWN]
     now = timezone.now()
     with transaction.atomic():
@@ -58,25 +56,11 @@ def build(articles: int, assets_per_article: int) -> dict:
             )
             for article in created
         )
-        assets = []
-        for article in created:
-            for k in range(assets_per_article):
-                data = secrets.token_bytes(256)
-                key = secrets.token_hex(16)
-                path = root / key[:2] / key
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(data)
-                assets.append(
-                    Asset(
-                        article=article,
-                        file=f"{key[:2]}/{key}",
-                        original_name=f"figure-{k}.png",
-                        content_type="image/png",
-                        size=len(data),
-                        sha256=hashlib.sha256(data).hexdigest(),
-                    )
-                )
-        assets = Asset.objects.bulk_create(assets)
+        assets = Asset.objects.bulk_create(
+            random_assets(
+                created, assets_per_article, name="figure-{}.png", content_type="image/png"
+            )
+        )
         through = Revision.assets.through
         by_article = {}
         for asset in assets:

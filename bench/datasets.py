@@ -18,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+from bulk import make_current, new_private_path, random_assets
 from scratch import configure
 
 ONE_MIB = 1024 * 1024
@@ -32,71 +33,25 @@ PARAGRAPH = (
 
 def build_bulk(articles: int, assets_per_article: int, grant_users: int) -> dict:
     """Articles, revisions, tags, assets and grant rows, bulk-inserted in one transaction."""
-    from django.contrib.auth.models import Permission, User
-    from django.db import connection, transaction
-    from django.utils import timezone
+    from django.db import transaction
 
-    from articles.models import (
-        Article,
-        Asset,
-        Revision,
-        Status,
-        Tag,
-    )
-    from articles.storage import asset_storage
+    from articles.models import Asset, Revision, Tag
 
-    root = Path(asset_storage().location)
-    hidden = [Status.DRAFT, Status.IN_REVIEW, Status.SCHEDULED, Status.WITHDRAWN]
-    now = timezone.now()
     with transaction.atomic():
         tags = Tag.objects.bulk_create(
             Tag(name=f"Topic {n}", slug=f"topic-{n}") for n in range(TAGS)
         )
-        created = Article.objects.bulk_create(
-            Article(
-                slug=f"article-{n:05d}",
-                status=Status.PUBLISHED if n % 5 else hidden[n % len(hidden)],
-                published_at=now - timezone.timedelta(minutes=n) if n % 5 else None,
-            )
-            for n in range(articles)
+        created = _bulk_articles(articles)
+        revisions = _bulk_revisions(created, tags)
+        assets = Asset.objects.bulk_create(
+            random_assets(
+                created,
+                assets_per_article,
+                name="figure-{}.bin",
+                content_type="application/octet-stream",
+            ),
+            batch_size=5000,
         )
-        revisions = Revision.objects.bulk_create(
-            Revision(
-                article=article,
-                number=1,
-                title=f"Headline {article.pk}: what the lab shipped and what it held back",
-                summary=f"Summary {article.pk}: what happened and why it matters to readers.",
-                body=PARAGRAPH * 12,
-                body_html=f"<p>{PARAGRAPH * 4}</p>" * 3,
-                body_text=PARAGRAPH * 12,
-            )
-            for article in created
-        )
-        through = Revision.tags.through
-        through.objects.bulk_create(
-            through(revision_id=revision.pk, tag_id=tags[(n + k) % TAGS].pk)
-            for n, revision in enumerate(revisions)
-            for k in range(3)
-        )
-        assets = []
-        for article in created:
-            for k in range(assets_per_article):
-                data = secrets.token_bytes(256)
-                key = secrets.token_hex(16)
-                path = root / key[:2] / key
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(data)
-                assets.append(
-                    Asset(
-                        article=article,
-                        file=f"{key[:2]}/{key}",
-                        original_name=f"figure-{k}.bin",
-                        content_type="application/octet-stream",
-                        size=len(data),
-                        sha256=hashlib.sha256(data).hexdigest(),
-                    )
-                )
-        assets = Asset.objects.bulk_create(assets, batch_size=5000)
         links = Revision.assets.through
         revision_of = {revision.article_id: revision.pk for revision in revisions}
         links.objects.bulk_create(
@@ -106,30 +61,78 @@ def build_bulk(articles: int, assets_per_article: int, grant_users: int) -> dict
             ),
             batch_size=5000,
         )
-        for article, revision in zip(created, revisions, strict=True):
-            article.latest_revision = revision
-            if article.status == Status.PUBLISHED:
-                article.live_revision = revision
-        Article.objects.bulk_update(created, ["latest_revision", "live_revision"], batch_size=2000)
-        readers = User.objects.bulk_create(
-            User(username=f"grantee-{n:03d}") for n in range(grant_users)
-        )
-        view = Permission.objects.get(codename="view_article", content_type__app_label="articles")
-        # One INSERT … SELECT: a million model instances would take most of the build's time.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "INSERT INTO articles_articleuserobjectpermission "
-                "(user_id, permission_id, content_object_id) "
-                "SELECT person.id, %s, article.id FROM auth_user person, articles_article article "
-                "WHERE person.username LIKE 'grantee-%%' AND article.slug LIKE 'article-%%'",
-                [view.pk],
-            )
+        make_current(created, revisions, batch_size=2000)
+        readers = _bulk_grants(grant_users)
     return {
         "articles": len(created),
         "assets": len(assets),
-        "grant_rows": len(readers) * len(created),
+        "grant_rows": readers * len(created),
         "tag": tags[0].slug,
     }
+
+
+def _bulk_articles(articles: int) -> list:
+    """Four in five published, newest first; the rest spread over the hidden states."""
+    from django.utils import timezone
+
+    from articles.models import Article, Status
+
+    hidden = [Status.DRAFT, Status.IN_REVIEW, Status.SCHEDULED, Status.WITHDRAWN]
+    now = timezone.now()
+    return Article.objects.bulk_create(
+        Article(
+            slug=f"article-{n:05d}",
+            status=Status.PUBLISHED if n % 5 else hidden[n % len(hidden)],
+            published_at=now - timezone.timedelta(minutes=n) if n % 5 else None,
+        )
+        for n in range(articles)
+    )
+
+
+def _bulk_revisions(created: list, tags: list) -> list:
+    """One revision for each article, with three tags."""
+    from articles.models import Revision
+
+    revisions = Revision.objects.bulk_create(
+        Revision(
+            article=article,
+            number=1,
+            title=f"Headline {article.pk}: what the lab shipped and what it held back",
+            summary=f"Summary {article.pk}: what happened and why it matters to readers.",
+            body=PARAGRAPH * 12,
+            body_html=f"<p>{PARAGRAPH * 4}</p>" * 3,
+            body_text=PARAGRAPH * 12,
+        )
+        for article in created
+    )
+    through = Revision.tags.through
+    through.objects.bulk_create(
+        through(revision_id=revision.pk, tag_id=tags[(n + k) % TAGS].pk)
+        for n, revision in enumerate(revisions)
+        for k in range(3)
+    )
+    return revisions
+
+
+def _bulk_grants(grant_users: int) -> int:
+    """``grant_users`` people holding ``view`` on every bulk article; how many there are."""
+    from django.contrib.auth.models import Permission, User
+    from django.db import connection
+
+    readers = User.objects.bulk_create(
+        User(username=f"grantee-{n:03d}") for n in range(grant_users)
+    )
+    view = Permission.objects.get(codename="view_article", content_type__app_label="articles")
+    # One INSERT … SELECT: a million model instances would take most of the build's time.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO articles_articleuserobjectpermission "
+            "(user_id, permission_id, content_object_id) "
+            "SELECT person.id, %s, article.id FROM auth_user person, articles_article article "
+            "WHERE person.username LIKE 'grantee-%%' AND article.slug LIKE 'article-%%'",
+            [view.pk],
+        )
+    return len(readers)
 
 
 def build_fixtures(workdir: Path) -> dict:
@@ -192,11 +195,8 @@ def noise_png() -> bytes:
 def _large_private_asset(article, workdir: Path):
     """A 100 MiB private file, written in place: the upload limit (rightly) refuses it as a form."""
     from articles.models import Asset
-    from articles.storage import asset_storage
 
-    key = secrets.token_hex(16)
-    path = Path(asset_storage().location) / key[:2] / key
-    path.parent.mkdir(parents=True, exist_ok=True)
+    stored_name, path = new_private_path()
     digest = hashlib.sha256()
     with path.open("wb") as out:
         for _ in range(LARGE_DOWNLOAD_MIB):
@@ -205,7 +205,7 @@ def _large_private_asset(article, workdir: Path):
             out.write(chunk)
     asset = Asset.objects.create(
         article=article,
-        file=f"{key[:2]}/{key}",
+        file=stored_name,
         original_name="large-100mib.bin",
         content_type="application/octet-stream",
         size=LARGE_DOWNLOAD_MIB * ONE_MIB,

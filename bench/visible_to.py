@@ -17,6 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bulk import make_current
 from scratch import configure
 
 SAMPLES = 30
@@ -55,11 +56,7 @@ def build(articles: int):
             ),
             batch_size=5000,
         )
-        for article, revision in zip(created, revisions, strict=True):
-            article.latest_revision = revision
-            if article.status == Status.PUBLISHED:
-                article.live_revision = revision
-        Article.objects.bulk_update(created, ["latest_revision", "live_revision"], batch_size=5000)
+        make_current(created, revisions, batch_size=5000)
         reader = User.objects.create_user("reader")
         group = Group.objects.create(name="Early access bench")
         reader.groups.add(group)

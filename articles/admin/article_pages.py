@@ -2,17 +2,15 @@
 
 Each page looks the article up through ``ArticleAdmin.get_object`` (the one 404 for an article the
 user may not read unpublished), and each action is shown first and performed on a confirmed POST by
-``_confirm_then``, which calls a service and never writes itself.
+``_confirm_then`` (``page_base``), which calls a service and never writes itself.
 """
 
-from collections.abc import Callable
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from articles import access, publishing
@@ -67,67 +65,11 @@ class ArticlePagesMixin(SharePagesMixin):
             view(self.share_update_view, "share_update", "share/<int:link_id>/update/"),
         ]
 
-    # --- shared by every page ---------------------------------------------------------------------
-
-    def _url(self, suffix: str, article: Article, *args) -> str:
-        return reverse(
-            f"{self.admin_site.name}:articles_article_{suffix}", args=[article.pk, *args]
-        )
+    # --- shared by the pages below ----------------------------------------------------------------
 
     def _audit_url(self, article: Article) -> str:
         changelist = reverse(f"{self.admin_site.name}:articles_auditevent_changelist")
         return f"{changelist}?{urlencode({'article__id__exact': article.pk})}"
-
-    def _render(self, request, template: str, article: Article, title: str, **context):
-        return TemplateResponse(
-            request,
-            f"admin/articles/article/{template}",
-            {
-                **self.admin_site.each_context(request),
-                "opts": self.opts,
-                "original": article,
-                "title": title,
-                "change_url": self._url("change", article),
-                **context,
-            },
-        )
-
-    def _back_to_change(self, request, article: Article, error=None):
-        if error is not None:
-            messages.error(request, publishing.refusal_message(error))
-        return HttpResponseRedirect(self._url("change", article))
-
-    def _confirm_then(
-        self,
-        request,
-        article: Article,
-        perform: Callable[[], str],
-        *,
-        done_url: str,
-        form=None,
-        template: str = "confirm.html",
-        **page,
-    ):
-        """Show the confirmation page; on a confirmed POST run ``perform`` (a service call that
-        returns the success message) and go to ``done_url``. A refusal goes back to the article with
-        its reason, or onto ``form`` when it names a field there."""
-        if request.method == "POST" and (form is None or form.is_valid()):
-            try:
-                message = perform()
-            except PermissionDenied as error:
-                return self._back_to_change(request, article, error)
-            except ValidationError as error:
-                if form is None:
-                    return self._back_to_change(request, article, error)
-                add_service_error(form, error)
-            else:
-                messages.success(request, message)
-                return HttpResponseRedirect(done_url)
-        return self._render(request, template, article, form=form, **page)
-
-    def _require_share(self, request, article: Article) -> None:
-        if not publishing.has_article_permission(request.user, "share_article", article):
-            raise PermissionDenied
 
     def _after_losing_access(self, request, article: Article) -> str:
         """Where someone goes after a change to access: the Access page while they may still share;
@@ -148,8 +90,7 @@ class ArticlePagesMixin(SharePagesMixin):
 
     def access_view(self, request, object_id: str):
         """Who can see the article; grant one permission, or revoke one after a confirmation."""
-        article = self.get_object(request, unquote(object_id))
-        self._require_share(request, article)
+        article = self._article_to_share(request, object_id)
         form = AccessForm(request.POST if request.method == "POST" else None)
         if not (form.is_bound and form.is_valid()):
             return self._access_page(request, article, form)

@@ -1,34 +1,21 @@
 """The Share links pages of an article: issue, list, revoke one or all (after a confirmation), and
-move a link to the current draft. Part of ``ArticlePagesMixin``, whose helpers (``get_object``,
-``_url``, ``_render``, ``_confirm_then``, ``_require_share``) they use.
+move a link to the current draft. Part of ``ArticlePagesMixin``; built on ``ArticlePageBase``.
 """
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 
 from articles import access, publishing
 from articles.admin.forms import PreviewLinkForm, add_service_error
+from articles.admin.page_base import ArticlePageBase
 from articles.models import Article, PreviewLink
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from django.contrib import admin
-    from django.http import HttpResponse
-    from django.template.response import TemplateResponse
-
-    # What the mixins are mixed into: ArticleAdmin's attributes, typed (at run time, object).
-    ArticleModelAdmin = admin.ModelAdmin[Article]
-else:
-    ArticleModelAdmin = object
 
 
 def _link_state(link: PreviewLink, now: datetime) -> str:
@@ -40,36 +27,14 @@ def _link_state(link: PreviewLink, now: datetime) -> str:
     return "expired" if link.expires_at <= now else "ended"
 
 
-class SharePagesMixin(ArticleModelAdmin):
+class SharePagesMixin(ArticlePageBase):
     """Share-link pages for ``ArticleAdmin`` (through ``ArticlePagesMixin``)."""
-
-    if TYPE_CHECKING:
-        # Defined by ArticleAdmin (get_object: never None, HiddenIsMissingMixin's 404 instead)
-        # and by ArticlePagesMixin (the rest).
-        def get_object(self, request, object_id, from_field=None) -> Article: ...
-        def _url(self, suffix: str, article: Article, *args) -> str: ...
-        def _render(
-            self, request, template: str, article: Article, title: str, **context
-        ) -> TemplateResponse: ...
-        def _confirm_then(
-            self,
-            request,
-            article: Article,
-            perform: Callable[[], str],
-            *,
-            done_url: str,
-            form=None,
-            template: str = "confirm.html",
-            **page,
-        ) -> HttpResponse: ...
-        def _require_share(self, request, article: Article) -> None: ...
 
     # --- share links ------------------------------------------------------------------------------
 
     def share_view(self, request, object_id: str):
         """Share links of one article: issue one (its URL is shown once), list them, revoke them."""
-        article = self.get_object(request, unquote(object_id))
-        self._require_share(request, article)
+        article = self._article_to_share(request, object_id)
         form = PreviewLinkForm(request.POST if request.method == "POST" else None)
         new_url = None
         if form.is_bound and form.is_valid():
@@ -106,32 +71,38 @@ class SharePagesMixin(ArticleModelAdmin):
 
     def _shared_link(self, request, object_id: str, link_id: int):
         """The article and one of its share links, for someone who may share it; else the 404."""
-        article = self.get_object(request, unquote(object_id))
         # Share first: to a reader without it, an existing link and a missing one are both refused.
-        self._require_share(request, article)
+        article = self._article_to_share(request, object_id)
         link = article.preview_links.filter(pk=link_id).first()
         if link is None:
             raise access.deny()
         return article, link
 
+    def _confirm_revoke(
+        self, request, article: Article, revoke: Callable[[], str], **wording: str
+    ) -> HttpResponse:
+        """Confirm (GET) and perform (POST) a revocation, from and back to the Share links page."""
+        share_page = self._url("share", article)
+        return self._confirm_then(
+            request, article, revoke, done_url=share_page, cancel_url=share_page, **wording
+        )
+
     def share_revoke_view(self, request, object_id: str, link_id: int):
         """Confirm (GET) and revoke (POST) one share link."""
         article, link = self._shared_link(request, object_id, link_id)
 
-        def perform() -> str:
+        def revoke() -> str:
             publishing.preview_link_revoke(actor=request.user, link=link)
             return f"The link for “{link.label}” no longer works."
 
-        return self._confirm_then(
+        return self._confirm_revoke(
             request,
             article,
-            perform,
-            done_url=self._url("share", article),
+            revoke,
             title=f"Revoke the share link for “{link.label}”",
             question=f"Revoke the share link for “{link.label}” on “{article.slug}”?",
             consequence="It stops working at once, for good; you can issue a new one.",
             button="Revoke share",
-            cancel_url=self._url("share", article),
         )
 
     def share_update_view(self, request, object_id: str, link_id: int):
@@ -153,21 +124,18 @@ class SharePagesMixin(ArticleModelAdmin):
 
     def share_revoke_all_view(self, request, object_id: str):
         """Confirm (GET) and revoke (POST) every share link of the article."""
-        article = self.get_object(request, unquote(object_id))
-        self._require_share(request, article)
+        article = self._article_to_share(request, object_id)
 
-        def perform() -> str:
+        def revoke() -> str:
             count = publishing.preview_links_revoke_all(actor=request.user, article=article)
             return f"{count} live link(s) revoked."
 
-        return self._confirm_then(
+        return self._confirm_revoke(
             request,
             article,
-            perform,
-            done_url=self._url("share", article),
+            revoke,
             title=f"Revoke all live links for “{article.slug}”",
             question=f"Revoke every live share link for “{article.slug}”?",
             consequence="Everyone holding one loses access at once; you can issue new ones.",
             button="Revoke all live links",
-            cancel_url=self._url("share", article),
         )

@@ -6,6 +6,8 @@ accepted; the attempt is recorded on the existing article's trail.
 
 import secrets
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from typing import NoReturn
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -17,7 +19,7 @@ from articles.access.policy import CREATOR_PERMISSIONS, Actor, is_system, person
 from articles.models import Article, AuditEvent
 from articles.publishing.audit import audit_record
 from articles.publishing.files import _store_files, discard_files_on_failure
-from articles.publishing.revisions import _create_revision
+from articles.publishing.revisions import RevisionContent, _create_revision
 
 SLUG_UNAVAILABLE = "This slug is not available; choose another."
 
@@ -26,16 +28,23 @@ def _slug_unavailable() -> ValidationError:
     return ValidationError({"slug": SLUG_UNAVAILABLE}, code="slug_unavailable")
 
 
-def _refuse_taken_slug(*, actor: Actor, slug: str, existing: Article) -> None:
+def _refuse_taken_slug(*, actor: Actor, slug: str, article: Article) -> NoReturn:
     """Refuse a taken slug in the same words whoever owns it, and record the attempt.
 
     "Already exists" would tell an author which hidden slugs exist. The event is on the existing
     article, so its own people see the attempt and the one who tried does not.
     """
-    audit_record(
-        action=AuditEvent.Action.SLUG_REFUSED, actor=actor, article=existing, detail={"slug": slug}
-    )
-    raise _slug_unavailable()
+    # Everything else was valid: the create would have gone through. Rolled back, but recorded.
+    article.slug = slug
+    existing = Article.objects.filter(slug=slug).first()
+    if existing is not None:
+        audit_record(
+            action=AuditEvent.Action.SLUG_REFUSED,
+            actor=actor,
+            article=existing,
+            detail={"slug": slug},
+        )
+    raise _slug_unavailable() from None
 
 
 def article_create(
@@ -63,32 +72,17 @@ def article_create(
     article = Article(slug=slug, author=author or person(actor))
     # Not the model's "Article with this Slug already exists.": see _refuse_taken_slug.
     article.full_clean(exclude=["live_revision", "latest_revision"], validate_unique=False)
+    content = RevisionContent(title=title, summary=summary, body=body, tags=tags)
     try:
         with discard_files_on_failure(), transaction.atomic():
             article.slug = f"~creating-{secrets.token_hex(12)}"
             article.save()
-            _create_first_revision(
-                article=article,
-                actor=actor,
-                title=title,
-                summary=summary,
-                body=body,
-                tags=tags,
-                files=files,
-                featured_image_name=featured_image_name,
-            )
+            _create_first_revision(article, actor, content, files, featured_image_name)
             _claim_slug(article, slug)
-            if not is_system(actor):
-                for codename in CREATOR_PERMISSIONS:
-                    assign_perm(codename, actor, article)
+            _grant_creator(actor, article)
             audit_record(action=AuditEvent.Action.CREATE, actor=actor, article=article)
     except _SlugTaken:
-        # Everything else was valid: the create would have gone through. Rolled back, but recorded.
-        article.slug = slug
-        existing = Article.objects.filter(slug=slug).first()
-        if existing is None:
-            raise _slug_unavailable() from None
-        _refuse_taken_slug(actor=actor, slug=slug, existing=existing)
+        _refuse_taken_slug(actor=actor, slug=slug, article=article)
     return article
 
 
@@ -109,27 +103,21 @@ def _claim_slug(article: Article, slug: str) -> None:
 
 
 def _create_first_revision(
-    *,
     article: Article,
     actor: Actor,
-    title: str,
-    summary: str,
-    body: str,
-    tags,
-    files,
+    content: RevisionContent,
+    files: Iterable[tuple[str, object]],
     featured_image_name: str | None,
 ) -> None:
+    """The files stored, and the first revision saying ``content`` with them."""
     assets = _store_files(article=article, actor=actor, files=files)
-    revision = _create_revision(
-        article=article,
-        actor=actor,
-        title=title,
-        summary=summary,
-        body=body,
-        tags=tags,
-        assets=assets,
-        featured_image=featured.named(featured_image_name, assets),
-        featured_explicit=True,
-    )
-    article.latest_revision = revision
-    article.save(update_fields=["latest_revision"])
+    chosen = featured.named(featured_image_name, assets)
+    with_files = replace(content, assets=assets, featured_image=chosen, featured_explicit=True)
+    _create_revision(article=article, actor=actor, content=with_files)
+
+
+def _grant_creator(actor: Actor, article: Article) -> None:
+    """The creator may view, change and share what they made (the shell needs no grant)."""
+    if not is_system(actor):
+        for codename in CREATOR_PERMISSIONS:
+            assign_perm(codename, actor, article)

@@ -6,33 +6,18 @@ collaborators ever read may be deleted by whoever may change it, with its revisi
 and files. The audit event keeps its slug and title after the article row is gone.
 """
 
-import logging
-
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from articles.access.policy import has_article_permission
 from articles.models import Article, AuditEvent, MarkedCopy, Rendition
 from articles.publishing.audit import audit_record
-from articles.storage import asset_storage
+from articles.publishing.files import delete_stored_files
 
 
 def never_published(article: Article) -> bool:
     """Whether ``article`` was never public: no publication time and no live revision."""
     return article.published_at is None and article.live_revision_id is None
-
-
-def _delete_stored(names: list[str]) -> None:
-    storage = asset_storage()
-    for name in names:
-        try:
-            storage.delete(name)
-        except Exception as error:
-            # The rows are gone, so what is left is an orphan that manage.py gc_assets removes.
-            logging.getLogger("embargo.health").warning(
-                "could not delete a deleted draft's file; see manage.py gc_assets",
-                extra={"component": "storage", "error": repr(error)},
-            )
 
 
 def article_delete_draft(*, actor, article: Article) -> None:
@@ -68,4 +53,4 @@ def article_delete_draft(*, actor, article: Article) -> None:
         )
         locked.delete()
         # Files go only once the rows are gone for good: a rollback must not leave rows without files.
-        transaction.on_commit(lambda: _delete_stored(stored))
+        transaction.on_commit(lambda: delete_stored_files(stored, whose="a deleted draft's file"))

@@ -23,6 +23,23 @@ _stored_files: contextvars.ContextVar[list | None] = contextvars.ContextVar(
 )
 
 
+def delete_stored_files(names: Iterable[str], *, whose: str) -> None:
+    """Delete ``names`` from the asset storage; a file that cannot go is logged, not raised.
+
+    What is left is an orphan that ``manage.py gc_assets`` finds; ``whose`` says in the log
+    which file it was ("a deleted draft's file").
+    """
+    storage = asset_storage()
+    for name in names:
+        try:
+            storage.delete(name)
+        except Exception as error:
+            logging.getLogger("embargo.health").warning(
+                f"could not delete {whose}; see manage.py gc_assets",
+                extra={"component": "storage", "error": repr(error)},
+            )
+
+
 @contextlib.contextmanager
 def discard_files_on_failure():
     """Delete every asset file stored inside this block if the block raises: nothing half-written."""
@@ -35,15 +52,7 @@ def discard_files_on_failure():
     except BaseException:
         # The original error is what the caller must see; a store that cannot delete either (it
         # is down) leaves orphans, which are logged and which `manage.py gc_assets` finds.
-        storage = asset_storage()
-        for name in _stored_files.get():
-            try:
-                storage.delete(name)
-            except Exception as cleanup_error:
-                logging.getLogger("embargo.health").warning(
-                    "could not delete an asset file of a failed change; see manage.py gc_assets",
-                    extra={"component": "storage", "error": repr(cleanup_error)},
-                )
+        delete_stored_files(_stored_files.get(), whose="an asset file of a failed change")
         raise
     finally:
         _stored_files.reset(token)

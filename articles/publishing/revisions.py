@@ -5,6 +5,7 @@ one (``workflow``). Saves are optimistically locked on the article's version (``
 """
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -76,44 +77,64 @@ def _newest_per_name(assets: Iterable[Asset]) -> list[Asset]:
     return list(by_name.values())
 
 
-def _create_revision(
-    *,
-    article: Article,
-    actor: Actor,
-    title: str,
-    summary: str,
-    body: str,
-    tags: Sequence[str],
-    assets: Iterable[Asset],
-    featured_image: Asset | None = None,
-    featured_explicit: bool = False,
-    note: str = "",
-) -> Revision:
-    assets = _newest_per_name(assets)
+@dataclass(frozen=True)
+class RevisionContent:
+    """What a new revision says: its words, tags and files, the featured image, why it was made."""
+
+    title: str
+    summary: str
+    body: str
+    tags: Sequence[str]
+    assets: Sequence[Asset] = ()
+    featured_image: Asset | None = None
+    # Chosen for this save (it must be among the files) rather than carried forward (it may lapse).
+    featured_explicit: bool = False
+    note: str = ""
+
+    @classmethod
+    def copied_from(cls, source: Revision, *, assets: Sequence[Asset]) -> "RevisionContent":
+        """``source``'s words, tags and featured image, with ``assets``."""
+        return cls(
+            title=source.title,
+            summary=source.summary,
+            body=source.body,
+            tags=_tag_names(source),
+            assets=assets,
+            featured_image=source.featured_image,
+        )
+
+
+def _create_revision(*, article: Article, actor: Actor, content: RevisionContent) -> Revision:
+    """A new revision of ``article`` saying ``content``, made its working draft."""
+    assets = _newest_per_name(content.assets)
     foreign = [asset for asset in assets if asset.article_id != article.pk]
     if foreign:
         raise ValidationError(
             {"assets": f"“{foreign[0].original_name}” belongs to another article."}
         )
-    rendered = render_markdown(body, assets=assets)
+    rendered = render_markdown(content.body, assets=assets)
     number = (article.revisions.aggregate(n=Max("number"))["n"] or 0) + 1
     revision = Revision(
         article=article,
         number=number,
-        title=title.strip(),
-        summary=summary.strip(),
-        body=body,
+        title=content.title.strip(),
+        summary=content.summary.strip(),
+        body=content.body,
         body_html=rendered.html,
         body_text=rendered.text,
         reading_minutes=rendered.reading_minutes,
         created_by=person(actor),
-        featured_image=featured.choose(featured_image, assets, explicit=featured_explicit),
-        note=note.strip(),
+        featured_image=featured.choose(
+            content.featured_image, assets, explicit=content.featured_explicit
+        ),
+        note=content.note.strip(),
     )
     revision.full_clean(exclude=["article", "created_by", "featured_image"])
     revision.save()
-    revision.tags.set(_tags_from_names(tags, actor=actor))
+    revision.tags.set(_tags_from_names(content.tags, actor=actor))
     revision.assets.set(assets)
+    article.latest_revision = revision
+    article.save(update_fields=["latest_revision"])
     return revision
 
 
@@ -134,6 +155,13 @@ def _claim_version(article: Article, expected_version: int | None) -> None:
     article.refresh_from_db(fields=["version", "updated_at", "latest_revision"])
 
 
+def _featured_for_update(latest: Revision | None, featured_image) -> tuple[Asset | None, bool]:
+    """An edit's featured image, and whether it was chosen now (KEEP: the draft's, carried)."""
+    if featured_image is featured.KEEP:
+        return (latest.featured_image if latest else None), False
+    return featured_image, True
+
+
 def article_update(
     *,
     actor: Actor,
@@ -150,36 +178,29 @@ def article_update(
 ) -> Revision:
     """Save a new working revision. Readers of a published article still see its live revision.
 
-    ``featured_image``: one of the draft's image assets, None for none, or (by default) the
-    working draft's choice carried forward. ``note``: why, shown in the list of revisions.
+    ``tags``, ``keep_assets``: None keeps the working draft's. ``featured_image``: one of the
+    draft's image assets, None for none, or (by default) the working draft's choice carried
+    forward. ``note``: why, shown in the list of revisions.
     """
     require_permission(actor, "change_article", article, "edit")
     with discard_files_on_failure(), transaction.atomic():
         _claim_version(article, expected_version)
         latest = article.latest_revision
-        if keep_assets is None:
-            keep_assets = latest.assets.all() if latest else []
-        if tags is None:
-            tags = _tag_names(latest)
+        kept = (latest.assets.all() if latest else []) if keep_assets is None else keep_assets
+        tags = _tag_names(latest) if tags is None else tags
         new_assets = _store_files(article=article, actor=actor, files=files)
-        revision = _create_revision(
-            article=article,
-            actor=actor,
+        chosen, explicit = _featured_for_update(latest, featured_image)
+        content = RevisionContent(
             title=title,
             summary=summary,
             body=body,
             tags=tags,
-            assets=[*keep_assets, *new_assets],
-            featured_image=(
-                (latest.featured_image if latest else None)
-                if featured_image is featured.KEEP
-                else featured_image
-            ),
-            featured_explicit=featured_image is not featured.KEEP,
+            assets=[*kept, *new_assets],
+            featured_image=chosen,
+            featured_explicit=explicit,
             note=note,
         )
-        article.latest_revision = revision
-        article.save(update_fields=["latest_revision"])
+        revision = _create_revision(article=article, actor=actor, content=content)
         audit_record(
             action=AuditEvent.Action.EDIT,
             actor=actor,
@@ -187,22 +208,6 @@ def article_update(
             detail={"revision": revision.number},
         )
     return revision
-
-
-def _copy_to_working_draft(*, article: Article, actor: Actor, source: Revision, assets) -> Revision:
-    """A new working revision with ``source``'s words and tags and the given assets."""
-    article.latest_revision = _create_revision(
-        article=article,
-        actor=actor,
-        title=source.title,
-        summary=source.summary,
-        body=source.body,
-        tags=_tag_names(source),
-        assets=assets,
-        featured_image=source.featured_image,
-    )
-    article.save(update_fields=["latest_revision"])
-    return article.latest_revision
 
 
 def asset_attach(*, actor: Actor, article: Article, name: str, content) -> Asset:
@@ -214,9 +219,8 @@ def asset_attach(*, actor: Actor, article: Article, name: str, content) -> Asset
         latest = article.latest_revision
         if latest is None:
             raise ValidationError(f"“{article.slug}” has no draft to attach files to.")
-        _copy_to_working_draft(
-            article=article, actor=actor, source=latest, assets=[*latest.assets.all(), asset]
-        )
+        with_file = RevisionContent.copied_from(latest, assets=[*latest.assets.all(), asset])
+        _create_revision(article=article, actor=actor, content=with_file)
         audit_record(
             action=AuditEvent.Action.ASSET_ATTACH,
             actor=actor,
@@ -240,9 +244,8 @@ def article_revert(
     require_permission(actor, "change_article", article, "revert")
     with transaction.atomic():
         _claim_version(article, expected_version)
-        new = _copy_to_working_draft(
-            article=article, actor=actor, source=revision, assets=list(revision.assets.all())
-        )
+        copy = RevisionContent.copied_from(revision, assets=list(revision.assets.all()))
+        new = _create_revision(article=article, actor=actor, content=copy)
         audit_record(
             action=AuditEvent.Action.REVERT,
             actor=actor,

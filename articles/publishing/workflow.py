@@ -1,8 +1,9 @@
 """The workflow: one transition table, and the services that move an article along it.
 
 ``TRANSITIONS`` is the only statement of which action leads from which states to which, what it
-needs, how the trail records it and how it is worded; ``allowed_actions`` (what the admin offers),
-``_transition`` (what is accepted), imports (``transfer``) and the admin's buttons all read it.
+needs and how its button reads; ``allowed_actions`` (what the admin offers), ``_transition`` (what
+is accepted), imports (``transfer``) and the admin's buttons all read it. The trail records each
+action under its own name (``AuditEvent.Action``), whose words also say why one was refused.
 A change of what is public is recorded with its page-cache invalidation in its own transaction
 (``audit._record_visibility_change``).
 """
@@ -32,14 +33,12 @@ from articles.publishing.tasks import publish_due_at
 
 @dataclass(frozen=True)
 class Transition:
-    """One move: from which states to which, the permission it needs, its audit action and words."""
+    """One move: from which states to which, the permission it needs, the button that takes it."""
 
     sources: frozenset[str]
     target: str
     permission: str
-    audit_action: str
-    past: str  # "it cannot be <past> from that state"
-    label: str  # the button that takes it
+    label: str
 
 
 TRANSITIONS: dict[str, Transition] = {
@@ -47,8 +46,6 @@ TRANSITIONS: dict[str, Transition] = {
         sources=frozenset({Status.DRAFT}),
         target=Status.IN_REVIEW,
         permission=CHANGE,
-        audit_action=AuditEvent.Action.SUBMIT,
-        past="submitted for review",
         label="Submit for review",
     ),
     # From scheduled too: rescheduling pins the current draft (offered when it differs, below).
@@ -56,32 +53,24 @@ TRANSITIONS: dict[str, Transition] = {
         sources=frozenset({Status.DRAFT, Status.IN_REVIEW, Status.SCHEDULED}),
         target=Status.SCHEDULED,
         permission=PUBLISH,
-        audit_action=AuditEvent.Action.SCHEDULE,
-        past="scheduled",
         label="Schedule",
     ),
     "publish": Transition(
         sources=frozenset({Status.DRAFT, Status.IN_REVIEW, Status.SCHEDULED, Status.PUBLISHED}),
         target=Status.PUBLISHED,
         permission=PUBLISH,
-        audit_action=AuditEvent.Action.PUBLISH,
-        past="published",
         label="Publish",
     ),
     "withdraw": Transition(
         sources=frozenset({Status.PUBLISHED}),
         target=Status.WITHDRAWN,
         permission=PUBLISH,
-        audit_action=AuditEvent.Action.WITHDRAW,
-        past="withdrawn",
         label="Withdraw",
     ),
     "return_to_draft": Transition(
         sources=frozenset({Status.IN_REVIEW, Status.SCHEDULED, Status.WITHDRAWN}),
         target=Status.DRAFT,
         permission=CHANGE,
-        audit_action=AuditEvent.Action.RETURN_TO_DRAFT,
-        past="returned to draft",
         label="Return to draft",
     ),
 }
@@ -164,6 +153,7 @@ def _transition(
 ) -> Article:
     """``revision``: the one to schedule or publish instead of the working draft."""
     step = TRANSITIONS[action]
+    audit_action = AuditEvent.Action(action)
     if revision is not None and revision.article_id != article.pk:
         raise ValidationError("That revision belongs to another article.")
     require_permission(actor, step.permission, article, action.replace("_", " "))
@@ -173,7 +163,7 @@ def _transition(
         if locked.status not in step.sources:
             raise ValidationError(
                 f"“{locked.slug}” is {locked.get_status_display().lower()}; it cannot be "
-                f"{step.past} from that state.",
+                f"{audit_action.label.lower()} from that state.",
                 code="invalid_transition",
             )
         # A published article past its embargo end is no longer public, but pages cached while it
@@ -190,7 +180,7 @@ def _transition(
         if step.target == Status.PUBLISHED and locked.unpublish_at is not None:
             publish_due_at(locked.unpublish_at)
         _record_visibility_change(
-            action=step.audit_action,
+            action=audit_action,
             actor=actor,
             article=locked,
             public_changed=was_published or step.target == Status.PUBLISHED,
