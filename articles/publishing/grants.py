@@ -10,6 +10,7 @@ from django.db import transaction
 from guardian.conf import settings as guardian_settings
 from guardian.shortcuts import assign_perm, remove_perm
 
+from articles.access.auditing import require_may_take_away
 from articles.access.policy import LINK_CREATOR_PERMISSIONS, PERMISSIONS, Actor, require_permission
 from articles.models import Article, AuditEvent
 from articles.publishing.audit import audit_record
@@ -83,7 +84,7 @@ def access_revoke(
     """
     codename = _resolve_permission(perm)
     target = _grant_target(user, group)
-    require_permission(actor, "share_article", article, "manage access to")
+    require_may_take_away(actor, article, "manage access to")
     with transaction.atomic():
         remove_perm(codename, target, article)
         audit_record(
