@@ -4,7 +4,8 @@ A mark is made the first time its recipient is served something and is never del
 ``trace_leak`` finds. A marked copy is made the first time its recipient asks for that file, stored
 privately under a random key like every asset file, and deleted (row now, file once the change has
 committed) as soon as the link stops working: revoked, ended with its creator's access or its
-article's embargo, or expired (``publish_scheduled`` clears those).
+article's embargo, or expired (``publish_scheduled`` clears those); a reader's, as soon as their
+grant on the article is taken away.
 
 Callers have asked ``access`` first: nothing here decides who may have a file.
 """
@@ -136,6 +137,20 @@ def marked_copies_delete(*, links) -> int:
     Call it inside the change that ends the links: the rows go with it, the files once it commits.
     """
     copies = MarkedCopy.objects.filter(mark__preview_link__in=links)
+    names = list(copies.values_list("file", flat=True))
+    copies.delete()
+    if names:
+        transaction.on_commit(lambda: _delete_files(names))
+    return len(names)
+
+
+def reader_copies_delete(*, article, readers) -> int:
+    """Delete the copies of ``article``'s files marked for ``readers``, who are losing it.
+
+    Call it inside the revoke: the rows go with it, the files once it commits. A reader who still
+    reaches the article another way (a group, a global grant) gets a fresh copy on the next request.
+    """
+    copies = MarkedCopy.objects.filter(mark__article=article, mark__reader__in=readers)
     names = list(copies.values_list("file", flat=True))
     copies.delete()
     if names:
