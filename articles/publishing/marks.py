@@ -20,7 +20,9 @@ from django.utils import timezone
 
 from articles import marking
 from articles.marking import images, pdfs
-from articles.models import Asset, Mark, MarkedCopy, PreviewLink, Rendition
+from articles.access.policy import Actor
+from articles.models import Asset, AuditEvent, Mark, MarkedCopy, PreviewLink, Rendition
+from articles.publishing.audit import audit_record
 from articles.storage import asset_storage
 
 logger = logging.getLogger("embargo.health")
@@ -116,6 +118,24 @@ def marked_copy(
         _delete_files([str(copy.file.name)])
         return MarkedCopy.objects.get(mark=mark, asset=asset, variant=variant)
     return copy
+
+
+def mark_traced(*, actor: Actor, mark: Mark, kind: str) -> AuditEvent:
+    """Record that a leaked ``kind`` (text, image, PDF) was traced to ``mark``: naming a copy's
+    recipient is itself a disclosure, so the trail says who asked and whom it named."""
+    with transaction.atomic():
+        return audit_record(
+            action=AuditEvent.Action.TRACE,
+            actor=actor,
+            article=mark.article,
+            detail={
+                "mark": mark.pk,
+                "kind": kind,
+                "recipient": mark.recipient,
+                "article": mark.article_slug,
+                "link": mark.link_number,
+            },
+        )
 
 
 def _delete_files(names: list[str]) -> None:
