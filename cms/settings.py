@@ -448,6 +448,10 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["d
 # The content API's rates (django-ninja's "N/s|m|h|d"): per address for the public, per token.
 EMBARGO_API_RATE_PUBLIC = "120/m"
 EMBARGO_API_RATE_TOKEN = "600/m"  # noqa: S105  (a rate, not a secret)
+# Token guessing (articles/api/guessing.py): after this many refused credentials from one address,
+# every credentialed request from it gets 429 until the window its first refusal started ends.
+EMBARGO_API_AUTH_FAILURE_LIMIT = _read_positive_int("EMBARGO_API_AUTH_FAILURE_LIMIT", 10)
+EMBARGO_API_AUTH_FAILURE_WINDOW = timedelta(minutes=15)
 
 if ENVIRONMENT == "test":
     # Password hashing is deliberately slow; the test suite creates hundreds of users.

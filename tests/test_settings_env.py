@@ -139,6 +139,9 @@ CASES = {
         "1", "settings.EMBARGO_CONFIDENTIAL_MAX_LIVE_LINKS", 1, "three"
     ),
     "EMBARGO_LOGIN_FAILURE_LIMIT": Case("3", "settings.AXES_FAILURE_LIMIT", 3, "0"),
+    "EMBARGO_API_AUTH_FAILURE_LIMIT": Case(
+        "4", "settings.EMBARGO_API_AUTH_FAILURE_LIMIT", 4, "none"
+    ),
     "EMBARGO_HTTPS": Case("false", "settings.EMBARGO_HTTPS", False, "sometimes"),
     "EMBARGO_TIME_ZONE": Case("Europe/London", "settings.TIME_ZONE", "Europe/London", "Mars/Base"),
     "EMBARGO_HSTS_SECONDS": Case("3600", "settings.EMBARGO_HSTS_SECONDS", 3600, "a year"),
