@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from articles import publishing
 from articles.access import SYSTEM
-from articles.models import Autosave, AuditEvent
+from articles.models import AuditEvent, Autosave
 from articles.publishing import editing
 from tests.factories import make_article, make_user, pdf_bytes
 

@@ -85,4 +85,3 @@ def test_the_migration_takes_share_away_from_an_existing_auditors_group():
     assert "share_article" not in held
     assert {"view_exposurerun", "view_article", "revoke_exposed"} <= held
     assert {config.label: config.models_module for config in apps.get_app_configs()} == modules
-

@@ -2,8 +2,8 @@
 article (their grant, or their group's, is taken away) those copies leave storage with the access."""
 
 import pytest
-from django.db import transaction
 from django.contrib.auth.models import Group
+from django.db import transaction
 
 from articles import publishing
 from articles.access import SYSTEM

@@ -19,8 +19,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from articles import marking
-from articles.marking import images, pdfs
 from articles.access.policy import Actor
+from articles.marking import images, pdfs
 from articles.models import Asset, AuditEvent, Mark, MarkedCopy, PreviewLink, Rendition
 from articles.publishing.audit import audit_record
 from articles.storage import asset_storage
