@@ -5,12 +5,13 @@ redirect; ``EMBARGO_WEBHOOK_ALLOWED_NETWORKS`` lets an operator reach an interna
 
 import ipaddress
 import socket
+import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from articles.api import webhooks
+from articles.api import destinations, webhooks
 from articles.api.admin import WebhookEndpointForm
 from articles.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
@@ -177,3 +178,25 @@ def test_a_redirect_is_not_followed(settings):
     delivery.refresh_from_db()
     assert delivery.delivered_at is None
     assert "redirect not followed" in WebhookAttempt.objects.get().error
+
+
+def test_over_https_the_checked_address_is_dialled_and_the_name_is_verified(dns, monkeypatch):
+    """SNI and the certificate check use the name; the socket goes to the address checked."""
+    dns.names["secure.example"] = ["93.184.216.34"]
+    dialled, verified = [], []
+
+    def create_connection(address, *args, **kwargs):
+        dialled.append(address)
+        return socket.socket()
+
+    def wrap_socket(context, sock, *, server_hostname=None, **kwargs):
+        sock.close()
+        verified.append((server_hostname, context.check_hostname, context.verify_mode))
+        raise ssl.SSLError("stop here: no network in tests")
+
+    monkeypatch.setattr(socket, "create_connection", create_connection)
+    monkeypatch.setattr(ssl.SSLContext, "wrap_socket", wrap_socket)
+    with pytest.raises(OSError):
+        destinations.post("https://secure.example/hook", body=b"{}", headers={}, timeout=1)
+    assert dialled == [("93.184.216.34", 443)]
+    assert verified == [("secure.example", True, ssl.CERT_REQUIRED)]
