@@ -515,6 +515,10 @@ class AuditEvent(models.Model):
         APPROVAL_GIVE = "approval_give", "Approved another publisher's request"
         PUBLICATION_HELD = "publication_held", "Held back a scheduled publication"
         DRAFT_DELETE = "draft_delete", "Deleted a never-published draft"
+        # Writes that change nothing public but say who touched what (a draft, an account, a mark).
+        AUTOSAVE = "autosave", "Autosaved unsaved text"
+        ACCOUNT_CREATE = "account_create", "Created an account"
+        TRACE = "trace", "Traced a leaked copy to its recipient"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     action = models.CharField(max_length=32, choices=Action)
@@ -681,6 +685,10 @@ class ExposureRun(models.Model):
         ordering = ["-started_at", "-pk"]
         # The admin index links this model's entry, which is the Exposure page, by this name.
         verbose_name_plural = "exposure"
+        # The Auditors' one right to act: take away what the page lists, never give (roles.py).
+        permissions = [
+            ("revoke_exposed", "Can take away the grants and share links the Exposure page lists")
+        ]
 
     def __str__(self) -> str:
         return f"exposure run #{self.pk} ({'passed' if self.passed else 'failed'})"

@@ -22,9 +22,9 @@ ROLES: dict[str, tuple[str, ...]] = {
     # What it may do is in articles/publishing/people/rules.py; view_auditevent reads the trail of those changes.
     # It holds no auth.change_user, so anyone who does is an exception the system check reports.
     ACCESS_ADMINISTRATORS: ("administer_access", "view_auditevent"),
-    # The page lists unpublished work and its one-click revokes go through the sharing services,
-    # which ask for view and share on the article like everyone else's revokes.
-    AUDITORS: ("view_exposurerun", "view_article", "share_article"),
+    # The page lists unpublished work; revoke_exposed lets its one-click revokes take access away
+    # (access.auditing.may_take_away). No share: that would let an auditor hand any draft out.
+    AUDITORS: ("view_exposurerun", "view_article", "revoke_exposed"),
 }
 
 # The global permissions that mean something in Embargo, by app: the group and user pages offer
@@ -39,6 +39,7 @@ MEANINGFUL_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "administer_access",
         "view_auditevent",
         "view_exposurerun",
+        "revoke_exposed",
         "view_webhookendpoint",
         "add_webhookendpoint",
         "change_webhookendpoint",
@@ -64,7 +65,7 @@ ROLE_DESCRIPTIONS: dict[str, str] = {
     "administrators.",
     AUDITORS: "may open the Exposure page (what the exposure audit found, share links and private "
     "files by expiry, stale grants) and read every article, drafts included; may take away any "
-    "grant or share link, and so may also give grants and issue share links on every article.",
+    "grant or share link, but may give no grant and issue no share link.",
 }
 
 

@@ -4,6 +4,7 @@ Every variable is documented in the README's configuration table. A bad value st
 ``ImproperlyConfigured`` naming the variable, rather than running with a guess.
 """
 
+import ipaddress
 import re
 import secrets
 import zoneinfo
@@ -95,6 +96,17 @@ for _origin in CSRF_TRUSTED_ORIGINS:
         _refuse(
             "DJANGO_CSRF_TRUSTED_ORIGINS", _origin, "is not an origin such as https://news.example"
         )
+
+
+def _read_networks(name: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Comma-separated networks (``10.20.0.0/16,fd00::/8``) or single addresses; none when unset."""
+    networks = []
+    for entry in _read("list", name, []):
+        try:
+            networks.append(ipaddress.ip_network(entry.strip()))
+        except ValueError as error:
+            _refuse(name, entry, f"is not a network such as 10.20.0.0/16 or fd00::/8 ({error})")
+    return tuple(networks)
 
 
 def _secret_key() -> str:
@@ -448,6 +460,12 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["d
 # The content API's rates (django-ninja's "N/s|m|h|d"): per address for the public, per token.
 EMBARGO_API_RATE_PUBLIC = "120/m"
 EMBARGO_API_RATE_TOKEN = "600/m"  # noqa: S105  (a rate, not a secret)
+# Webhooks go to public addresses only (articles/api/destinations.py); these networks are allowed too.
+EMBARGO_WEBHOOK_ALLOWED_NETWORKS = _read_networks("EMBARGO_WEBHOOK_ALLOWED_NETWORKS")
+# Token guessing (articles/api/guessing.py): after this many refused credentials from one address,
+# every credentialed request from it gets 429 until the window its first refusal started ends.
+EMBARGO_API_AUTH_FAILURE_LIMIT = _read_positive_int("EMBARGO_API_AUTH_FAILURE_LIMIT", 10)
+EMBARGO_API_AUTH_FAILURE_WINDOW = timedelta(minutes=15)
 
 if ENVIRONMENT == "test":
     # Password hashing is deliberately slow; the test suite creates hundreds of users.

@@ -6,6 +6,7 @@ non-default value, once with a bad one, and once with everything set together.
 """
 
 import base64
+import ipaddress
 import os
 import pickle
 import re
@@ -139,6 +140,19 @@ CASES = {
         "1", "settings.EMBARGO_CONFIDENTIAL_MAX_LIVE_LINKS", 1, "three"
     ),
     "EMBARGO_LOGIN_FAILURE_LIMIT": Case("3", "settings.AXES_FAILURE_LIMIT", 3, "0"),
+    "EMBARGO_WEBHOOK_ALLOWED_NETWORKS": Case(
+        "10.20.0.0/16, fd00::/8,192.0.2.7",
+        "settings.EMBARGO_WEBHOOK_ALLOWED_NETWORKS",
+        (
+            ipaddress.ip_network("10.20.0.0/16"),
+            ipaddress.ip_network("fd00::/8"),
+            ipaddress.ip_network("192.0.2.7/32"),
+        ),
+        "10.20.0.0/33",
+    ),
+    "EMBARGO_API_AUTH_FAILURE_LIMIT": Case(
+        "4", "settings.EMBARGO_API_AUTH_FAILURE_LIMIT", 4, "none"
+    ),
     "EMBARGO_HTTPS": Case("false", "settings.EMBARGO_HTTPS", False, "sometimes"),
     "EMBARGO_TIME_ZONE": Case("Europe/London", "settings.TIME_ZONE", "Europe/London", "Mars/Base"),
     "EMBARGO_HSTS_SECONDS": Case("3600", "settings.EMBARGO_HSTS_SECONDS", 3600, "a year"),

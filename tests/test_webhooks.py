@@ -5,6 +5,7 @@ A receiver on loopback (http.server in a thread, on a free port) checks every si
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import threading
 from datetime import timedelta
@@ -24,6 +25,13 @@ from tests.factories import make_article
 SECRET = "whsec-test-secret"
 DRAFT_WORDS = "Unreleased merger terms"
 TASK_PATH = "articles.api.webhooks.deliver"
+
+
+@pytest.fixture(autouse=True)
+def loopback_receivers_allowed(settings):
+    """The receiver below listens on 127.0.0.1, which webhooks reach only when an operator allows
+    it (articles/api/destinations.py; tests/test_webhook_destinations.py shows the refusals)."""
+    settings.EMBARGO_WEBHOOK_ALLOWED_NETWORKS = (ipaddress.ip_network("127.0.0.1/32"),)
 
 
 class Receiver:

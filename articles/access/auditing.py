@@ -4,11 +4,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import F, Q
 from django.utils import timezone
 from guardian.conf import settings as guardian_settings
 
-from articles.access.policy import short_name
+from articles.access.policy import VIEW, Actor, has_article_permission, is_system, short_name
 from articles.access.rules import is_real_user
 
 if TYPE_CHECKING:
@@ -19,11 +20,33 @@ if TYPE_CHECKING:
 # A grant is stale when the person holding it has not signed in for this long.
 STALE_AFTER = timedelta(days=90)
 EXPOSURE_PERMISSION = "articles.view_exposurerun"
+REVOKE_EXPOSED_PERMISSION = "articles.revoke_exposed"
 
 
 def may_read_exposure(user) -> bool:
     """A superuser, or active staff holding ``view_exposurerun`` (the Auditors role)."""
     return is_real_user(user) and user.is_staff and user.has_perm(EXPOSURE_PERMISSION)
+
+
+def may_take_away(actor: Actor, article: "Article") -> bool:
+    """Whether ``actor`` may end access to ``article`` (take a grant away, revoke a share link):
+    whoever may share it, or a reader of the Exposure page holding ``revoke_exposed`` (the
+    Auditors role) who may read it. Taking away only narrows who sees a draft, so acting on the
+    audit needs no right to hand drafts out."""
+    if has_article_permission(actor, "share_article", article):
+        return True
+    return (
+        not is_system(actor)
+        and may_read_exposure(actor)
+        and actor.has_perm(REVOKE_EXPOSED_PERMISSION)
+        and has_article_permission(actor, VIEW, article)
+    )
+
+
+def require_may_take_away(actor: Actor, article: "Article", doing: str) -> None:
+    """Refuse (PermissionDenied, worded as ``require_permission``'s) unless ``may_take_away``."""
+    if not may_take_away(actor, article):
+        raise PermissionDenied(f"You do not have permission to {doing} “{article.slug}”.")
 
 
 @dataclass(frozen=True)

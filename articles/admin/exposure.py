@@ -8,7 +8,7 @@ redirect to this page that Django's catch-all would otherwise give away.
 
 The one-click revokes confirm first (GET shows what will be revoked, POST does it) and go through
 ``publishing.access_revoke`` and ``publishing.preview_link_revoke``, which check the person's own
-right to share the article and write the audit trail.
+right to take access away (``access.auditing.may_take_away``) and write the audit trail.
 """
 
 from django.contrib import admin, messages

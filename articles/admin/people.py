@@ -26,6 +26,7 @@ from django.utils.html import format_html, format_html_join
 from articles import access
 from articles.admin.forms import add_service_error
 from articles.publishing import people
+from articles.publishing.accounts import account_created
 from articles.roles import ACCESS_ADMINISTRATORS, MEANINGFUL_PERMISSIONS, ROLE_DESCRIPTIONS, ROLES
 
 ACCESS_FIELDS = ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")
@@ -204,6 +205,8 @@ class PeopleUserAdmin(_MayManagePeople, UserAdmin):
         super().save_model(request, obj, form, change)
         if change:
             people.user_details_change(actor=request.user, user=obj, **form.details_data())
+        else:
+            account_created(actor=request.user, user=obj)
 
     def save_related(self, request, form, formsets, change):
         """Status, groups and permissions through the audited service, never ``save_m2m``."""

@@ -5,7 +5,7 @@ from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.html import format_html
 
-from articles.api import tokens
+from articles.api import destinations, tokens
 from articles.models import ApiToken, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 
@@ -105,8 +105,12 @@ class WebhookEndpointForm(forms.ModelForm):
 
     def clean_url(self) -> str:
         url = self.cleaned_data["url"]
-        if not url.startswith(("https://", "http://")):
-            raise forms.ValidationError("Use an http(s) URL.")
+        try:
+            destinations.destination(url)
+        except destinations.Unresolvable:
+            pass  # not in DNS yet: every delivery resolves and checks it again before connecting
+        except destinations.UnsafeDestination as refused:
+            raise forms.ValidationError(str(refused)) from None
         return url
 
 

@@ -20,20 +20,29 @@ from django.http import HttpResponse, HttpResponseNotModified
 from django.utils.cache import patch_vary_headers
 from django.utils.http import http_date, parse_etags
 from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer
 from ninja.throttling import SimpleRateThrottle
 
 from articles import access
+from articles.api import guessing
 from articles.api.tokens import token_for
 from articles.models import ApiToken, Article, Tag
 from articles.web import search
 from articles.web.caching import mark_private, mark_public
+from articles.web.client_address import client_address
 
 PAGE_SIZE = 20
 CURSOR_SALT = "embargo.api.cursor"
 
 
 class TokenAuth(HttpBearer):
+    def __call__(self, request):
+        # Before the header is parsed, so any credential from a guessing address gets one answer.
+        if "HTTP_AUTHORIZATION" in request.META:
+            guessing.refuse_if_locked_out(request)
+        return super().__call__(request)
+
     def authenticate(self, request, token: str) -> ApiToken | None:
         return token_for(token)
 
@@ -57,6 +66,10 @@ class ReaderThrottle(SimpleRateThrottle):
         self.num_requests, self.duration = self.parse_rate(self.rate)
         return super().allow_request(request)
 
+    def get_ident(self, request) -> str | None:
+        # Not ninja's: without a trusted proxy, X-Forwarded-For is the client's own claim.
+        return client_address(request)
+
     def get_cache_key(self, request) -> str | None:
         auth = getattr(request, "auth", None)
         is_token = isinstance(auth, ApiToken)
@@ -75,6 +88,13 @@ api = NinjaAPI(
     docs_url="/docs",
     openapi_url="/openapi.json",
 )
+
+
+@api.exception_handler(AuthenticationError)
+def credential_refused(request, exc: AuthenticationError):
+    """The 401 of a bad credential, whatever its shape, counted against the client's address."""
+    guessing.refusal_count(request)
+    return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
 
 
 def reader_of(request):

@@ -4,21 +4,22 @@ Each delivery is a ``WebhookDelivery`` row plus a task (django-tasks-db: also a 
 database), so both commit with the change or not at all, and no worker sees them before the commit.
 The payload is what is public *after* the event: a withdrawal names the URL to drop and nothing else.
 
-Signature (as Stripe's): ``Embargo-Signature: t=<unix time>,v1=<hex HMAC-SHA256(secret, "t.body")>``.
+Only to public addresses (``destinations``: checked on save and at every delivery, on the address
+connected to; no redirects followed). Signature (as Stripe's): ``Embargo-Signature: t=<unix time>,v1=<hex HMAC-SHA256(secret, "t.body")>``.
 """
 
 import hashlib
 import hmac
+import http.client
 import json
 import time
-import urllib.error
-import urllib.request
 from datetime import timedelta
 
 from django.conf import settings
 from django.tasks import task
 from django.utils import timezone
 
+from articles.api import destinations
 from articles.models import Article, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 MAX_ATTEMPTS = 6
@@ -91,26 +92,20 @@ def deliver(delivery_id: int) -> int | None:
     if delivery is None or delivery.delivered_at is not None or delivery.gave_up:
         return None
     body = json.dumps(delivery.payload, sort_keys=True).encode()
-    if not delivery.endpoint.url.startswith(("https://", "http://")):
-        raise ValueError("A webhook endpoint must be an http(s) URL.")
-    request = urllib.request.Request(  # noqa: S310  (http(s) only, checked above)
-        delivery.endpoint.url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "Embargo-Webhooks/1",
-            SIGNATURE_HEADER: sign(delivery.endpoint.secret, int(time.time()), body),
-        },
-    )
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "Embargo-Webhooks/1",
+        SIGNATURE_HEADER: sign(delivery.endpoint.secret, int(time.time()), body),
+    }
     status, error = None, ""
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
-            status = response.status
-    except urllib.error.HTTPError as exc:
-        status, error = exc.code, str(exc.reason)[:500]
-    except (urllib.error.URLError, OSError) as exc:
+        status = destinations.post(
+            delivery.endpoint.url, body=body, headers=headers, timeout=TIMEOUT_SECONDS
+        )
+    except (destinations.UnsafeDestination, OSError, http.client.HTTPException) as exc:
         error = str(exc)[:500]
+    if status is not None and 300 <= status < 400:
+        error = "redirect not followed: webhooks are sent to the configured URL only"
     WebhookAttempt.objects.create(delivery=delivery, status_code=status, error=error)
     delivery.attempts += 1
     if status is not None and 200 <= status < 300:

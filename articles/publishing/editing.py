@@ -1,8 +1,9 @@
 """The editor's writes between two saves: the autosaved text, and files dropped into the body.
 
 An autosave is overwritten in place (one row per editor and article), so typing never makes a
-revision; saving the article, or discarding, deletes it. It is no visibility change: nothing is
-audited or purged. A dropped file is attached through ``asset_attach`` only if the article is still
+revision; saving the article, or discarding, deletes it. It is no visibility change, so nothing is
+purged; the trail records the first autosave of each editing session (the row's creation), not the
+one every few seconds after it, which would bury everything else an article's trail says. A dropped file is attached through ``asset_attach`` only if the article is still
 at the version the editor's form was loaded at, so the upload cannot silently build on (and the
 next save overwrite) someone else's edit.
 """
@@ -12,8 +13,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from articles.access import has_article_permission
-from articles.models import Article, Asset, Autosave
+from articles.models import Article, Asset, AuditEvent, Autosave
 from articles.publishing import EditConflict, asset_attach
+from articles.publishing.audit import audit_record
 
 
 def _require_change(actor, article: Article) -> None:
@@ -26,17 +28,20 @@ def autosave_store(
 ) -> Autosave:
     """Keep ``actor``'s unsaved text of ``article``, replacing their previous autosave."""
     _require_change(actor, article)
-    autosave, _created = Autosave.objects.update_or_create(
-        article=article,
-        user=actor,
-        defaults={
-            "title": title,
-            "summary": summary,
-            "body": body,
-            "tags": tags,
-            "saved_at": timezone.now(),
-        },
-    )
+    with transaction.atomic():
+        autosave, created = Autosave.objects.update_or_create(
+            article=article,
+            user=actor,
+            defaults={
+                "title": title,
+                "summary": summary,
+                "body": body,
+                "tags": tags,
+                "saved_at": timezone.now(),
+            },
+        )
+        if created:
+            audit_record(action=AuditEvent.Action.AUTOSAVE, actor=actor, article=article)
     return autosave
 
 

@@ -1,7 +1,7 @@
 """Access: one permission on one article given to, or taken from, a user or a group.
 
 You can only give what you hold; taking ``view`` or ``share`` away also ends the share links of the
-people who thereby lose it.
+people who thereby lose it, and taking ``view`` deletes the copies marked for them.
 """
 
 from django.contrib.auth.models import Group, User
@@ -10,8 +10,16 @@ from django.db import transaction
 from guardian.conf import settings as guardian_settings
 from guardian.shortcuts import assign_perm, remove_perm
 
-from articles.access.policy import LINK_CREATOR_PERMISSIONS, PERMISSIONS, Actor, require_permission
+from articles.access.auditing import require_may_take_away
+from articles.access.policy import (
+    LINK_CREATOR_PERMISSIONS,
+    PERMISSIONS,
+    VIEW,
+    Actor,
+    require_permission,
+)
 from articles.models import Article, AuditEvent
+from articles.publishing import marks
 from articles.publishing.audit import audit_record
 from articles.publishing.previews import preview_links_end_where_creator_lost_access
 
@@ -83,7 +91,7 @@ def access_revoke(
     """
     codename = _resolve_permission(perm)
     target = _grant_target(user, group)
-    require_permission(actor, "share_article", article, "manage access to")
+    require_may_take_away(actor, article, "manage access to")
     with transaction.atomic():
         remove_perm(codename, target, article)
         audit_record(
@@ -92,8 +100,11 @@ def access_revoke(
             article=article,
             detail=_grant_detail(perm, target),
         )
+        losing = target.user_set.all() if isinstance(target, Group) else [target]
+        if codename == VIEW:
+            # A restricted draft's files were served to them as marked copies: whole files.
+            marks.reader_copies_delete(article=article, readers=losing)
         if codename in LINK_CREATOR_PERMISSIONS:
-            creators = target.user_set.all() if isinstance(target, Group) else [target]
             preview_links_end_where_creator_lost_access(
-                actor=actor, article=article, creators=creators
+                actor=actor, article=article, creators=losing
             )

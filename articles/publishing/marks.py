@@ -4,7 +4,8 @@ A mark is made the first time its recipient is served something and is never del
 ``trace_leak`` finds. A marked copy is made the first time its recipient asks for that file, stored
 privately under a random key like every asset file, and deleted (row now, file once the change has
 committed) as soon as the link stops working: revoked, ended with its creator's access or its
-article's embargo, or expired (``publish_scheduled`` clears those).
+article's embargo, or expired (``publish_scheduled`` clears those); a reader's, as soon as their
+grant on the article is taken away.
 
 Callers have asked ``access`` first: nothing here decides who may have a file.
 """
@@ -18,8 +19,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from articles import marking
+from articles.access.policy import Actor
 from articles.marking import images, pdfs
-from articles.models import Asset, Mark, MarkedCopy, PreviewLink, Rendition
+from articles.models import Asset, AuditEvent, Mark, MarkedCopy, PreviewLink, Rendition
+from articles.publishing.audit import audit_record
 from articles.storage import asset_storage
 
 logger = logging.getLogger("embargo.health")
@@ -117,6 +120,24 @@ def marked_copy(
     return copy
 
 
+def mark_traced(*, actor: Actor, mark: Mark, kind: str) -> AuditEvent:
+    """Record that a leaked ``kind`` (text, image, PDF) was traced to ``mark``: naming a copy's
+    recipient is itself a disclosure, so the trail says who asked and whom it named."""
+    with transaction.atomic():
+        return audit_record(
+            action=AuditEvent.Action.TRACE,
+            actor=actor,
+            article=mark.article,
+            detail={
+                "mark": mark.pk,
+                "kind": kind,
+                "recipient": mark.recipient,
+                "article": mark.article_slug,
+                "link": mark.link_number,
+            },
+        )
+
+
 def _delete_files(names: list[str]) -> None:
     storage = asset_storage()
     for name in names:
@@ -136,6 +157,20 @@ def marked_copies_delete(*, links) -> int:
     Call it inside the change that ends the links: the rows go with it, the files once it commits.
     """
     copies = MarkedCopy.objects.filter(mark__preview_link__in=links)
+    names = list(copies.values_list("file", flat=True))
+    copies.delete()
+    if names:
+        transaction.on_commit(lambda: _delete_files(names))
+    return len(names)
+
+
+def reader_copies_delete(*, article, readers) -> int:
+    """Delete the copies of ``article``'s files marked for ``readers``, who are losing it.
+
+    Call it inside the revoke: the rows go with it, the files once it commits. A reader who still
+    reaches the article another way (a group, a global grant) gets a fresh copy on the next request.
+    """
+    copies = MarkedCopy.objects.filter(mark__article=article, mark__reader__in=readers)
     names = list(copies.values_list("file", flat=True))
     copies.delete()
     if names:

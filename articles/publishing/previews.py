@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from articles.access import PREVIEW_SALT
+from articles.access.auditing import require_may_take_away
 from articles.access.policy import Actor, is_system, person, require_permission
 from articles.models import Article, AuditEvent, PreviewLink
 from articles.publishing import classification, marks
@@ -126,7 +127,7 @@ def _revoked_by(actor: Actor) -> str:
 
 def preview_link_revoke(*, actor: Actor, link: PreviewLink) -> PreviewLink:
     """Stop one share link working, from the next request."""
-    require_permission(actor, "share_article", link.article, "revoke preview links of")
+    require_may_take_away(actor, link.article, "revoke preview links of")
     with transaction.atomic():
         PreviewLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(
             revoked_at=timezone.now(), revoked_reason=_revoked_by(actor)
@@ -145,7 +146,7 @@ def preview_link_revoke(*, actor: Actor, link: PreviewLink) -> PreviewLink:
 
 def preview_links_revoke_all(*, actor: Actor, article: Article) -> int:
     """Stop every share link of ``article`` working. Returns how many were live."""
-    require_permission(actor, "share_article", article, "revoke preview links of")
+    require_may_take_away(actor, article, "revoke preview links of")
     with transaction.atomic():
         count = article.preview_links.filter(revoked_at__isnull=True).update(
             revoked_at=timezone.now(), revoked_reason=_revoked_by(actor)

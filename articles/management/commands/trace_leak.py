@@ -5,7 +5,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from articles import access, marking
+from articles.access import SystemActor
 from articles.models import Mark, PreviewLink
+from articles.publishing.marks import mark_traced
 
 # Larger than any asset Embargo accepts: a leaked copy is one of its files or a paste.
 MAX_BYTES = 200 * 1024 * 1024
@@ -22,7 +24,7 @@ class Command(BaseCommand):
              pbpaste | python manage.py trace_leak -      # at least 200 characters of pasted text
     Reads the invisible marks of articles/marking: zero-width fingerprints in text, the watermark in
     images (also after re-encoding as JPEG), the stamp and metadata of PDFs. Exits with status 1
-    when the copy carries no mark.
+    when the copy carries no mark. Each trace that names a recipient is in the audit trail.
     """
 
     help = "Trace a leaked copy (text, image or PDF; - reads text from stdin) to its share link."
@@ -43,6 +45,7 @@ class Command(BaseCommand):
                 f"The {kind} carries mark #{mark_id}, which this site never made: "
                 "a copy from another Embargo site, or a forged mark."
             )
+        mark_traced(actor=SystemActor("manage.py trace_leak"), mark=mark, kind=kind)
         self.stdout.write(f"Mark #{mark.pk} found in this {kind}.")
         for line in self._describe(mark):
             self.stdout.write(line)
