@@ -1,6 +1,7 @@
 """The page cache fails soft: an unreachable cache means uncached pages, never an error page.
 
-Every page-cache read and write goes through ``cache_get``/``cache_set``. When the cache backend
+Every page-cache read and write goes through ``cache_get``/``cache_set``, and the API's rate limits
+and token lock-out through ``cache_call``/``cache_incr`` (unlimited while the cache is down). When the cache backend
 raises (Redis stopped, paused past its socket timeout, refusing connections) the request is served
 from the database as if nothing were cached — fresh, because the database is the truth, and never a
 private response, because only the public path ever reaches the cache. The cache is then left alone
@@ -80,43 +81,52 @@ def _succeeded() -> None:
         hook()
 
 
+def cache_call[T](operation: str, call: Callable[[], T], fallback: T) -> T:
+    """``call()``'s answer, or ``fallback`` when the cache cannot be reached (the breaker then
+    opens for ``RETRY_AFTER`` seconds)."""
+    if not cache_available():
+        return fallback
+    try:
+        answer = call()
+    except Exception as error:  # any backend failure is the cache being down
+        _failed(operation, error)
+        return fallback
+    _succeeded()
+    return answer
+
+
 def cache_get(key: str) -> Any:
     """The cached value, or None when it is missing or the cache cannot be reached."""
-    if not cache_available():
-        return None
-    try:
-        value = cache.get(key)
-    except Exception as error:  # any backend failure is the cache being down
-        _failed("get", error)
-        return None
-    _succeeded()
-    return value
+    return cache_call("get", lambda: cache.get(key), None)
 
 
 def cache_add(key: str, value: Any, *, timeout: int | None = None) -> bool:
     """Store ``value`` unless ``key`` holds one; False if it did or the cache cannot be reached."""
-    if not cache_available():
-        return False
-    try:
-        added = cache.add(key, value, timeout=timeout)
-    except Exception as error:
-        _failed("add", error)
-        return False
-    _succeeded()
-    return added
+    return cache_call("add", lambda: cache.add(key, value, timeout=timeout), False)
 
 
 def cache_set(key: str, value: Any, *, timeout: int | None) -> bool:
     """Store ``value`` if the cache can be reached (True); otherwise the page stays uncached."""
-    if not cache_available():
-        return False
-    try:
+
+    def store() -> bool:
         cache.set(key, value, timeout=timeout)
-    except Exception as error:
-        _failed("set", error)
-        return False
-    _succeeded()
-    return True
+        return True
+
+    return cache_call("set", store, False)
+
+
+def cache_incr(key: str, *, timeout: int) -> int | None:
+    """Count one more at ``key`` (a new count lives ``timeout`` seconds); None if unreachable."""
+
+    def count() -> int:
+        cache.add(key, 0, timeout=timeout)
+        try:
+            return cache.incr(key)
+        except ValueError:  # the count expired between add and incr: this one starts the next
+            cache.set(key, 1, timeout=timeout)
+            return 1
+
+    return cache_call("incr", count, None)
 
 
 def reset() -> None:

@@ -84,6 +84,27 @@ def test_nothing_listening_is_no_5xx_on_any_public_page(client, site):
     assert health.json()["cache"] == "failed"
 
 
+def test_the_api_answers_through_an_outage_and_only_its_token_lock_out_pauses(
+    client, site, settings
+):
+    """Counting refused tokens fails soft: no 5xx, and no lock-out while nothing is counted."""
+    from django.contrib.auth.models import User
+
+    from articles.api import tokens
+
+    secret = tokens.api_token_create(owner=User.objects.create_user("tess"))[1]
+    settings.EMBARGO_API_AUTH_FAILURE_LIMIT = 2
+    with override_settings(CACHES=redis_cache(free_port())):
+        assert client.get("/api/v1/tags").status_code == 200
+        refused = [
+            client.get("/api/v1/tags", headers={"authorization": "Bearer nonsense"}).status_code
+            for _ in range(4)
+        ]
+        assert refused == [401] * 4
+        valid = client.get("/api/v1/tags", headers={"authorization": f"Bearer {secret}"})
+        assert valid.status_code == 200
+
+
 def test_an_outage_costs_one_timeout_per_interval_not_per_request(client, site):
     with override_settings(CACHES=redis_cache(free_port())):
         client.get("/")
