@@ -15,7 +15,6 @@ from django.http import HttpRequest
 from ninja.errors import Throttled
 
 from articles.soft_cache import cache_get, cache_incr
-
 from articles.web.client_address import client_address
 
 
