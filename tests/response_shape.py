@@ -54,13 +54,12 @@ def _masked(text: str, asked: Iterable[str]) -> str:
 
 def shape_of(response, asked: Iterable[str] = ()) -> tuple:
     """Status, body, headers (names and values, in order) and cookie changes, nonce and ``asked``
-    masked. Masking may change the body's length, so Content-Length must equal the body's own
-    (unmasked) length, and is then compared through the masked body."""
+    masked. Masking may change the body's length: a Content-Length that is the length of the body
+    received is compared through the masked body (a HEAD answer's, with no body, as it is)."""
     asked = tuple(asked)
     body = body_of(response)
     headers = list(response.headers.items())
-    if asked and "Content-Length" in response.headers:
-        assert int(response["Content-Length"]) == len(body)
+    if asked and body and response.get("Content-Length") == str(len(body)):
         headers = [
             (name, "LENGTH" if name == "Content-Length" else value) for name, value in headers
         ]
