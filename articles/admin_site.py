@@ -2,21 +2,45 @@
 
 ``/admin/r/<content-type>/<id>/`` redirects any staff member to the object's URL, whether or not they may
 see the object, so it would name the slug of every draft. Here the redirect is answered through the
-model's own admin (its queryset and view permission), and everything else is the one 404.
+model's own admin (its queryset and view permission), and everything else is the one 404. And every
+ModelAdmin registered here refuses its history page before looking the object up (RefusedBeforeLookup).
 
 This module is imported while the app registry is still loading, so it imports no models at the top.
 """
 
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
+from django.core.exceptions import PermissionDenied
 from django.urls import path
 from django.views.decorators.common import no_append_slash
+
+
+class RefusedBeforeLookup:
+    """Django's history page looks the object up before it checks permission, so its "does not
+    exist" redirect would tell a staff member without rights on a model which ids exist (403 for
+    one that does): refuse them before looking, as the change and delete pages already do."""
+
+    def history_view(self, request, object_id, extra_context=None):
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        return super().history_view(request, object_id, extra_context)
 
 
 class EmbargoAdminSite(admin.AdminSite):
     site_header = "Embargo"
     site_title = "Embargo"
     index_title = "Newsroom"
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        """Every ModelAdmin, ours and the other apps' (axes, tasks), refuses before it looks up."""
+        admin_class = admin_class or admin.ModelAdmin
+        if not issubclass(admin_class, RefusedBeforeLookup):  # not a class registered here before
+            admin_class = type(
+                admin_class.__name__,
+                (RefusedBeforeLookup, admin_class),
+                {"__module__": admin_class.__module__, "__qualname__": admin_class.__qualname__},
+            )
+        super().register(model_or_iterable, admin_class, **options)
 
     def get_urls(self):
         urls = [url for url in super().get_urls() if getattr(url, "name", None) != "view_on_site"]

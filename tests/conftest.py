@@ -8,6 +8,11 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.test.utils import override_settings
 
+# The shape comparisons live in a helper module: let pytest show what differed, not only where.
+pytest.register_assert_rewrite("tests.response_shape")
+
+from tests.response_shape import FORGED_SESSION  # noqa: E402
+
 
 @pytest.fixture(scope="session", autouse=True)
 def collected_static(tmp_path_factory, django_test_environment):
@@ -96,3 +101,100 @@ def storage_sentinel(asset_storage_in_tmp):
 
     ensure_storage_sentinel()
     return asset_storage_in_tmp
+
+
+@pytest.fixture
+def roles(db):
+    """The role groups the migrations made, by name."""
+    from django.contrib.auth.models import Group
+
+    return {group.name: group for group in Group.objects.all()}
+
+
+@pytest.fixture
+def people(db, roles):
+    """The leak matrix's readers (tests/test_leaks.py's PEOPLE), each a user or how to be one."""
+    from django.contrib.auth.models import User
+
+    def user(name, **kwargs):
+        return User.objects.create_user(name, password="correct horse battery", **kwargs)
+
+    author = user("author", is_staff=True)
+    author.groups.add(roles["Authors"])
+    editor = user("editor", is_staff=True)
+    editor.groups.add(roles["Editors"])
+    early = user("early")
+    early.groups.add(roles["Early access"])
+    return {
+        "anonymous": None,
+        "forged_session": FORGED_SESSION,
+        "no_grant": user("outsider"),
+        "early_access": early,
+        "revoked": user("former"),
+        "author": author,
+        "editor": editor,
+        "superuser": User.objects.create_superuser("root", password="correct horse battery"),
+    }
+
+
+# The newsroom of the admin's tests: an author, an editor, the author's draft and a published article.
+
+
+@pytest.fixture
+def author(db):
+    from tests.factories import staff
+
+    return staff("alice", "Authors")
+
+
+@pytest.fixture
+def editor(db):
+    from tests.factories import staff
+
+    return staff("eddie", "Editors")
+
+
+@pytest.fixture
+def draft(author):
+    """The author's draft: a secret that nobody else was granted."""
+    from articles import publishing
+
+    return publishing.article_create(
+        actor=author, slug="secret-merger", title="Secret merger", body="Embargoed words."
+    )
+
+
+@pytest.fixture
+def published(db):
+    from articles import publishing
+    from articles.access import SYSTEM
+
+    article = publishing.article_create(
+        actor=SYSTEM, slug="old-news", title="Old news", body="Known."
+    )
+    return publishing.article_publish(actor=SYSTEM, article=article)
+
+
+# Two publishers (a restricted article's publication needs a second one's approval).
+
+
+@pytest.fixture
+def ada(db):
+    from tests.factories import make_user
+
+    return make_user("ada", groups=("Publishers",))
+
+
+@pytest.fixture
+def bob(db):
+    from tests.factories import make_user
+
+    return make_user("bob", groups=("Publishers",))
+
+
+@pytest.fixture
+def restricted(draft, ada):
+    """The module's ``draft``, classified restricted by ``ada``."""
+    from articles.publishing import classification
+
+    return classification.article_classify(actor=ada, article=draft, classification="restricted")

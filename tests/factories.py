@@ -18,20 +18,49 @@ from articles.models import Article, Status
 def make_user(username: str, *, groups: tuple[str, ...] = (), perms: tuple[str, ...] = ()) -> User:
     """A user in the named role groups, holding the named global ``articles`` permissions."""
     user = User.objects.create_user(username=username)
-    user.groups.add(*Group.objects.filter(name__in=groups))
+    _add_groups(user, groups)
     user.user_permissions.add(
         *Permission.objects.filter(content_type__app_label="articles", codename__in=perms)
     )
-    if groups and user.groups.count() != len(groups):
-        raise LookupError(f"Not every group in {groups} exists; did the roles migration run?")
     return user
 
 
-def png_bytes(name: str = "hero.png", colour: str = "red") -> SimpleUploadedFile:
-    """A small valid PNG upload (its bytes differ by ``colour``)."""
+def staff(
+    username: str, *groups: str, superuser: bool = False, perms: tuple[str, ...] = ()
+) -> User:
+    """A staff member in the named role groups, holding the named global permissions
+    (``app_label.codename``, any app's)."""
+    # No password: tests sign in with force_login, and hashing one is most of a test's time.
+    user = User.objects.create_user(username=username, is_staff=True, is_superuser=superuser)
+    _add_groups(user, groups)
+    user.user_permissions.add(*(permission(label) for label in perms))
+    return user
+
+
+def permission(label: str) -> Permission:
+    """The permission ``app_label.codename``."""
+    app_label, codename = label.split(".")
+    return Permission.objects.get(content_type__app_label=app_label, codename=codename)
+
+
+def _add_groups(user: User, groups: tuple[str, ...]) -> None:
+    user.groups.add(*Group.objects.filter(name__in=groups))
+    if groups and user.groups.count() != len(groups):
+        raise LookupError(f"Not every group in {groups} exists; did the roles migration run?")
+
+
+def png_data(colour: str = "red", size: tuple[int, int] = (4, 4)) -> bytes:
+    """The bytes of a valid PNG of one colour (they differ by ``colour`` and ``size``)."""
     buffer = io.BytesIO()
-    Image.new("RGB", (4, 4), colour).save(buffer, format="PNG")
-    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
+    Image.new("RGB", size, colour).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def png_upload(
+    name: str = "hero.png", colour: str = "red", size: tuple[int, int] = (4, 4)
+) -> SimpleUploadedFile:
+    """A valid PNG upload named ``name``, as a browser or the services receive one."""
+    return SimpleUploadedFile(name, png_data(colour, size), content_type="image/png")
 
 
 def pdf_bytes(name: str = "card.pdf") -> SimpleUploadedFile:

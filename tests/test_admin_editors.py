@@ -22,44 +22,18 @@ from articles.models import Article, Asset, AuditEvent, PreviewLink, Status
 from articles.publishing.drafts import article_delete_draft
 from articles.roles import ROLE_DESCRIPTIONS
 from articles.storage import asset_storage
+from tests.factories import png_upload, staff
 from tests.response_shape import assert_same_shape
 from tests.test_admin import (
     MISSING_PK,
     admin_url,
     login,
-    png,
     post_article,
-    staff,
 )
 
 pytestmark = pytest.mark.django_db
 
 AUDIT_LIST = "admin:articles_auditevent_changelist"
-
-
-@pytest.fixture
-def editor() -> User:
-    return staff("eddie", "Editors")
-
-
-@pytest.fixture
-def author() -> User:
-    return staff("alice", "Authors")
-
-
-@pytest.fixture
-def draft(author) -> Article:
-    return publishing.article_create(
-        actor=author, slug="secret-merger", title="Secret merger", body="Embargoed words."
-    )
-
-
-@pytest.fixture
-def published() -> Article:
-    article = publishing.article_create(
-        actor=SYSTEM, slug="old-news", title="Old news", body="Known."
-    )
-    return publishing.article_publish(actor=SYSTEM, article=article)
 
 
 def page_of(response) -> str:
@@ -128,26 +102,21 @@ def test_editors_see_the_trail_of_articles_they_may_read_linked_from_the_article
     assert "secret-merger" in page_of(trail)
 
 
-def _without_csrf(response) -> bytes:
-    # A masked CSRF token and the CSP nonce are fresh randomness in every response, whatever was
-    # asked for.
-    body = re.sub(rb'value="[A-Za-z0-9]{64}"', b'value="TOKEN"', response.content)
-    return re.sub(rb'nonce="[^"]+"', b'nonce="NONCE"', body)
-
-
-def _same_but_the_id(response) -> bytes:
-    # The filter's own value comes back in its links and in the search form's hidden field.
-    body = re.sub(rb"article__id__exact=\d+", b"article__id__exact=ID", _without_csrf(response))
-    return re.sub(rb'name="article__id__exact" value="\d+"', b'name="article__id__exact"', body)
-
-
 def test_a_trail_filtered_by_a_hidden_article_is_the_empty_trail_of_a_missing_one(client, draft):
     """An author with no right on the draft cannot learn that its events exist."""
     login(client, staff("olga", "Authors"))
     hidden = client.get(reverse(AUDIT_LIST), {"article__id__exact": draft.pk})
     missing = client.get(reverse(AUDIT_LIST), {"article__id__exact": MISSING_PK})
-    assert hidden.status_code == missing.status_code == 200
-    assert _same_but_the_id(hidden) == _same_but_the_id(missing)
+    assert hidden.status_code == 200
+    # The filter's own value comes back in its links and in the search form's hidden field.
+    assert_same_shape(
+        hidden,
+        missing,
+        asked=[
+            (f"article__id__exact={draft.pk}", f"article__id__exact={MISSING_PK}"),
+            (f'exact" value="{draft.pk}"', f'exact" value="{MISSING_PK}"'),
+        ],
+    )
     assert b"secret-merger" not in hidden.content
 
 
@@ -386,7 +355,7 @@ def test_the_comparison_shows_words_tags_and_files_side_by_side(client, editor, 
         title="Secret merger",
         body="Embargoed <b>words</b>.",
         tags=["deals"],
-        files=[("chart.png", png())],
+        files=[("chart.png", png_upload("chart.png"))],
         note="Added the chart",
     )
     response = login(client, editor).get(admin_url("revisions", draft.pk), {"old": 1, "new": 2})
@@ -434,7 +403,9 @@ def test_a_too_long_note_is_a_form_error_and_keeps_the_text(client, author, draf
 def test_a_never_published_draft_is_deleted_with_its_files_and_audited(
     client, author, draft, django_capture_on_commit_callbacks
 ):
-    asset = publishing.asset_attach(actor=author, article=draft, name="chart.png", content=png())
+    asset = publishing.asset_attach(
+        actor=author, article=draft, name="chart.png", content=png_upload("chart.png")
+    )
     stored = asset.file.name
     login(client, author)
     confirm = client.get(admin_url("delete", draft.pk))
@@ -481,6 +452,8 @@ ARTICLE_PAGES = [
     ("share_revoke_all", (), {}),
     ("share_update", ("LINK",), {}),
 ]
+# The routes whose leak tests live here (test_leaks.py's route guard reads it).
+COVERED_ROUTES = {f"admin:articles_article_{name}" for name, _extra, _data in ARTICLE_PAGES}
 
 
 def _former_collaborator(article: Article) -> User:
@@ -522,15 +495,9 @@ def test_article_pages_answer_as_for_an_article_that_never_existed(
     args = [link.pk if arg == "LINK" else arg for arg in extra]
     hidden = getattr(client, method)(admin_url(name, draft.pk, *args), data)
     missing = getattr(client, method)(admin_url(name, MISSING_PK, *args), data)
-    if hidden.status_code == 302:
-        # Not signed in as staff: the login page, with the page asked for in ?next=.
-        assert missing.status_code == 302
-        assert hidden["Location"].replace(f"article/{draft.pk}/", "article/ID/") == missing[
-            "Location"
-        ].replace(f"article/{MISSING_PK}/", "article/ID/")
-    else:
-        assert hidden.status_code == 404
-        assert_same_shape(hidden, missing)
+    # Not signed in as staff: the login page, naming the page asked for in ?next=.
+    assert hidden.status_code in (302, 404)
+    assert_same_shape(hidden, missing, asked=[(f"article/{draft.pk}/", f"article/{MISSING_PK}/")])
     draft.refresh_from_db()
     assert (draft.status, draft.revisions.count()) == (Status.DRAFT, 2)
     assert PreviewLink.objects.filter(pk=link.pk, revoked_at__isnull=True).exists()

@@ -2,21 +2,12 @@
 1280 px laptop. Measured in Debian's Chromium on the demo site (``tools/demo_site.py``), signed in as
 the demo ``editor``; skipped where Chromium or the playwright package is missing."""
 
-import importlib.util
-
 import pytest
 
-from tools.demo_site import CHROMIUM, launch_chromium, sign_in
+from tests.browsers import NEEDS_CHROMIUM
+from tools.demo_site import launch_chromium, sign_in
 
-pytestmark = [
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="no /usr/bin/chromium (apt-get install chromium)"
-    ),
-    pytest.mark.skipif(
-        importlib.util.find_spec("playwright") is None,
-        reason="the playwright package is not installed (pip install -e '.[test]')",
-    ),
-]
+pytestmark = NEEDS_CHROMIUM
 
 # How far the page can be scrolled sideways, in CSS pixels (0 when it fits).
 SIDEWAYS_SCROLL = "document.documentElement.scrollWidth - document.documentElement.clientWidth"

@@ -7,30 +7,31 @@ from django.core.management import call_command
 from articles.access import SYSTEM
 from articles.api import tokens
 from articles.models import ApiToken, WebhookEndpoint
+from tests.factories import staff
 
 
 @pytest.fixture
-def staff(db):
-    return User.objects.create_user("staffer", password="x", is_staff=True)
+def staffer(db):
+    return staff("staffer")
 
 
-def test_a_staff_member_creates_a_token_and_sees_it_once(client, staff):
-    client.force_login(staff)
+def test_a_staff_member_creates_a_token_and_sees_it_once(client, staffer):
+    client.force_login(staffer)
     response = client.post(
         "/admin/articles/apitoken/add/", {"label": "Build", "expires_at": ""}, follow=True
     )
     token = ApiToken.objects.get()
-    assert token.owner == staff and token.label == "Build"
+    assert token.owner == staffer and token.label == "Build"
     page = response.content.decode()
     secret = page.split("<code>")[1].split("</code>")[0]
     assert tokens.token_for(secret) == token
     assert secret not in client.get(f"/admin/articles/apitoken/{token.pk}/change/").content.decode()
 
 
-def test_a_staff_member_sees_only_their_own_tokens(client, staff):
-    other = User.objects.create_user("other", is_staff=True)
+def test_a_staff_member_sees_only_their_own_tokens(client, staffer):
+    other = staff("other")
     tokens.api_token_create(owner=other, label="theirs")
-    client.force_login(staff)
+    client.force_login(staffer)
     assert b"theirs" not in client.get("/admin/articles/apitoken/").content
 
 

@@ -10,7 +10,7 @@ import pytest
 from botocore.config import Config
 
 from articles.models import Status
-from tests.factories import make_article, make_user, pdf_bytes, png_bytes
+from tests.factories import make_article, make_user, pdf_bytes, png_upload
 from tests.processes import free_port, start, stop
 
 BUCKET = "embargo-test-assets"
@@ -62,7 +62,7 @@ def test_stream_reads_the_object_as_it_arrives(db, s3_assets, client, settings, 
     def whole_object_download(self, *args, **kwargs):
         raise AssertionError("S3File downloads the whole object before the first byte")
 
-    upload = png_bytes()
+    upload = png_upload()
     article = make_article("public-story", status=Status.PUBLISHED, files=(upload,))
     monkeypatch.setattr("storages.backends.s3.S3File._get_file", whole_object_download)
     response = client.get(article.assets.get().get_absolute_url())
@@ -95,7 +95,7 @@ def test_presigned_redirects_a_private_asset_after_the_check(db, s3_assets, clie
 
 def test_presigned_still_streams_public_assets(db, s3_assets, client, settings):
     settings.EMBARGO_ASSET_DELIVERY = "presigned"
-    article = make_article("public-story", status=Status.PUBLISHED, files=(png_bytes(),))
+    article = make_article("public-story", status=Status.PUBLISHED, files=(png_upload(),))
     response = client.get(article.assets.get().get_absolute_url())
     assert response.status_code == 200 and response.streaming
     assert response["Cache-Control"].startswith("public")
@@ -103,13 +103,13 @@ def test_presigned_still_streams_public_assets(db, s3_assets, client, settings):
 
 def test_x_accel_hands_the_file_to_nginx_after_the_check(db, client, settings):
     settings.EMBARGO_ASSET_DELIVERY = "x-accel"
-    article = make_article("public-story", status=Status.PUBLISHED, files=(png_bytes(),))
+    article = make_article("public-story", status=Status.PUBLISHED, files=(png_upload(),))
     asset = article.assets.get()
     response = client.get(asset.get_absolute_url())
     assert response.status_code == 200
     assert response["X-Accel-Redirect"] == f"/_embargo_assets/{asset.file.name}"
     assert response.content == b"" and response["Content-Length"] == "0"  # not the file's size
     assert response["Content-Type"] == "image/png"
-    draft = make_article("quiet-story", files=(png_bytes(),)).assets.get()
+    draft = make_article("quiet-story", files=(png_upload(),)).assets.get()
     hidden = client.get(draft.get_absolute_url())
     assert hidden.status_code == 404 and "X-Accel-Redirect" not in hidden

@@ -8,7 +8,7 @@ import zlib
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.core.checks import run_checks
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -22,15 +22,19 @@ from articles import publishing
 from articles.access import SYSTEM
 from articles.checks import asset_root
 from articles.models import Article, Asset, AuditEvent, Revision
-from tests.factories import SRGB_PROFILE, make_article, pdf_bytes, png_bytes, tagged_image
+from tests.factories import (
+    SRGB_PROFILE,
+    make_article,
+    pdf_bytes,
+    png_data,
+    png_upload,
+    staff,
+    tagged_image,
+)
 
 
 def upload(name: str, content: bytes) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, content)
-
-
-def png_content() -> bytes:
-    return png_bytes().read()
 
 
 def decompression_bomb() -> bytes:
@@ -62,7 +66,7 @@ def animation(frames: int, size: int) -> bytes:
 REFUSALS = [
     (
         "fake.png",
-        png_content()[:16] + b"<html><script>alert(1)</script></html>",
+        png_data()[:16] + b"<html><script>alert(1)</script></html>",
         "not a valid image",
     ),
     (
@@ -72,8 +76,8 @@ REFUSALS = [
     ),
     ("page.html", b"<html><body>hi</body></html>", "is not accepted"),
     ("report.png", pdf_bytes().read(), "not a valid image"),
-    ("photo.pdf", png_content(), "content is not a PDF"),
-    ("photo.jpg", png_content(), "named as JPEG but its content is PNG"),
+    ("photo.pdf", png_data(), "content is not a PDF"),
+    ("photo.jpg", png_data(), "named as JPEG but its content is PNG"),
     ("../../etc/passwd", b"root:x:0:0:root:/root:/bin/bash\n", "“passwd” is not accepted"),
     ("bomb.png", decompression_bomb(), "too many pixels"),
     ("empty.pdf", b"", "is empty"),
@@ -109,7 +113,7 @@ def test_oversize_upload_is_refused_with_the_limit(db, settings):
             actor=SYSTEM,
             article=article,
             name="big.png",
-            content=upload("big.png", png_content() * 3),
+            content=upload("big.png", png_data() * 3),
         )
 
 
@@ -121,7 +125,7 @@ def test_a_refused_upload_leaves_no_file_and_no_revision(db, asset_storage_in_tm
             actor=SYSTEM,
             article=article,
             title="New",
-            files=[("good.png", png_bytes("good.png")), ("bad.svg", upload("bad.svg", b"<svg/>"))],
+            files=[("good.png", png_upload("good.png")), ("bad.svg", upload("bad.svg", b"<svg/>"))],
         )
     assert Revision.objects.count() == revisions
     assert not any(p.is_file() for p in asset_storage_in_tmp.rglob("*"))
@@ -135,21 +139,21 @@ def test_a_failure_after_storing_removes_the_stored_file(db, asset_storage_in_tm
             slug="half",
             title="Half",
             body="![x](nowhere.png)",
-            files=[("hero.png", png_bytes())],
+            files=[("hero.png", png_upload())],
         )
     assert not Article.objects.exists()
     assert not any(p.is_file() for p in asset_storage_in_tmp.rglob("*"))
 
 
 def test_storage_keys_are_random_and_never_the_uploaded_name(db, asset_storage_in_tmp):
-    article = make_article("target", files=(png_bytes("hero.png"),), body="![x](hero.png)")
+    article = make_article("target", files=(png_upload("hero.png"),), body="![x](hero.png)")
     asset = article.assets.get()
     key = Path(asset.file.name).name
     assert "hero" not in asset.file.name
     assert len(key) == 32 and int(key, 16) >= 0  # 128 random bits, hex
     assert (asset_storage_in_tmp / asset.file.name).is_file()
     assert len(asset.token) >= 32
-    again = make_article("again", files=(png_bytes("hero.png"),), body="![x](hero.png)")
+    again = make_article("again", files=(png_upload("hero.png"),), body="![x](hero.png)")
     assert again.assets.get().file.name != asset.file.name
 
 
@@ -163,20 +167,20 @@ def test_uploads_never_land_under_static_or_whitenoise_roots(db, settings, tmp_p
         return {p for d in dirs for p in d.rglob("*") if p.is_file()}
 
     before = files_under(public_dirs)
-    make_article("target", files=(png_bytes(), pdf_bytes()), body="![x](hero.png) [c](card.pdf)")
+    make_article("target", files=(png_upload(), pdf_bytes()), body="![x](hero.png) [c](card.pdf)")
     assert files_under(public_dirs) == before
     assert not any(asset_root().is_relative_to(d.resolve()) for d in public_dirs)
 
 
 def test_private_storage_refuses_to_make_a_url(db):
-    article = make_article("target", files=(png_bytes(),), body="![x](hero.png)")
+    article = make_article("target", files=(png_upload(),), body="![x](hero.png)")
     with pytest.raises(ValueError, match="no public URL"):
         article.assets.get().file.url  # noqa: B018
 
 
 def test_body_references_resolve_to_the_articles_own_asset_urls(db):
     article = make_article(
-        "target", files=(png_bytes(), pdf_bytes()), body="![x](hero.png) [c](card.pdf)"
+        "target", files=(png_upload(), pdf_bytes()), body="![x](hero.png) [c](card.pdf)"
     )
     html = article.latest_revision.body_html
     for asset in article.assets.all():
@@ -187,7 +191,7 @@ def test_asset_responses_carry_the_stored_type_and_disposition(client, db):
     article = make_article(
         "target",
         status="published",
-        files=(png_bytes(), pdf_bytes()),
+        files=(png_upload(), pdf_bytes()),
         body="![x](hero.png) [c](card.pdf)",
     )
     image = client.get(article.assets.get(original_name="hero.png").get_absolute_url())
@@ -264,7 +268,7 @@ def test_the_shipped_settings_pass_the_checks():
 
 
 def test_asset_files_are_not_world_readable(db, asset_storage_in_tmp):
-    article = make_article("target", files=(png_bytes(),), body="![x](hero.png)")
+    article = make_article("target", files=(png_upload(),), body="![x](hero.png)")
     path = asset_storage_in_tmp / article.assets.get().file.name
     assert os.stat(path).st_mode & 0o007 == 0
 
@@ -420,7 +424,7 @@ def test_xmp_on_a_page_is_stripped_and_leaves_no_orphan_object(db):
 
 
 @pytest.mark.parametrize(
-    ("name", "build"), [("card.pdf", pdf_bytes), ("hero.png", png_bytes)], ids=["pdf", "png"]
+    ("name", "build"), [("card.pdf", pdf_bytes), ("hero.png", png_upload)], ids=["pdf", "png"]
 )
 def test_a_file_without_metadata_is_stored_byte_for_byte(db, name, build):
     original = build(name).read()
@@ -473,8 +477,7 @@ def test_the_audit_event_records_what_was_removed(db, django_capture_on_commit_c
 
 
 def test_the_editor_is_told_what_was_removed_after_an_admin_upload(client, db):
-    author = User.objects.create_user("alice", is_staff=True)
-    author.groups.add(Group.objects.get(name="Authors"))
+    author = staff("alice", "Authors")
     article = publishing.article_create(actor=author, slug="memo", title="Memo", body="Words.")
     client.force_login(author)
     response = client.post(

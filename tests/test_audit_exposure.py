@@ -98,8 +98,8 @@ def test_table_output_has_a_summary_line(demo):
     assert "3 non-public objects checked with" in out.getvalue()
 
 
-def test_probes_every_door_of_a_non_public_object(demo):
-    """Each vector the issue names is requested for the draft and its assets."""
+def requests_of_an_audit() -> list[tuple[str, str, tuple]]:
+    """Every request an in-process audit makes: (method, path, headers)."""
     requested = []
     fetch = exposure.InProcessFetcher()
 
@@ -108,6 +108,12 @@ def test_probes_every_door_of_a_non_public_object(demo):
         return fetch(method, path, headers)
 
     exposure.Auditor(recording).run()
+    return requested
+
+
+def test_probes_every_door_of_a_non_public_object(demo):
+    """Each vector the issue names is requested for the draft and its assets."""
+    requested = requests_of_an_audit()
     slug, (asset, *_) = demo.slug, demo.latest_revision.assets.all()
     asset_url = asset.get_absolute_url()
     for expected in [
@@ -155,7 +161,8 @@ def test_a_page_listing_a_draft_is_a_leak(demo, monkeypatch):
     }
 
 
-def test_an_unpublished_edit_reachable_at_the_live_url_is_a_leak(monkeypatch):
+def plant_an_unpublished_edit_leak(monkeypatch) -> Article:
+    """A live article whose public URL serves its unpublished edit: the bug an audit must find."""
     article = make_article("live", status=Status.PUBLISHED, title="Public title")
     publishing.article_update(
         actor=SYSTEM,
@@ -169,8 +176,12 @@ def test_an_unpublished_edit_reachable_at_the_live_url_is_a_leak(monkeypatch):
         view = real(user, slug, working_draft=working_draft)
         return dataclasses.replace(view, revision=view.article.latest_revision)
 
-    # Serving the working draft at the public URL is the bug this test simulates.
     monkeypatch.setattr(access, "article_view", leaky)
+    return article
+
+
+def test_an_unpublished_edit_reachable_at_the_live_url_is_a_leak(monkeypatch):
+    plant_an_unpublished_edit_leak(monkeypatch)
     code, report = audit()
     assert code == 1
     assert any(
@@ -497,14 +508,7 @@ def test_an_api_draft_readable_without_a_token_is_a_leak(demo, monkeypatch):
 
 
 def test_the_api_is_probed_for_every_non_public_article(demo):
-    requested = []
-    fetch = exposure.InProcessFetcher()
-
-    def recording(method, path, headers):
-        requested.append((method, path, tuple(headers.items())))
-        return fetch(method, path, headers)
-
-    exposure.Auditor(recording).run()
+    requested = requests_of_an_audit()
     for path in (f"/api/v1/articles/{demo.slug}", f"/api/v1/articles/{demo.slug}/draft"):
         assert ("GET", path, ()) in requested
     assert any(p == "/api/v1/articles" for _, p, _ in requested)

@@ -8,7 +8,7 @@ from django.utils import timezone
 from articles import publishing
 from articles.access import SYSTEM
 from articles.models import Article, AuditEvent, Status
-from tests.factories import make_article, make_user, pdf_bytes, png_bytes
+from tests.factories import make_article, make_user, pdf_bytes, png_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +27,7 @@ def author():
 @pytest.fixture
 def draft(author, committed):
     with committed():
-        return make_article("draft", files=[png_bytes("chart.png")], actor=author)
+        return make_article("draft", files=[png_upload("chart.png")], actor=author)
 
 
 @pytest.fixture
@@ -187,7 +187,7 @@ def test_a_grant_holders_download_of_a_private_asset_is_recorded(client, draft, 
 
 @pytest.mark.parametrize("signed_in", [False, True])
 def test_public_reading_records_nothing(client, signed_in):
-    article = make_article("open", status=Status.PUBLISHED, files=[png_bytes("hero.png")])
+    article = make_article("open", status=Status.PUBLISHED, files=[png_upload("hero.png")])
     if signed_in:
         client.force_login(make_user("reader"))
     before = AuditEvent.objects.count()

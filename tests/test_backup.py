@@ -22,7 +22,7 @@ from articles.exposure import Finding, Report
 from articles.exposure.records import exposure_run_record
 from articles.models import Article, Status
 from articles.publishing import approvals, classification, editing
-from tests.factories import make_article, make_user, pdf_bytes, png_bytes
+from tests.factories import make_article, make_user, pdf_bytes, png_upload
 
 ROOT = Path(__file__).resolve().parent.parent
 DUMP = [
@@ -60,7 +60,7 @@ def newsroom(db):
         "harbour-story",
         status=Status.PUBLISHED,
         title="Harbour Story",
-        files=(png_bytes(),),
+        files=(png_upload(),),
         tags=["Harbours"],
     )
     publishing.article_update(
@@ -71,7 +71,7 @@ def newsroom(db):
         tags=["Harbours", "Drafts"],
         files=[("card.pdf", pdf_bytes())],
     )
-    scheduled = make_article("quiet-story", files=(png_bytes("q.png", "blue"),))
+    scheduled = make_article("quiet-story", files=(png_upload("q.png", "blue"),))
     publishing.article_schedule(
         actor=SYSTEM,
         article=scheduled,

@@ -7,7 +7,6 @@ is vendored (``tests/vendor/axe-core/``, MPL-2.0, from the npm package) so CI ne
 every run checks against the same rules.
 """
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -15,20 +14,13 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tools.demo_site import CHROMIUM, sign_in
+from tests.browsers import NEEDS_CHROMIUM
+from tools.demo_site import sign_in
 
 AXE = Path(__file__).with_name("vendor") / "axe-core" / "axe.min.js"
 FAILING_IMPACTS = {"moderate", "serious", "critical"}
 
-pytestmark = [
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="no /usr/bin/chromium (apt-get install chromium)"
-    ),
-    pytest.mark.skipif(
-        importlib.util.find_spec("playwright") is None,
-        reason="the playwright package is not installed (pip install -e '.[test]')",
-    ),
-]
+pytestmark = NEEDS_CHROMIUM
 
 # name -> (path, who is signed in); the share preview's path comes from the site.
 PAGES = {

@@ -23,16 +23,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def ada():
-    return make_user("ada", groups=("Publishers",))
-
-
-@pytest.fixture
-def bob():
-    return make_user("bob", groups=("Publishers",))
-
-
-@pytest.fixture
 def carl():
     return make_user("carl", groups=("Publishers", "Editors"))
 
@@ -48,11 +38,6 @@ def draft(alice) -> Article:
     return publishing.article_create(
         actor=alice, slug="merger-plan", title="Merger plan", body="Embargoed words."
     )
-
-
-@pytest.fixture
-def restricted(draft, ada) -> Article:
-    return classification.article_classify(actor=ada, article=draft, classification="restricted")
 
 
 def events(article: Article, action: str) -> list[AuditEvent]:

@@ -8,7 +8,9 @@ from articles import publishing
 from articles.access import SYSTEM
 from articles.models import Approval, Article, AuditEvent, Classification, PreviewLink, Status
 from articles.publishing import approvals, classification
-from tests.test_admin import admin_url, login, staff
+from tests.factories import staff
+from tests.response_shape import assert_same_shape
+from tests.test_admin import admin_url, login
 
 pytestmark = pytest.mark.django_db
 
@@ -33,11 +35,6 @@ def draft(alice) -> Article:
     return publishing.article_create(
         actor=alice, slug="merger-plan", title="Merger plan", body="Embargoed words."
     )
-
-
-@pytest.fixture
-def restricted(draft, ada) -> Article:
-    return classification.article_classify(actor=ada, article=draft, classification="restricted")
 
 
 def as_user(user) -> Client:
@@ -127,8 +124,10 @@ def test_the_buttons_only_take_posts(restricted, ada):
 def test_an_approval_of_another_article_is_the_missing_404(restricted, ada, bob):
     other = publishing.article_create(actor=SYSTEM, slug="other", title="Other")
     request = approvals.approval_request_publication(actor=ada, article=restricted)
-    response = as_user(bob).post(admin_url("approval_give", other.pk, request.pk))
+    client = as_user(bob)
+    response = client.post(admin_url("approval_give", other.pk, request.pk))
     assert response.status_code == 404
+    assert_same_shape(response, client.post(admin_url("approval_give", other.pk, 987654)))
     assert Approval.objects.get(pk=request.pk).approved_at is None
 
 

@@ -21,23 +21,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def ada():
-    return make_user("ada", groups=("Publishers",))
-
-
-@pytest.fixture
-def bob():
-    return make_user("bob", groups=("Publishers",))
-
-
-@pytest.fixture
 def draft() -> Article:
     return publishing.article_create(actor=SYSTEM, slug="merger-plan", title="Merger plan")
-
-
-@pytest.fixture
-def restricted(draft, ada) -> Article:
-    return classification.article_classify(actor=ada, article=draft, classification="restricted")
 
 
 def classification_of(article: Article) -> str:

@@ -10,7 +10,6 @@ a POST button with or without one.
 """
 
 import base64
-import importlib.util
 import io
 import re
 from datetime import timedelta
@@ -19,17 +18,11 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from tools.demo_site import CHROMIUM, DEMO_PASSWORD, demo_site, sign_in
+from tests.browsers import NEEDS_CHROMIUM
+from tests.factories import png_data
+from tools.demo_site import DEMO_PASSWORD, demo_site, sign_in
 
-pytestmark = [
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="no /usr/bin/chromium (apt-get install chromium)"
-    ),
-    pytest.mark.skipif(
-        importlib.util.find_spec("playwright") is None,
-        reason="the playwright package is not installed (pip install -e '.[test]')",
-    ),
-]
+pytestmark = NEEDS_CHROMIUM
 
 AXE = Path(__file__).with_name("vendor") / "axe-core" / "axe.min.js"
 FAILING_IMPACTS = {"moderate", "serious", "critical"}
@@ -97,14 +90,6 @@ def watched(browser):
     yield open_context
     for context in opened:
         context.close()
-
-
-def png_bytes() -> bytes:
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.new("RGB", (120, 80), "teal").save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def pdf_bytes() -> bytes:
@@ -207,7 +192,7 @@ def test_an_editor_takes_a_story_from_empty_form_to_withdrawn(site, watched):
         page,
         body,
         [
-            ("tunnel.png", "image/png", png_bytes()),
+            ("tunnel.png", "image/png", png_data("teal", (120, 80))),
             ("contract.pdf", "application/pdf", pdf_bytes()),
         ],
     )
@@ -282,11 +267,17 @@ def _revoke_first_link(page) -> None:
     assert page.get_by_text("no longer works").count() == 1
 
 
-def test_leaving_with_unsaved_changes_asks_first(site, watched):
-    editor = watched()
+def writer_on_change_page(site, editor, title: str):
+    """A page of ``editor``'s browser, signed in as the writer, on the change page of ``title``."""
     page = editor.page()
     sign_in(page, site.url, WRITER, next_path="/admin/")
-    open_change_page(page, site.url, "Warning story")
+    open_change_page(page, site.url, title)
+    return page
+
+
+def test_leaving_with_unsaved_changes_asks_first(site, watched):
+    editor = watched()
+    page = writer_on_change_page(site, editor, "Warning story")
     change_url = page.url
     asked = []
 
@@ -310,9 +301,7 @@ def test_leaving_with_unsaved_changes_asks_first(site, watched):
 
 def test_a_workflow_button_saves_the_typed_text_first_without_asking(site, watched):
     editor = watched()
-    page = editor.page()
-    sign_in(page, site.url, WRITER, next_path="/admin/")
-    open_change_page(page, site.url, "Warning story")
+    page = writer_on_change_page(site, editor, "Warning story")
     change_url = page.url
     asked = []
     page.on("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
@@ -327,9 +316,7 @@ def test_a_workflow_button_saves_the_typed_text_first_without_asking(site, watch
 
 def test_unsaved_text_survives_a_crash_and_is_restored(site, watched):
     editor = watched()
-    page = editor.page()
-    sign_in(page, site.url, WRITER, next_path="/admin/")
-    open_change_page(page, site.url, "Recovery story")
+    page = writer_on_change_page(site, editor, "Recovery story")
     change_url = page.url
     body_field(page).fill("A paragraph typed just before the crash.")
     page.get_by_text(re.compile(r"Unsaved text kept at \d\d:\d\d")).wait_for()

@@ -13,7 +13,7 @@ from django_tasks_db.models import DBTaskResult
 
 from articles import frontend_cache
 from articles.models import Article, Status
-from tests.factories import make_article, png_bytes
+from tests.factories import make_article, png_upload
 from tests.processes import free_port, start, stop
 
 VCL = Path(__file__).resolve().parent.parent / "deploy" / "varnish" / "embargo.vcl"
@@ -74,7 +74,7 @@ def test_after_withdraw_varnish_no_longer_shows_the_article_its_image_or_home(
 ):
     settings.EMBARGO_HTTP_CACHE_PURGE_URL = varnish
     article = make_article(
-        "harbour-story", status=Status.PUBLISHED, title="Harbour Story", files=(png_bytes(),)
+        "harbour-story", status=Status.PUBLISHED, title="Harbour Story", files=(png_upload(),)
     )
     run_worker()  # the publication's own purge
     image = article.assets.get().get_absolute_url()
@@ -120,7 +120,7 @@ def test_no_purge_url_enqueues_nothing(settings):
 
 @pytest.mark.django_db
 def test_public_pages_carry_their_surrogate_keys(client, storage_sentinel):
-    make_article("harbour-story", status=Status.PUBLISHED, files=(png_bytes(),))
+    make_article("harbour-story", status=Status.PUBLISHED, files=(png_upload(),))
     article = Article.objects.get(slug="harbour-story")
     assert (
         client.get("/articles/harbour-story/")["Surrogate-Key"] == "embargo article:harbour-story"

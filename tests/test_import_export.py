@@ -16,7 +16,7 @@ from guardian.shortcuts import get_group_perms, get_user_perms
 from articles import publishing
 from articles.access import SYSTEM
 from articles.models import Article, Asset, Status
-from tests.factories import make_user, pdf_bytes, png_bytes, tagged_image
+from tests.factories import make_user, pdf_bytes, png_data, png_upload, tagged_image
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +29,7 @@ def write(directory: Path, name: str, text: str) -> Path:
 
 def write_png(directory: Path, name: str, colour: str = "red") -> Path:
     path = directory / name
-    path.write_bytes(png_bytes(name, colour).read())
+    path.write_bytes(png_data(colour))
     return path
 
 
@@ -331,7 +331,7 @@ def test_export_then_import_into_an_empty_database_reproduces_everything(
         summary="Secret summary.",
         body="![Hero](hero.png) [Card](card.pdf)",
         tags=["security"],
-        files=[("hero.png", png_bytes("hero.png")), ("card.pdf", pdf_bytes())],
+        files=[("hero.png", png_upload("hero.png")), ("card.pdf", pdf_bytes())],
     )
     publishing.access_grant(
         actor=SYSTEM, article=draft, perm="view", group=Group.objects.get(name="Early access")

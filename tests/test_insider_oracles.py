@@ -7,7 +7,7 @@ import re
 import textwrap
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
@@ -16,6 +16,7 @@ from articles import publishing
 from articles.access import SYSTEM
 from articles.models import Article, AuditEvent, Tag
 from articles.transfer import import_article, parse_article_file
+from tests.factories import staff
 
 pytestmark = pytest.mark.django_db
 
@@ -25,8 +26,7 @@ NEUTRAL = "This slug is not available; choose another."
 @pytest.fixture
 def insider() -> User:
     """Staff author with their own article and nothing else."""
-    user = User.objects.create_user("ines", is_staff=True)
-    user.groups.add(Group.objects.get(name="Authors"))
+    user = staff("ines", "Authors")
     publishing.article_create(actor=user, slug="ines-own", title="Own", tags=["Budget"])
     return user
 

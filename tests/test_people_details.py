@@ -12,8 +12,8 @@ from articles.models import AuditEvent
 from articles.publishing import people
 from articles.roles import ACCESS_ADMINISTRATORS
 from articles.web.caching import public_generation
-from tests.factories import make_article, make_user
-from tests.test_admin_people import login, staff, user_form, user_url
+from tests.factories import make_article, make_user, staff
+from tests.test_admin_people import login, user_form, user_url
 
 pytestmark = pytest.mark.django_db
 ACCOUNT_EDITOR_PERMS = ("auth.view_user", "auth.change_user", "auth.add_user")

@@ -20,12 +20,6 @@ from tests.test_leaks import (
     expected_visible,
     make_article,
 )
-from tests.test_leaks import people as leak_people
-from tests.test_leaks import roles as leak_roles
-
-# The leak matrix's people and role groups, under the names this module's tests ask for.
-roles = leak_roles
-people = leak_people
 
 MISSING = "A" * 32
 

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from articles import publishing
 from articles.access import SYSTEM
-from tests.factories import make_article, make_user, png_bytes
+from tests.factories import make_article, make_user, png_upload
 from tests.response_shape import ForgedSessionClient
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +27,7 @@ PEOPLE = ["anonymous", "forged_session", "no_grant", "revoked"]
 @pytest.fixture
 def hidden():
     """A draft with an image, once shared with (and then taken from) ``former``."""
-    article = make_article("quiet-harbour", files=[png_bytes("chart.png")])
+    article = make_article("quiet-harbour", files=[png_upload("chart.png")])
     former = make_user("former")
     publishing.access_grant(actor=SYSTEM, article=article, perm="view", user=former)
     publishing.access_revoke(actor=SYSTEM, article=article, perm="view", user=former)

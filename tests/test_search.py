@@ -12,6 +12,7 @@ from articles.models import Article, Revision, Status
 from articles.publishing import search_index
 from articles.web.search import MAX_QUERY_LENGTH, MAX_TERMS, START, STOP, safe_snippet
 from tests.factories import make_article
+from tests.response_shape import assert_same_shape
 
 NOWHERE = "zzyzxnowhere"
 
@@ -174,8 +175,8 @@ def test_pagination_links_keep_the_query(client, many_matches):
 def test_page_past_the_end_is_the_404(client, many_matches, library):
     beyond = search(client, "sandpiper", page=3)
     hidden = search(client, "ptarmigan", page=2)
-    assert beyond.status_code == hidden.status_code == 404
-    assert beyond.content == hidden.content
+    assert beyond.status_code == 404
+    assert_same_shape(beyond, hidden)
 
 
 UNSHOWN = (

@@ -10,7 +10,7 @@ from articles import publishing
 from articles.access import SYSTEM
 from articles.models import Article, Asset, Rendition
 from articles.storage import PrivateFileSystemStorage
-from tests.factories import png_bytes
+from tests.factories import png_data, png_upload
 
 
 class FlakyStorage(PrivateFileSystemStorage):
@@ -50,7 +50,7 @@ def stored_files(root) -> list:
 
 
 def two_files():
-    return [("a.png", png_bytes("a.png", "red")), ("b.png", png_bytes("b.png", "blue"))]
+    return [("a.png", png_upload("a.png", "red")), ("b.png", png_upload("b.png", "blue"))]
 
 
 def test_a_failure_after_the_first_file_leaves_no_object_and_no_row(db, flaky):
@@ -92,7 +92,7 @@ def test_gc_assets_lists_then_deletes_orphans_and_nothing_else(db, flaky):
 def test_a_batch_import_goes_on_after_a_storage_error(db, flaky, tmp_path):
     source = tmp_path / "import"
     (source / "first").mkdir(parents=True)
-    (source / "first" / "a.png").write_bytes(png_bytes().read())
+    (source / "first" / "a.png").write_bytes(png_data())
     (source / "1-first.md").write_text(
         '---\ntitle: "First"\nslug: first\nassets: [first/a.png]\n---\nBody.\n'
     )
