@@ -12,7 +12,7 @@ from django.utils import timezone
 from articles import publishing
 from articles.access import SYSTEM
 from articles.models import Article
-from tests.factories import make_article, png_bytes
+from tests.factories import make_article, png_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +25,7 @@ def generation_in_the_database(settings):
 
 @pytest.fixture
 def public_asset():
-    article = make_article("harbour-lights", status="published", files=[png_bytes("chart.png")])
+    article = make_article("harbour-lights", status="published", files=[png_upload("chart.png")])
     return article.live_revision.assets.get()
 
 

@@ -9,7 +9,7 @@ from articles import publishing
 from articles.access import SYSTEM
 from articles.models import Article, Classification, MarkedCopy
 from articles.storage import asset_storage
-from tests.factories import make_article, make_user, png_bytes
+from tests.factories import make_article, make_user, png_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def restricted():
     article = make_article(
-        "quiet-merger", body="![chart](chart.png)", files=[png_bytes("chart.png")]
+        "quiet-merger", body="![chart](chart.png)", files=[png_upload("chart.png")]
     )
     Article.objects.filter(pk=article.pk).update(classification=Classification.RESTRICTED)
     return Article.objects.get(pk=article.pk)
