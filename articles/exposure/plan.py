@@ -117,15 +117,13 @@ def _sample(doors: list[Door], per_state: int, rng: random.Random) -> tuple[set[
     return chosen, len(by_state)
 
 
-def request_plan(
-    found: Secrets, *, exhaustive: bool = False, seed: int = 0, per_state: int = VARIANTS_PER_STATE
-) -> Plan:
+def request_plan(found: Secrets, *, exhaustive: bool = False, seed: int = 0) -> Plan:
     """The probes to ask: primary ones for every object, variants for a sample of every state."""
     doors = object_doors(found)
     if exhaustive:
         chosen, states = set(range(len(doors))), len({(d.kind, d.state) for d in doors})
     else:
-        chosen, states = _sample(doors, per_state, random.Random(seed))
+        chosen, states = _sample(doors, VARIANTS_PER_STATE, random.Random(seed))
     probes = [
         probe
         for index, door in enumerate(doors)
