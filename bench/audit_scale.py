@@ -6,8 +6,9 @@
 Builds the data with ``bulk_create`` (``audit_exposure.build``: half published, one published
 article in twenty with an unpublished edit, five assets each) in a scratch SQLite database, or in
 a scratch database created on the given PostgreSQL server and dropped afterwards, then times
-``run_audit()`` in-process. The last line printed is one JSON object for ``make bench``:
-``{"name": "audit_exposure_10k_sqlite", "seconds": …, "target_seconds": 120, …}``.
+``run_audit()`` in-process (its sampled plan; ``--exhaustive`` for the full cross product). The
+last line printed is one JSON object for ``make bench``: ``{"name": "audit_exposure_10k_sqlite",
+"seconds": …, "target_seconds": 120, …, "sampling": …, "per_stage": {…}}``.
 """
 
 import argparse
@@ -42,6 +43,9 @@ def main() -> int:
     parser.add_argument(
         "--database-url", metavar="URL", help="A PostgreSQL server to build a scratch database on."
     )
+    parser.add_argument(
+        "--exhaustive", action="store_true", help="Every variant of every object (the full plan)."
+    )
     args = parser.parse_args()
     with (
         tempfile.TemporaryDirectory(prefix="embargo-bench-") as workdir,
@@ -57,17 +61,20 @@ def main() -> int:
         from django.db import connection
 
         from articles.exposure import default_workers, run_audit
+        from articles.exposure.records import ProbeCounter
 
         logging.getLogger("django.request").setLevel(logging.ERROR)
         workers = args.workers or default_workers()
         cpu_before = cpu_seconds()
         started = time.perf_counter()
-        report = run_audit(workers=workers)
+        counter = ProbeCounter()
+        report = run_audit(workers=workers, progress=counter, exhaustive=args.exhaustive)
         seconds = time.perf_counter() - started
         cpu = cpu_seconds() - cpu_before
         size = f"{args.articles // 1000}k" if args.articles >= 1000 else str(args.articles)
+        plan = "_exhaustive" if args.exhaustive else ""
         result = {
-            "name": f"audit_exposure_{size}_{connection.vendor}",
+            "name": f"audit_exposure_{size}_{connection.vendor}{plan}",
             "seconds": round(seconds, 1),
             "target_seconds": TARGET_SECONDS,
             "met": seconds < TARGET_SECONDS,
@@ -77,6 +84,8 @@ def main() -> int:
             "objects": report.objects,
             "errors": len(report.errors),
             "workers": workers,
+            "sampling": report.sampling,
+            "per_stage": counter.counts,
         }
         for finding in report.errors[:5]:
             print(

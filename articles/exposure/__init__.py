@@ -1,7 +1,8 @@
 """The outsider's audit: probe a running site for anything unpublished it shows.
 
 ``config`` (settings, buckets, people), ``hidden`` (what must not get out), ``fetching`` (how to
-ask), ``probes`` (the doors and how an answer is judged), ``pages`` (the public side), ``workers``
+ask), ``probes`` (the doors and how an answer is judged), ``plan`` (which probes are asked),
+``searches`` (which searches), ``pages`` (the public side), ``workers``
 (judging in parallel), ``auditor`` (one audit, start to end) and ``report`` (what it found).
 """
 

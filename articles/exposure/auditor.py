@@ -2,8 +2,8 @@
 
 Two halves. **Configuration** (``config``): the settings, buckets and people that expose unpublished
 work. **Probing**: for every article, working draft, asset and rendition that is not public, every
-door that could serve it (``probes``) is requested anonymously, and the answer must equal the one
-for an object that never existed; then every public page (``pages``) is fetched, and none may
+door that could serve it (``probes``) is requested anonymously, its URL-shape variants for a sample
+of every state (``plan``), and the answer must equal the one for an object that never existed; then every public page (``pages``) is fetched, and none may
 contain a non-public title, summary, sentence, link or file (``hidden``). Last, the time taken is
 sampled for a few non-public objects against never-existing ones (see ``TIMING_THRESHOLD``).
 
@@ -28,22 +28,13 @@ from articles.exposure import handling
 from articles.exposure.config import configuration_findings, people_findings
 from articles.exposure.fetching import Fetch, HttpFetcher, InProcessFetcher, Response
 from articles.exposure.hidden import Secrets, collect_secrets
-from articles.exposure.pages import PageScanner, public_pages, search_queries
-from articles.exposure.probes import (
-    FORGED,
-    Probe,
-    api_draft_probes,
-    api_probes,
-    article_probes,
-    asset_probes,
-    difference,
-    draft_probes,
-    forged_session,
-    reference_probes,
-    rendition_probes,
-)
+from articles.exposure.pages import PageScanner, public_pages
+from articles.exposure.plan import request_plan
+from articles.exposure.probes import FORGED, Probe, difference, forged_session, reference_probes
 from articles.exposure.report import ERROR, Finding, Report, leak
+from articles.exposure.searches import search_plan
 from articles.exposure.workers import Outcome, Workers
+from articles.publishing import search_index
 
 # Timing: for up to TIMING_OBJECTS non-public articles and as many assets, TIMING_SAMPLES requests
 # alternating with the never-existing object's; a median more than TIMING_THRESHOLD times the
@@ -53,17 +44,6 @@ TIMING_SAMPLES = 15
 TIMING_THRESHOLD = 1.3
 
 References = dict[str, tuple[Response, tuple[str, ...]]]
-
-
-def object_probes(found: Secrets) -> list[Probe]:
-    """Every door of every non-public article, working draft, asset and rendition."""
-    probes = [p for slug, label in found.articles for p in article_probes(slug, label)]
-    probes += [p for slug, label in found.articles for p in api_probes(slug, label)]
-    probes += [p for slug, label in found.working_drafts for p in draft_probes(slug, label)]
-    probes += [p for slug, label in found.working_drafts for p in api_draft_probes(slug, label)]
-    probes += [p for asset in found.assets for p in asset_probes(*asset)]
-    probes += [p for copy in found.renditions for p in rendition_probes(*copy)]
-    return probes
 
 
 class Auditor:
@@ -79,8 +59,14 @@ class Auditor:
         workers: int | Workers = 1,
         parallel: str = "process",
         clock: Callable[[], float] = time.perf_counter,
+        exhaustive: bool = False,
+        seed: int | None = None,
     ):
         self.fetch = fetch
+        self.exhaustive = exhaustive
+        # Which objects' variants are asked changes every run (so over runs every object is),
+        # unless a seed is given to ask the same again.
+        self.seed = secrets.randbelow(2**32) if seed is None else seed
         self.clock = clock
         self.base_url = base_url
         self.progress = progress or (lambda iterable, **kwargs: iterable)
@@ -99,9 +85,11 @@ class Auditor:
         found = collect_secrets()
         # A rendition is probed with its asset, not counted apart: it is a copy of that object.
         self.report.objects = len(found.articles) + len(found.working_drafts) + len(found.assets)
-        self.probe_objects(found)
+        plan = request_plan(found, exhaustive=self.exhaustive, seed=self.seed)
+        self.report.sampling = plan.describe()
+        self.probe_objects(found, plan.probes)
         self.sample_timing(found)
-        self.scan_public_pages(found)
+        self.scan_public_pages(found, plan.varied_labels)
         return self.report
 
     def gather(self, work, items: list, describe, desc: str) -> list[str]:
@@ -136,14 +124,13 @@ class Auditor:
             )
         return references
 
-    def probe_objects(self, found: Secrets) -> None:
+    def probe_objects(self, found: Secrets, probes: list[Probe]) -> None:
         references = self.references()
 
         def judge(probe: Probe) -> Outcome:
             finding = self.judge(probe, references, found.hashes)
             return Outcome([finding] if finding else [])
 
-        probes = object_probes(found)
         self.gather(judge, probes, _describe, "Probing non-public objects")
 
     def judge(self, probe: Probe, references: References, hashes: dict[str, str]) -> Finding | None:
@@ -213,14 +200,18 @@ class Auditor:
 
     # Public pages ----------------------------------------------------------------------------
 
-    def scan_public_pages(self, found: Secrets) -> None:
+    def scan_public_pages(self, found: Secrets, sampled: frozenset[str]) -> None:
         scanner = PageScanner(self.fetch, found, base_url=self.base_url)
         pages = public_pages(found)
         links = self.gather(scanner.page, pages, lambda page: page[1], "Scanning public pages")
         # The API's list is one item: each page's cursor comes from the page before it.
         self.gather(lambda _: scanner.api_listing(), ["api"], lambda _: "API article list", "API")
-        queries = search_queries(found)
-        self.gather(scanner.search, queries, lambda q: f"search {q}", "Searching non-public titles")
+        searches = search_plan(
+            found, exhaustive=self.exhaustive, sampled=sampled, takes_or=search_index.is_stored()
+        )
+        self.gather(
+            scanner.search, searches, lambda s: f"search {s.query}", "Searching hidden text"
+        )
         fetched = {path for _vector, path in pages}
         follow = [
             ("link from a public page", link)
@@ -254,9 +245,19 @@ UNTHROTTLED = "1000000/s"
 
 
 def run_audit(
-    *, base_url: str | None = None, progress=None, s3=None, workers: int | None = None
+    *,
+    base_url: str | None = None,
+    progress=None,
+    s3=None,
+    workers: int | None = None,
+    exhaustive: bool = False,
+    seed: int | None = None,
 ) -> Report:
-    """Audit the configured site in-process, or the deployment at ``base_url`` over HTTP."""
+    """Audit the configured site in-process, or the deployment at ``base_url`` over HTTP.
+
+    ``exhaustive``: every variant of every door for every object, not a sample of each state
+    (``plan``); ``seed`` repeats a run's sample.
+    """
     fetch: Fetch
     if base_url:
         fetch, parallel = HttpFetcher(base_url), "thread"
@@ -275,7 +276,14 @@ def run_audit(
         log.setLevel(logging.ERROR)
     try:
         auditor = Auditor(
-            fetch, base_url=base_url, progress=progress, s3=s3, workers=workers, parallel=parallel
+            fetch,
+            base_url=base_url,
+            progress=progress,
+            s3=s3,
+            workers=workers,
+            parallel=parallel,
+            exhaustive=exhaustive,
+            seed=seed,
         )
         return auditor.run()
     finally:

@@ -14,12 +14,15 @@ from dataclasses import dataclass, field
 import ahocorasick
 from django.urls import reverse
 
-from articles.models import Article, Asset, Rendition
+from articles.models import Article, Asset, Rendition, Status
 from articles.validation import safe_download_name
 
 MIN_MARKER_LENGTH = 12
 MAX_MARKER_LENGTH = 200
+# Words shorter than this are too common to be searched for one article (and may be stop words).
+MIN_WORD_LENGTH = 6
 TAG = re.compile(r"<[^>]+>")
+WORD = re.compile(r"\w+")
 
 
 @dataclass
@@ -36,6 +39,10 @@ class Secrets:
     hashes: dict[str, str] = field(default_factory=dict)  # sha256 -> label
     public_asset_tokens: set[str] = field(default_factory=set)
     public_slugs: list[str] = field(default_factory=list)
+    # label -> the state that decides which code path a door takes for it (see ``plan``).
+    states: dict[str, str] = field(default_factory=dict)
+    # label -> words of its hidden text that no public text contains, lower case (see ``searches``).
+    hidden_words: dict[str, list[str]] = field(default_factory=dict)
 
 
 class Matcher:
@@ -78,6 +85,20 @@ def _state(article: Article) -> str:
     return article.get_status_display().lower()
 
 
+def _article_state(article: Article) -> str:
+    """Status, classification and what the revisions say: what a door's answer may depend on."""
+    parts = [article.status, article.classification]
+    if article.status == Status.PUBLISHED:
+        parts.append("embargo ended")  # published, yet not public
+    if article.live_revision_id is not None:
+        parts.append("once public")
+        if article.latest_revision_id != article.live_revision_id:
+            parts.append("edited since")
+    if article.latest_revision_id is None:
+        parts.append("no revision")
+    return ", ".join(parts)
+
+
 class _Candidates:
     """Markers in the order found; phrases are kept only if public text turns out not to hold them."""
 
@@ -91,6 +112,20 @@ class _Candidates:
 
     def always(self, text: str, label: str, what: str) -> None:
         self.entries.append((text, label, what, False))
+
+    def hidden_words(self, public_text: str) -> dict[str, list[str]]:
+        """Each label's words (from its phrases) that no public text contains, even inside a word."""
+        words: dict[str, list[str]] = {}
+        for text, label, _what, phrase in self.entries:
+            if phrase:
+                found = words.setdefault(label, [])
+                found += [w for w in WORD.findall(text.casefold()) if len(w) >= MIN_WORD_LENGTH]
+        public = Matcher({word for found in words.values() for word in found})
+        in_public = public.contained_in(public_text.casefold())
+        return {
+            label: [w for w in dict.fromkeys(found) if w not in in_public]
+            for label, found in words.items()
+        }
 
     def markers(self, public_text: str) -> dict[str, tuple[str, str]]:
         public = Matcher({text for text, _, _, phrase in self.entries if phrase})
@@ -129,6 +164,7 @@ def _hidden_articles(found: Secrets, candidates: _Candidates) -> None:
     for article in hidden:
         label = f"article {article.slug} ({_state(article)})"
         found.articles.append((article.slug, label))
+        found.states[label] = _article_state(article)
         revision = article.latest_revision
         if revision is None:
             continue
@@ -143,6 +179,7 @@ def _working_drafts(found: Secrets, candidates: _Candidates, drafts_of_live) -> 
     for article in drafts_of_live:
         label = f"unpublished working draft of {article.slug}"
         found.working_drafts.append((article.slug, label))
+        found.states[label] = article.classification
         draft, current = article.latest_revision, article.live_revision
         if draft.title != current.title:
             found.search_terms.setdefault(draft.title, label)
@@ -159,11 +196,23 @@ def _hidden_assets(found: Secrets, candidates: _Candidates) -> None:
     found.public_asset_tokens = set(public_assets.values_list("token", flat=True))
     public_hashes = set(public_assets.values_list("sha256", flat=True))
     hidden = Asset.objects.exclude(pk__in=public_assets)
-    for token, name, key, sha256, slug in hidden.order_by(
-        "article__slug", "original_name"
-    ).values_list("token", "original_name", "file", "sha256", "article__slug"):
+    public_slugs = set(found.public_slugs)
+    rows = hidden.order_by("article__slug", "original_name").values_list(
+        "token",
+        "original_name",
+        "file",
+        "sha256",
+        "article__slug",
+        "article__status",
+        "article__classification",
+        "content_type",
+    )
+    for token, name, key, sha256, slug, status, classification, content_type in rows:
         label = f"asset {name} of {slug}"
         found.assets.append((token, safe_download_name(name), key, label))
+        # A public article's file outside its live revision takes another path than a draft's.
+        article = "of a public article" if slug in public_slugs else status
+        found.states[label] = f"{article}, {classification}, {content_type.split('/')[0]}"
         if sha256 not in public_hashes:
             found.hashes.setdefault(sha256, label)
         candidates.always(f"/assets/{token}/", label, "URL")
@@ -189,6 +238,7 @@ def _hidden_renditions(found: Secrets, hidden_assets, public_assets) -> None:
     for token, width, fmt, name, slug, sha256 in rows:
         label = f"rendition {width}w.{fmt} of asset {name} of {slug}"
         found.renditions.append((token, f"{width}w.{fmt}", safe_download_name(name), label))
+        found.states[label] = f"{found.states.get(f'asset {name} of {slug}', '')}, {fmt}"
         if sha256 not in public_hashes:
             found.hashes.setdefault(sha256, label)
 
@@ -202,4 +252,5 @@ def collect_secrets() -> Secrets:
     _working_drafts(found, candidates, drafts_of_live)
     _hidden_assets(found, candidates)
     found.markers = candidates.markers(corpus)
+    found.hidden_words = candidates.hidden_words(corpus)
     return found

@@ -1,7 +1,7 @@
 """The public side of the audit: every page anyone can reach must hold nothing non-public.
 
-Listings, feeds, sitemap, tag index, every public article page, the content API's listing, a
-search for each non-public title, and the same-site links those pages make. Each response is
+Listings, feeds, sitemap, tag index, every public article page, the content API's listing, the
+searches for non-public text (``searches``), and the same-site links those pages make. Each response is
 scanned once for every marker at a time (see ``hidden.Matcher``) and for the bytes of any
 non-public file.
 """
@@ -20,6 +20,7 @@ from django.urls import NoReverseMatch, reverse
 from articles.exposure.fetching import Fetch, Response, audit_host
 from articles.exposure.hidden import Matcher, Secrets
 from articles.exposure.report import Finding, leak
+from articles.exposure.searches import Search
 from articles.exposure.workers import Outcome
 from articles.web.views import ARTICLES_PER_PAGE
 
@@ -54,14 +55,6 @@ def public_pages(found: Secrets) -> list[tuple[str, str]]:
     return pages
 
 
-def search_queries(found: Secrets) -> list[str]:
-    """One query per non-public title; titles that differ only in case or spacing are one query."""
-    queries: dict[str, str] = {}
-    for title in found.search_terms:
-        queries.setdefault(" ".join(title.split()).casefold(), title)
-    return list(queries.values())
-
-
 class PageScanner:
     """Fetches public pages and reports any marker, non-public file or link to one in them."""
 
@@ -69,7 +62,6 @@ class PageScanner:
         self.fetch = fetch
         self.hashes = found.hashes
         self.markers = found.markers
-        self.search_terms = found.search_terms
         self.matcher = Matcher(found.markers)
         self.own_hosts = {audit_host(), urlsplit(settings.EMBARGO_BASE_URL).netloc}
         if base_url:
@@ -83,16 +75,16 @@ class PageScanner:
             findings.append(leak("the site", path, vector, f"answered {response.status}, not 200"))
         return Outcome(findings, self.links(response))
 
-    def search(self, query: str) -> Outcome:
-        path = f"{reverse('search')}?{urlencode({'q': query})}"
+    def search(self, search: Search) -> Outcome:
+        path = f"{reverse('search')}?{urlencode({'q': search.query})}"
         response = self.fetch("GET", path, {})
-        findings = self.scan(response, path, "search", query=query)
+        findings = self.scan(response, path, "search", query=search.query)
         if response.status >= 500:
             # An error page shows no results: it proves nothing about what the search would show.
             evidence = (
                 f"answered {response.status}, so the search was not judged; see the site's log"
             )
-            findings.append(leak(self.object_searched_for(query), path, "search", evidence))
+            findings.append(leak(search.describe(), path, "search", evidence))
         return Outcome(findings)
 
     def api_listing(self) -> Outcome:
@@ -107,10 +99,6 @@ class PageScanner:
             cursor = data.get("next_cursor") if isinstance(data, dict) else None
             path = f"{reverse('api:articles')}?{urlencode({'cursor': cursor})}" if cursor else ""
         return Outcome(findings, requests=requests)
-
-    def object_searched_for(self, query: str) -> str:
-        """The non-public object a search query was made for."""
-        return self.search_terms.get(query, "the site")
 
     def links(self, response: Response) -> list[str]:
         """Same-site paths a public page links to (href, src, og:image, feed and sitemap URLs)."""

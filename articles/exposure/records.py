@@ -74,11 +74,15 @@ def recorded_audit(
     base_url: str | None = None,
     progress: Callable | None = None,
     workers: int | None = None,
+    exhaustive: bool = False,
+    seed: int | None = None,
 ) -> tuple[Report, ExposureRun]:
     """Run the audit as ``audit_exposure`` does and record it. ``BadBaseURL`` records nothing."""
     counter = ProbeCounter(passed_to=progress)
     started_at = timezone.now()
-    report = run_audit(base_url=base_url, progress=counter, workers=workers)
+    report = run_audit(
+        base_url=base_url, progress=counter, workers=workers, exhaustive=exhaustive, seed=seed
+    )
     run = exposure_run_record(
         report=report,
         started_at=started_at,

@@ -27,6 +27,8 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     objects: int = 0
     requests: int = 0
+    # Which objects the door variants were asked for (``plan.Plan.describe``).
+    sampling: str = ""
 
     @property
     def errors(self) -> list[Finding]:
@@ -42,6 +44,7 @@ class Report:
             "clean": not self.errors,
             "objects_checked": self.objects,
             "requests": self.requests,
+            "sampling": self.sampling,
             "errors": len(self.errors),
             "warnings": len(self.findings) - len(self.errors),
             "findings": [asdict(f) for f in self.findings],
@@ -71,4 +74,6 @@ class Report:
             f"{len(self.findings) - len(self.errors)} warning(s); "
             f"{self.objects} non-public objects checked with {self.requests} requests."
         )
+        if self.sampling:
+            lines.append(self.sampling)
         return lines

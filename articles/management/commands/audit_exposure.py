@@ -15,11 +15,16 @@ class Command(BaseCommand):
              python manage.py audit_exposure --base-url https://news.example.org --json
              python manage.py audit_exposure --base-url https://news.example.org --workers 2
              python manage.py audit_exposure --record   # kept for the admin's Exposure page
+             python manage.py audit_exposure --exhaustive   # every variant of every object
     """
 
     help = (
         "Audit the configuration and probe every route for non-public articles and assets; "
-        "exit code 1 on any leak or configuration error."
+        "exit code 1 on any leak or configuration error. Every non-public object is asked at "
+        "each of its doors; the URL-shape variants (HEAD, forged cookie or token, no trailing "
+        "slash, upper case, percent-encoded, ?preview=1, ?format=json, Range) for up to 20 "
+        "objects of every state, chosen afresh each run, which the report states "
+        "(--exhaustive: for every object)."
     )
     # The audit reports misconfigurations itself; refusing to start on them would hide the report.
     requires_system_checks = []
@@ -39,6 +44,18 @@ class Command(BaseCommand):
             "threads (--base-url; default 8). 1 probes one request at a time.",
         )
         parser.add_argument(
+            "--exhaustive",
+            action="store_true",
+            help="Ask every URL-shape variant of every door for every non-public object, and "
+            "search every hidden title, instead of a sample of every state.",
+        )
+        parser.add_argument(
+            "--seed",
+            type=int,
+            metavar="N",
+            help="Choose the sampled objects as the run whose report names seed N did.",
+        )
+        parser.add_argument(
             "--record",
             action="store_true",
             help="Store the run and its findings for the admin's Exposure page.",
@@ -51,6 +68,8 @@ class Command(BaseCommand):
         json: bool = False,
         workers: int | None = None,
         record: bool = False,
+        exhaustive: bool = False,
+        seed: int | None = None,
         **options,
     ):
         def bar(iterable, *, total, desc):
@@ -65,11 +84,19 @@ class Command(BaseCommand):
                     base_url=base_url,
                     progress=bar,
                     workers=workers,
+                    exhaustive=exhaustive,
+                    seed=seed,
                 )
                 # stderr, so that --json output stays one JSON document.
                 self.stderr.write(f"Recorded as exposure run #{run.pk}.")
             else:
-                report = run_audit(base_url=base_url, progress=bar, workers=workers)
+                report = run_audit(
+                    base_url=base_url,
+                    progress=bar,
+                    workers=workers,
+                    exhaustive=exhaustive,
+                    seed=seed,
+                )
         except BadBaseURL as error:
             raise CommandError(f"--base-url: {error}") from None
         if json:
