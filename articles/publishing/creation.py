@@ -130,6 +130,7 @@ def _create_first_revision(
         assets=assets,
         featured_image=featured.named(featured_image_name, assets),
         featured_explicit=True,
+        first=True,
     )
     article.latest_revision = revision
     article.save(update_fields=["latest_revision"])
