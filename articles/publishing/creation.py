@@ -97,13 +97,16 @@ class _SlugTaken(Exception):
 
 
 def _claim_slug(article: Article, slug: str) -> None:
-    if Article.objects.filter(slug=slug).exists():
-        raise _SlugTaken
+    """Give the row its slug and its first revision in one write; a taken slug is refused.
+
+    The unique constraint is the check: asking first would cost a query and still leave the race.
+    """
     try:
         with transaction.atomic():
-            Article.objects.filter(pk=article.pk).update(slug=slug)
+            Article.objects.filter(pk=article.pk).update(
+                slug=slug, latest_revision=article.latest_revision
+            )
     except IntegrityError:
-        # Taken between the check and the update: the same answer.
         raise _SlugTaken from None
     article.slug = slug
 
@@ -132,5 +135,5 @@ def _create_first_revision(
         featured_explicit=True,
         first=True,
     )
+    # Stored with the slug (``_claim_slug``), in the same write.
     article.latest_revision = revision
-    article.save(update_fields=["latest_revision"])
