@@ -201,8 +201,13 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    _sqlite_options = DATABASES["default"].setdefault("OPTIONS", {})
     # Concurrent publish_scheduled runs must serialise on SQLite: take the write lock at BEGIN.
-    DATABASES["default"].setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
+    _sqlite_options["transaction_mode"] = "IMMEDIATE"
+    # WAL: readers no longer block the writer. synchronous=NORMAL: a commit appends to the log
+    # without an fsync (only checkpoints sync), which made every imported file wait on the disk.
+    # Durable against a crash of the application; a power failure may lose the last commits.
+    _sqlite_options["init_command"] = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL"
 
 REDIS_URL = _read("str", "REDIS_URL", "")
 if REDIS_URL and urlsplit(REDIS_URL).scheme not in {"redis", "rediss", "unix"}:

@@ -49,12 +49,12 @@ from articles.publishing.previews import (
 )
 from articles.publishing.refusals import REFUSALS, Refusal, refusal_message
 from articles.publishing.revisions import (
-    TAG_MAX_LENGTH,
     EditConflict,
     article_revert,
     article_update,
     asset_attach,
 )
+from articles.publishing.tags import TAG_MAX_LENGTH, remembered_tags
 from articles.publishing.workflow import (
     TRANSITION_SERVICES,
     TRANSITIONS,
@@ -107,5 +107,6 @@ __all__ = [
     "preview_token",
     "publish_due_articles",
     "refusal_message",
+    "remembered_tags",
     "scheduled_differs_from_draft",
 ]

@@ -91,13 +91,16 @@ class _SlugTaken(Exception):
 
 
 def _claim_slug(article: Article, slug: str) -> None:
-    if Article.objects.filter(slug=slug).exists():
-        raise _SlugTaken
+    """Give the row its slug and its first revision in one write; a taken slug is refused.
+
+    The unique constraint is the check: asking first would cost a query and still leave the race.
+    """
     try:
         with transaction.atomic():
-            Article.objects.filter(pk=article.pk).update(slug=slug)
+            Article.objects.filter(pk=article.pk).update(
+                slug=slug, latest_revision=article.latest_revision
+            )
     except IntegrityError:
-        # Taken between the check and the update: the same answer.
         raise _SlugTaken from None
     article.slug = slug
 
@@ -113,7 +116,8 @@ def _create_first_revision(
     assets = _store_files(article=article, actor=actor, files=files)
     chosen = featured.named(featured_image_name, assets)
     with_files = replace(content, assets=assets, featured_image=chosen, featured_explicit=True)
-    _create_revision(article=article, actor=actor, content=with_files)
+    # first: stored as the working draft with the slug, in one write (``_claim_slug``).
+    _create_revision(article=article, actor=actor, content=with_files, first=True)
 
 
 def _grant_creator(actor: Actor, article: Article) -> None:

@@ -8,6 +8,7 @@ files (``![alt](hero.png)``) resolve to the article's own asset URLs; anything e
 
 import math
 import re
+import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -161,27 +162,47 @@ def _responsive(parent: ET.Element, img: ET.Element, asset) -> None:
     parent.insert(index, wrapper)
 
 
+_converters = threading.local()
+
+
+def _converter() -> markdown.Markdown:
+    """This thread's Markdown converter, reset for a new body.
+
+    Built once per thread: building one (its extensions and patterns) costs more than converting a
+    typical body, which an import of thousands of files paid for every file.
+    """
+    md = getattr(_converters, "markdown", None)
+    if md is None:
+        md = markdown.Markdown(
+            extensions=["tables", "fenced_code", "sane_lists", "toc"],
+            extension_configs={
+                "tables": {"use_align_attribute": True},
+                "toc": {"permalink": False},
+            },
+            output_format="html",
+        )
+        # No raw HTML: a Markdown author writes Markdown, and smuggled tags come out as visible text.
+        md.preprocessors.deregister("html_block")
+        md.inlinePatterns.deregister("html")
+        _converters.markdown = md
+    return md.reset()
+
+
 def _convert(body: str, assets) -> tuple[str, list[str]]:
     """The sanitised HTML of ``body`` and the references that could not be resolved."""
     assets = list(assets)
-    md = markdown.Markdown(
-        extensions=["tables", "fenced_code", "sane_lists", "toc"],
-        extension_configs={
-            "tables": {"use_align_attribute": True},
-            "toc": {"permalink": False},
-        },
-        output_format="html",
-    )
-    # No raw HTML: a Markdown author writes Markdown, and smuggled tags come out as visible text.
-    md.preprocessors.deregister("html_block")
-    md.inlinePatterns.deregister("html")
+    md = _converter()
     references = _AssetReferences(
         md,
         assets_by_name={asset.original_name: asset for asset in assets},
         assets_by_token={asset.token: asset for asset in assets},
     )
     md.treeprocessors.register(references, "embargo_asset_references", 5)
-    return sanitise_html(md.convert(body)), references.errors
+    try:
+        return sanitise_html(md.convert(body)), references.errors
+    finally:
+        # The next body brings its own assets; this one's are not kept alive by the thread.
+        md.treeprocessors.deregister("embargo_asset_references")
 
 
 def render_markdown(body: str, *, assets=()) -> RenderedBody:

@@ -11,58 +11,18 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
-from django.utils.text import slugify
 
 from articles import featured
-from articles.access.policy import Actor, is_system, person, require_permission
-from articles.models import (
-    TAG_NAME_MAX_LENGTH,
-    Article,
-    Asset,
-    AuditEvent,
-    Revision,
-    Tag,
-    validate_slug,
-)
+from articles.access.policy import Actor, person, require_permission
+from articles.models import Article, Asset, AuditEvent, Revision
 from articles.publishing.audit import audit_record
 from articles.publishing.files import _store_files, discard_files_on_failure
 from articles.publishing.rendering import render_markdown
-
-TAG_MAX_LENGTH = TAG_NAME_MAX_LENGTH
+from articles.publishing.tags import tags_from_names
 
 
 class EditConflict(ValidationError):
     """The article changed since the editor's form was loaded."""
-
-
-def _tags_from_names(names: Iterable[str], *, actor: Actor) -> list[Tag]:
-    """The tags for a revision, one per slug, each spelt as typed unless ``actor`` can see an article
-    that already spells it otherwise (then that spelling, so visible tag pages stay tidy)."""
-    tags: dict[str, Tag] = {}
-    for name in names:
-        name = str(name).strip()
-        if not name:
-            continue
-        if len(name) > TAG_MAX_LENGTH:
-            raise ValidationError(
-                {"tags": f"“{name[:20]}…” is longer than {TAG_MAX_LENGTH} characters."}
-            )
-        slug = slugify(name)
-        try:
-            validate_slug(slug)
-        except ValidationError:
-            raise ValidationError({"tags": f"“{name}” cannot be used as a tag."}) from None
-        if slug in tags:
-            continue
-        spellings = Tag.objects.filter(slug=slug)
-        if not is_system(actor):
-            spellings = spellings.visible_to(actor)
-        tag = spellings.order_by("pk").first()
-        if tag is None:
-            # Same name, same row: a hidden article's tag spelt exactly as typed tells nothing new.
-            tag, _ = Tag.objects.get_or_create(name=name, defaults={"slug": slug})
-        tags[slug] = tag
-    return list(tags.values())
 
 
 def _tag_names(revision: Revision | None) -> list[str]:
@@ -104,8 +64,14 @@ class RevisionContent:
         )
 
 
-def _create_revision(*, article: Article, actor: Actor, content: RevisionContent) -> Revision:
-    """A new revision of ``article`` saying ``content``, made its working draft."""
+def _create_revision(
+    *, article: Article, actor: Actor, content: RevisionContent, first: bool = False
+) -> Revision:
+    """A new revision of ``article`` saying ``content``, made its working draft.
+
+    ``first``: the article was created in this transaction and has no revision yet; its creation
+    stores the working draft with the slug, in one write (``creation._claim_slug``).
+    """
     assets = _newest_per_name(content.assets)
     foreign = [asset for asset in assets if asset.article_id != article.pk]
     if foreign:
@@ -113,7 +79,7 @@ def _create_revision(*, article: Article, actor: Actor, content: RevisionContent
             {"assets": f"“{foreign[0].original_name}” belongs to another article."}
         )
     rendered = render_markdown(content.body, assets=assets)
-    number = (article.revisions.aggregate(n=Max("number"))["n"] or 0) + 1
+    number = 1 if first else (article.revisions.aggregate(n=Max("number"))["n"] or 0) + 1
     revision = Revision(
         article=article,
         number=number,
@@ -131,10 +97,13 @@ def _create_revision(*, article: Article, actor: Actor, content: RevisionContent
     )
     revision.full_clean(exclude=["article", "created_by", "featured_image"])
     revision.save()
-    revision.tags.set(_tags_from_names(content.tags, actor=actor))
-    revision.assets.set(assets)
+    # A new revision has no rows to compare with: add() inserts without set()'s read of them.
+    revision.tags.add(*tags_from_names(content.tags, actor=actor))
+    if assets:
+        revision.assets.add(*assets)
     article.latest_revision = revision
-    article.save(update_fields=["latest_revision"])
+    if not first:
+        article.save(update_fields=["latest_revision"])
     return revision
 
 

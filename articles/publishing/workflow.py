@@ -159,7 +159,13 @@ def _transition(
     require_permission(actor, step.permission, article, action.replace("_", " "))
     now = now or timezone.now()
     with transaction.atomic():
-        locked = Article.objects.select_for_update().get(pk=article.pk)
+        # The working draft comes with the row (publishing and scheduling read it); only the
+        # article's row is locked: PostgreSQL refuses FOR UPDATE on the outer join's nullable side.
+        locked = (
+            Article.objects.select_related("latest_revision")
+            .select_for_update(of=("self",))
+            .get(pk=article.pk)
+        )
         if locked.status not in step.sources:
             raise ValidationError(
                 f"“{locked.slug}” is {locked.get_status_display().lower()}; it cannot be "

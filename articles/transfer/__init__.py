@@ -3,6 +3,7 @@
 
 from articles.transfer.apply import Imported, import_article
 from articles.transfer.export import articles_to_export, export_article
+from articles.transfer.lookups import import_run
 from articles.transfer.parse import (
     FIELDS,
     IMPORTABLE_STATUSES,
@@ -26,5 +27,6 @@ __all__ = [
     "duplicate_slugs",
     "export_article",
     "import_article",
+    "import_run",
     "parse_article_file",
 ]

@@ -9,8 +9,6 @@ from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
@@ -19,6 +17,7 @@ from articles import publishing
 from articles.access import SYSTEM
 from articles.models import Article, Asset, Classification, Status
 from articles.transfer.handling import apply_classification, check_classification
+from articles.transfer.lookups import group_named, user_named
 from articles.transfer.parse import ArticleFile, ImportFailure, fail
 from articles.validation import clean_original_name, inspect_upload
 
@@ -88,20 +87,6 @@ def _apply_transitions(article: Article, item: ArticleFile) -> None:
             raise _validation_failure(item.path, error, field_name) from None
 
 
-def _user(path: Path, field_name: str, username: str):
-    user = get_user_model().objects.filter(username=username).first()
-    if user is None:
-        raise fail(path, field_name, f"there is no user “{username}”.")
-    return user
-
-
-def _group(path: Path, name: str) -> Group:
-    group = Group.objects.filter(name=name).first()
-    if group is None:
-        raise fail(path, "grants", f"there is no group “{name}”.")
-    return group
-
-
 def _validation_failure(path: Path, error: ValidationError, default_field: str) -> ImportFailure:
     if hasattr(error, "error_dict"):
         name, errors = next(iter(error.message_dict.items()))
@@ -126,7 +111,7 @@ def _create_or_update(
     item: ArticleFile, article: Article | None, files: list[tuple[str, File]]
 ) -> tuple[Article, bool, list[Asset]]:
     """The article, whether it was created, and the assets stored for it by this import."""
-    author = _user(item.path, "author", item.author) if item.author else None
+    author = user_named(item.path, "author", item.author) if item.author else None
     if article is None:
         article = publishing.article_create(
             actor=SYSTEM,
@@ -138,7 +123,7 @@ def _create_or_update(
             tags=item.tags,
             files=files,
         )
-        return article, True, list(article.working_draft.assets.all())
+        return article, True, list(article.working_draft.assets.all()) if files else []
     # A file whose name and (stripped) bytes are unchanged is kept, not stored a second time.
     # An upload the service will refuse has no digest (None), so it matches no stored file.
     current: dict[tuple[str, str | None], Asset] = {
@@ -189,7 +174,7 @@ def _save(item: ArticleFile, *, allow_withdraw: bool = False) -> Imported:
             f"“{item.status}” would withdraw the published article “{item.slug}”; "
             "pass --allow-withdraw to do that.",
         )
-    check_classification(item, fail)
+    check_classification(item, existing, fail)
     files = _open_assets(item)
     try:
         article, created, stored = _create_or_update(item, existing, files)
@@ -204,9 +189,9 @@ def _save(item: ArticleFile, *, allow_withdraw: bool = False) -> Imported:
     _apply_transitions(article, item)
     for grant in item.grants:
         target = (
-            {"user": _user(item.path, "grants", grant.user)}
+            {"user": user_named(item.path, "grants", grant.user)}
             if grant.user
-            else {"group": _group(item.path, grant.group or "")}
+            else {"group": group_named(item.path, grant.group or "")}
         )
         try:
             publishing.access_grant(actor=SYSTEM, article=article, perm=grant.perm, **target)

@@ -27,9 +27,11 @@ def parse_classification(path: Path, meta: dict, fail) -> str | None:
         raise fail(path, "classification", " ".join(error.messages)) from None
 
 
-def check_classification(item, fail) -> None:
-    """Refuse, before anything is written, an import that would need a second publisher."""
-    existing = Article.objects.filter(slug=item.slug).first()
+def check_classification(item, existing: Article | None, fail) -> None:
+    """Refuse, before anything is written, an import that would need a second publisher.
+
+    ``existing``: the article with the file's slug, as the import just read it (None: a new one).
+    """
     current = existing.classification if existing else Classification.STANDARD
     wanted = item.classification or current
     if existing is not None and classification.is_lowering(existing, wanted):

@@ -34,7 +34,7 @@ def public_tags_with_counts() -> list[Tag]:
     """One public spelling per tag slug (the oldest), with ``article_count``: public articles only.
 
     Spellings of one slug are one tag page: authors who cannot see each other's drafts may spell a
-    tag differently (``publishing.revisions._tags_from_names``). One aggregate over the live revisions of
+    tag differently (``publishing.tags.tags_from_names``). One aggregate over the live revisions of
     public articles counts every tag at once (a revision carries at most one spelling per slug, so
     its revisions are its articles), and one read fetches the spellings: two queries however many
     tags there are.

@@ -8,6 +8,7 @@ from articles.transfer import (
     ImportFailure,
     duplicate_slugs,
     import_article,
+    import_run,
     parse_article_file,
 )
 
@@ -51,19 +52,17 @@ class Command(BaseCommand):
         clashes = duplicate_slugs(parsed)
         failures += [ImportFailure(path, "slug", message) for path, message in clashes.items()]
         created = updated = 0
-        for item in progress(
-            [item for item in parsed if item.path not in clashes],
-            stderr=self.stderr,
-            desc="Importing",
-        ):
-            try:
-                result = import_article(item, dry_run=dry_run, allow_withdraw=allow_withdraw)
-            except ImportFailure as failure:
-                failures.append(failure)
-                continue
-            created += result.created
-            updated += not result.created
-            self._report(item, result)
+        importable = [item for item in parsed if item.path not in clashes]
+        with import_run(importable):
+            for item in progress(importable, stderr=self.stderr, desc="Importing"):
+                try:
+                    result = import_article(item, dry_run=dry_run, allow_withdraw=allow_withdraw)
+                except ImportFailure as failure:
+                    failures.append(failure)
+                    continue
+                created += result.created
+                updated += not result.created
+                self._report(item, result)
         for failed in sorted(failures, key=lambda f: f.path):
             self.stderr.write(f"{failed.path.name}: {failed.field}: {failed.message}")
         prefix = "Dry run, nothing saved: " if dry_run else ""
