@@ -2,8 +2,11 @@
 pages, gunicorn's preload, the sampled exposure plan, the admin's refusals, the webhook guard, the
 API token lock-out, marked copies on revoke), attacked as an outsider and a token guesser."""
 
+import ipaddress
+
 import pytest
 
+from articles.api import destinations
 from tests.factories import make_article
 
 pytestmark = pytest.mark.django_db
@@ -45,3 +48,13 @@ def test_an_ipv6_client_cannot_leave_the_lock_out_by_moving_within_its_64(client
     assert guess(client, REMOTE_ADDR="2001:db8:1:2::ffff").status_code == 429
     # Another subscriber's /64 is not locked out.
     assert guess(client, REMOTE_ADDR="2001:db8:1:3::1").status_code == 401
+
+
+# --- the webhook guard ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("address", ["fec0::1", "feff:ffff::1"])
+def test_a_webhook_is_not_sent_to_a_site_local_ipv6_address(address):
+    """fec0::/10 is a site's internal addressing (RFC 3879 deprecated it, networks still use it),
+    yet Python counts it as global."""
+    assert destinations.address_problem(ipaddress.ip_address(address)) is not None
