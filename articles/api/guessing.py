@@ -20,7 +20,6 @@ from ninja.errors import Throttled
 from articles.soft_cache import cache_get, cache_incr
 from articles.web.client_address import client_address
 
-
 # The counts' own cache when the settings give one (the embedded default: local memory apart from
 # the page cache, which any outsider fills with pages under new query strings, and a full local
 # memory cache culls its least used entries: a guesser's own count among them).
