@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.core.signals import setting_changed
 
 logger = logging.getLogger("embargo.health")
@@ -95,9 +95,13 @@ def cache_call[T](operation: str, call: Callable[[], T], fallback: T) -> T:
     return answer
 
 
-def cache_get(key: str) -> Any:
+def _store(using: str):
+    return cache if using == DEFAULT_CACHE_ALIAS else caches[using]
+
+
+def cache_get(key: str, *, using: str = DEFAULT_CACHE_ALIAS) -> Any:
     """The cached value, or None when it is missing or the cache cannot be reached."""
-    return cache_call("get", lambda: cache.get(key), None)
+    return cache_call("get", lambda: _store(using).get(key), None)
 
 
 def cache_add(key: str, value: Any, *, timeout: int | None = None) -> bool:
@@ -115,15 +119,16 @@ def cache_set(key: str, value: Any, *, timeout: int | None) -> bool:
     return cache_call("set", store, False)
 
 
-def cache_incr(key: str, *, timeout: int) -> int | None:
+def cache_incr(key: str, *, timeout: int, using: str = DEFAULT_CACHE_ALIAS) -> int | None:
     """Count one more at ``key`` (a new count lives ``timeout`` seconds); None if unreachable."""
 
     def count() -> int:
-        cache.add(key, 0, timeout=timeout)
+        store = _store(using)
+        store.add(key, 0, timeout=timeout)
         try:
-            return cache.incr(key)
+            return store.incr(key)
         except ValueError:  # the count expired between add and incr: this one starts the next
-            cache.set(key, 1, timeout=timeout)
+            store.set(key, 1, timeout=timeout)
             return 1
 
     return cache_call("incr", count, None)

@@ -223,7 +223,17 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        # The API token lock-out's counts (articles/api/guessing.py), apart from the page cache:
+        # anyone fills that with pages under new query strings, and a full one culls the least
+        # used entries, a guesser's own count among them.
+        "api-guessing": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "api-guessing",
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        },
+    }
 # Whether the page-cache generation is kept in the cache (no SQL on a cache hit): only when every
 # process shares the cache; a process's own memory would never hear of another's change, so the
 # embedded default reads the generation from the database (articles/web/caching.py).

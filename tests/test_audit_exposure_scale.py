@@ -345,3 +345,25 @@ def test_the_report_states_the_sampling(two_states):
     out = io.StringIO()
     call_command("audit_exposure", "--json", "--exhaustive", stdout=out, stderr=io.StringIO())
     assert json.loads(out.getvalue())["sampling"] == "variants: all 12 objects (exhaustive)"
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_leaking_variant_for_one_slug_shape_is_found_by_the_sampled_plan(
+    two_states, monkeypatch, seed
+):
+    """A URL variant rewrites the slug character by character (upper case leaves digits as they
+    are), so a slug of digits only takes other paths than one of letters: its own stratum."""
+    make_article("2026")
+    pattern = web_pattern("article")
+    real = pattern.callback
+
+    def leaky(request, slug):
+        Article.objects.filter(slug=slug).exists()  # the same work for every slug
+        if request.GET.get("format") == "json" and slug.isdigit():
+            return HttpResponse("The draft itself.")
+        return real(request, slug)
+
+    monkeypatch.setattr(pattern, "callback", leaky)
+    report, _asked, _stages = recorded_audit(seed=seed)
+    found = {f.object for f in report.errors if f.vector == "article URL ?format=json"}
+    assert found == {"article 2026 (draft)"}

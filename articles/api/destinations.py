@@ -50,6 +50,8 @@ def _kind(address: Address) -> str | None:
     for kind, inside in (
         ("loopback", address.is_loopback),
         ("link-local (the cloud metadata service lives there)", address.is_link_local),
+        # fec0::/10: deprecated (RFC 3879) but still a site's own addressing; Python calls it global.
+        ("site-local", isinstance(address, ipaddress.IPv6Address) and address.is_site_local),
         ("unspecified", address.is_unspecified),
         ("multicast", address.is_multicast),
         ("private", address.is_private),

@@ -242,6 +242,8 @@ def default_workers() -> int:
 
 HTTP_THREADS = 8
 UNTHROTTLED = "1000000/s"
+# Refused credentials the in-process audit may send before the lock-out (every probe is one).
+UNLOCKED = 10**9
 
 
 def run_audit(
@@ -265,9 +267,12 @@ def run_audit(
     else:
         fetch, parallel = InProcessFetcher(), "process"
         workers = default_workers() if workers is None else workers
-        # In-process every request comes from one address; the API's rate limit would answer
-        # most probes with 429 and hide what the door itself says.
-        unthrottled = override_settings(EMBARGO_API_RATE_PUBLIC=UNTHROTTLED)
+        # In-process every request comes from one address; the API's rate limit, and its token
+        # lock-out (the forged-token probes are refused credentials), would answer most probes
+        # with 429 and hide what the door itself says.
+        unthrottled = override_settings(
+            EMBARGO_API_RATE_PUBLIC=UNTHROTTLED, EMBARGO_API_AUTH_FAILURE_LIMIT=UNLOCKED
+        )
         unthrottled.enable()
     # Thousands of expected 404s would bury the report in "Not Found" and "read denied" lines.
     quiet = [logging.getLogger(name) for name in ("django.request", "embargo.security")]

@@ -85,9 +85,25 @@ def _state(article: Article) -> str:
     return article.get_status_display().lower()
 
 
+def _shape(text: str) -> str:
+    """The kinds of character in a slug or file name: a URL variant rewrites them one by one
+    (upper case leaves digits as they are), so each shape may take a path of its own."""
+    kinds = [
+        kind
+        for kind, present in (
+            ("letters", any(c.isalpha() for c in text)),
+            ("digits", any(c.isdigit() for c in text)),
+            ("other", any(not c.isalnum() for c in text)),
+        )
+        if present
+    ]
+    return "+".join(kinds) or "empty"
+
+
 def _article_state(article: Article) -> str:
-    """Status, classification and what the revisions say: what a door's answer may depend on."""
-    parts = [article.status, article.classification]
+    """Status, classification, what the revisions say and the slug's shape: what a door's answer
+    may depend on."""
+    parts = [article.status, article.classification, f"slug {_shape(article.slug)}"]
     if article.status == Status.PUBLISHED:
         parts.append("embargo ended")  # published, yet not public
     if article.live_revision_id is not None:
@@ -179,7 +195,7 @@ def _working_drafts(found: Secrets, candidates: _Candidates, drafts_of_live) -> 
     for article in drafts_of_live:
         label = f"unpublished working draft of {article.slug}"
         found.working_drafts.append((article.slug, label))
-        found.states[label] = article.classification
+        found.states[label] = f"{article.classification}, slug {_shape(article.slug)}"
         draft, current = article.latest_revision, article.live_revision
         if draft.title != current.title:
             found.search_terms.setdefault(draft.title, label)
@@ -212,7 +228,9 @@ def _hidden_assets(found: Secrets, candidates: _Candidates) -> None:
         found.assets.append((token, safe_download_name(name), key, label))
         # A public article's file outside its live revision takes another path than a draft's.
         article = "of a public article" if slug in public_slugs else status
-        found.states[label] = f"{article}, {classification}, {content_type.split('/')[0]}"
+        found.states[label] = (
+            f"{article}, {classification}, {content_type.split('/')[0]}, name {_shape(name)}"
+        )
         if sha256 not in public_hashes:
             found.hashes.setdefault(sha256, label)
         candidates.always(f"/assets/{token}/", label, "URL")
