@@ -8,7 +8,10 @@ class ArticlesConfig(AppConfig):
 
     def ready(self) -> None:
         from articles import checks  # noqa: F401  (registers the system checks)
+        from articles.publishing.people import deletion
         from articles.web import security_log  # noqa: F401  (registers the log receivers)
+
+        deletion.connect()
 
         post_migrate.connect(_write_storage_sentinel, sender=self)
 

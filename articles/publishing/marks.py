@@ -4,14 +4,16 @@ A mark is made the first time its recipient is served something and is never del
 ``trace_leak`` finds. A marked copy is made the first time its recipient asks for that file, stored
 privately under a random key like every asset file, and deleted (row now, file once the change has
 committed) as soon as the link stops working: revoked, ended with its creator's access or its
-article's embargo, or expired (``publish_scheduled`` clears those); a reader's, as soon as their
-grant on the article is taken away.
+article's embargo, or expired (``publish_scheduled`` clears those); a reader's, as soon as they
+can no longer see the article: their grant or their group's taken away, a group left, a global
+permission or their superuser status lost, their account deactivated or deleted.
 
 Callers have asked ``access`` first: nothing here decides who may have a file.
 """
 
 import hashlib
 import logging
+from collections.abc import Iterable
 
 from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
@@ -21,7 +23,7 @@ from django.utils import timezone
 from articles import marking
 from articles.access.policy import Actor
 from articles.marking import images, pdfs
-from articles.models import Asset, AuditEvent, Mark, MarkedCopy, PreviewLink, Rendition
+from articles.models import Article, Asset, AuditEvent, Mark, MarkedCopy, PreviewLink, Rendition
 from articles.publishing.audit import audit_record
 from articles.storage import asset_storage
 
@@ -151,17 +153,21 @@ def _delete_files(names: list[str]) -> None:
             )
 
 
-def marked_copies_delete(*, links) -> int:
-    """Delete the marked copies made for ``links`` (link ids or a queryset); the marks stay.
-
-    Call it inside the change that ends the links: the rows go with it, the files once it commits.
-    """
-    copies = MarkedCopy.objects.filter(mark__preview_link__in=links)
+def _copies_delete(copies) -> int:
+    """Delete the ``copies`` rows now and their files once the surrounding change commits."""
     names = list(copies.values_list("file", flat=True))
     copies.delete()
     if names:
         transaction.on_commit(lambda: _delete_files(names))
     return len(names)
+
+
+def marked_copies_delete(*, links) -> int:
+    """Delete the marked copies made for ``links`` (link ids or a queryset); the marks stay.
+
+    Call it inside the change that ends the links: the rows go with it, the files once it commits.
+    """
+    return _copies_delete(MarkedCopy.objects.filter(mark__preview_link__in=links))
 
 
 def reader_copies_delete(*, article, readers) -> int:
@@ -170,12 +176,40 @@ def reader_copies_delete(*, article, readers) -> int:
     Call it inside the revoke: the rows go with it, the files once it commits. A reader who still
     reaches the article another way (a group, a global grant) gets a fresh copy on the next request.
     """
-    copies = MarkedCopy.objects.filter(mark__article=article, mark__reader__in=readers)
-    names = list(copies.values_list("file", flat=True))
-    copies.delete()
-    if names:
-        transaction.on_commit(lambda: _delete_files(names))
-    return len(names)
+    return _copies_delete(
+        MarkedCopy.objects.filter(mark__article=article, mark__reader__in=readers)
+    )
+
+
+def reader_copies_delete_where_access_lost(*, readers: Iterable[User]) -> int:
+    """Delete the copies marked for each of ``readers`` of every article they can no longer see.
+
+    For changes that reach every article at once: a group left or emptied, a global permission or
+    superuser status taken away, an account deactivated. Call it inside the change, after it is
+    made and with each reader's status flags as they now are (the access rule reads them from the
+    object): the rows go with it, the files once it commits. Copies of articles still visible
+    (through another group, a grant of their own, or because the article is now public) stay.
+    """
+    readers = list(readers)
+    # One query for the usual case: most people were never served a marked copy.
+    with_copies = set(
+        MarkedCopy.objects.filter(mark__reader__in=readers).values_list("mark__reader", flat=True)
+    )
+    deleted = 0
+    for reader in readers:
+        if reader.pk in with_copies:
+            still_visible = Article.objects.visible_to(reader).values("pk")
+            deleted += _copies_delete(
+                MarkedCopy.objects.filter(mark__reader=reader).exclude(
+                    mark__article__in=still_visible
+                )
+            )
+    return deleted
+
+
+def reader_copies_delete_all(*, reader: User) -> int:
+    """Delete every copy marked for ``reader``, whose account is being deleted; the marks stay."""
+    return _copies_delete(MarkedCopy.objects.filter(mark__reader=reader))
 
 
 def marked_copies_of_ended_links_delete() -> int:

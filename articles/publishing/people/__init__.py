@@ -23,6 +23,7 @@ itself a permission outside the ordinary article ones, so only superusers may.
     rules            who may make which change, and the refusals in words
     access_changes   user_access_*, group_access_*: status flags, groups, global permissions
     accounts         user_details_*, username_problem, user_password_*
+    deletion         what deleting an account or a group would leave behind: marked copies
 """
 
 from articles.publishing.people.access_changes import (

@@ -1,5 +1,6 @@
 """Changes of who reaches every article: a user's status flags, groups and global permissions, and
-a group's global permissions and members. Each ends the share links of whoever lost access by it."""
+a group's global permissions and members. Each ends the share links of whoever lost access by it
+and deletes the copies marked for them of the articles they can no longer see."""
 
 from collections.abc import Iterable, Mapping
 from typing import Any, TypedDict, Unpack
@@ -9,6 +10,7 @@ from django.db import transaction
 
 from articles.access.policy import Actor
 from articles.models import AuditEvent
+from articles.publishing import marks
 from articles.publishing.people.changes import FLAGS, Change, audit_change, permission_labels
 from articles.publishing.people.rules import refusals, refuse_anonymous, refuse_if_any
 from articles.publishing.previews import preview_links_end_where_creator_lost_access
@@ -96,7 +98,8 @@ def user_access_change(*, actor: Actor, user, **wanted: Unpack[UserAccess]) -> l
     """Set a user's status flags, groups and global permissions (None: leave as is); audited.
 
     Deactivating takes effect on the next request: Django's ModelBackend no longer returns an
-    inactive user for a session, and the access rule ignores inactive users' grants.
+    inactive user for a session, and the access rule ignores inactive users' grants. Whatever
+    they can no longer see, their marked copies of it are deleted (files once this commits).
     """
     lists = _as_lists(wanted, UserAccess)
     with transaction.atomic():
@@ -118,6 +121,8 @@ def user_access_change(*, actor: Actor, user, **wanted: Unpack[UserAccess]) -> l
             # The access rule already refuses their links now; this records it, so reactivating
             # the account or giving the right back does not bring the links back.
             preview_links_end_where_creator_lost_access(actor=actor, creators=[user])
+            # The flags set above are on ``user`` too, so the rule sees them as they now are.
+            marks.reader_copies_delete_where_access_lost(readers=[user])
         return events
 
 
@@ -158,4 +163,5 @@ def group_access_change(
         if affected:
             # Members who lost view or share through this change lose the links they issued.
             preview_links_end_where_creator_lost_access(actor=actor, creators=affected)
+            marks.reader_copies_delete_where_access_lost(readers=affected)
         return events
