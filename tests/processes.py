@@ -1,9 +1,14 @@
-"""Real servers for fault tests: started on a free loopback port, stopped by pid."""
+"""Real servers for tests: processes started on a free loopback port and stopped by pid, and an
+HTTP receiver on loopback in a thread of the test's own."""
 
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
+from email.message import Message
+from http.server import BaseHTTPRequestHandler, HTTPServer
 
 
 def free_port() -> int:
@@ -52,3 +57,57 @@ def stop(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@dataclass(frozen=True)
+class ReceivedRequest:
+    """One POST as ``LoopbackReceiver`` read it."""
+
+    host: str
+    headers: Message  # looked up by name in any letter case
+    body: bytes
+
+
+class LoopbackReceiver:
+    """An HTTP server on 127.0.0.1 (a free port, a thread) that records every POST it is sent.
+
+    It answers each with the next of ``statuses`` (200 once they run out), with a Location header
+    when ``location`` is given. Use it as a context manager: the server runs inside the block.
+    """
+
+    def __init__(self, statuses: Sequence[int] = (), *, location: str = ""):
+        self.statuses = list(statuses)
+        self.requests: list[ReceivedRequest] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                # Recorded before answering: the sender's call returns only after the answer.
+                receiver.requests.append(ReceivedRequest(self.headers["Host"], self.headers, body))
+                self.send_response(receiver.statuses.pop(0) if receiver.statuses else 200)
+                if location:
+                    self.send_header("Location", location)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass  # the test's output is for the test
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def hosts(self) -> list[str]:
+        """The Host header of each request received, in order."""
+        return [request.host for request in self.requests]
+
+    def __enter__(self) -> "LoopbackReceiver":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -6,14 +6,13 @@ redirect; ``EMBARGO_WEBHOOK_ALLOWED_NETWORKS`` lets an operator reach an interna
 import ipaddress
 import socket
 import ssl
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
 from articles.api import destinations, webhooks
 from articles.api.admin import WebhookEndpointForm
 from articles.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from tests.processes import LoopbackReceiver
 
 pytestmark = pytest.mark.django_db
 
@@ -107,39 +106,6 @@ def test_a_url_that_is_not_http_is_refused():
 # --- at delivery ---------------------------------------------------------------------------------
 
 
-class Receiver:
-    """A server on 127.0.0.1 recording each request's Host header, answering with ``status``."""
-
-    def __init__(self, status: int = 200, location: str = ""):
-        self.hosts: list[str] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.hosts.append(self.headers["Host"])
-                self.send_response(status)
-                if location:
-                    self.send_header("Location", location)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = HTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 def delivery_to(url: str) -> WebhookDelivery:
     """A queued delivery to ``url``, as if the endpoint had been saved when it looked public."""
     endpoint = WebhookEndpoint.objects.create(url=url, secret=SECRET, events=["published"])
@@ -148,7 +114,7 @@ def delivery_to(url: str) -> WebhookDelivery:
 
 def test_a_name_that_now_resolves_inside_is_not_connected_to(dns):
     """DNS rebinding: public when saved, loopback at delivery. Nothing reaches the server."""
-    with Receiver() as inside:
+    with LoopbackReceiver() as inside:
         dns.names["rebind.example"] = ["127.0.0.1"]
         delivery = delivery_to(f"http://rebind.example:{inside.port}/hook")
         assert webhooks.deliver.call(delivery.pk) is None
@@ -159,7 +125,7 @@ def test_a_name_that_now_resolves_inside_is_not_connected_to(dns):
 
 def test_a_delivery_resolves_once_and_connects_to_the_checked_address_by_name(dns, settings):
     settings.EMBARGO_WEBHOOK_ALLOWED_NETWORKS = (ipaddress.ip_network("127.0.0.0/8"),)
-    with Receiver() as receiver:
+    with LoopbackReceiver() as receiver:
         dns.names["hooks.internal"] = ["127.0.0.1"]
         delivery = delivery_to(f"http://hooks.internal:{receiver.port}/hook")
         assert webhooks.deliver.call(delivery.pk) == 200
@@ -169,9 +135,9 @@ def test_a_delivery_resolves_once_and_connects_to_the_checked_address_by_name(dn
 
 def test_a_redirect_is_not_followed(settings):
     settings.EMBARGO_WEBHOOK_ALLOWED_NETWORKS = (ipaddress.ip_network("127.0.0.1/32"),)
-    with Receiver() as target:
+    with LoopbackReceiver() as target:
         elsewhere = f"http://127.0.0.1:{target.port}/elsewhere"
-        with Receiver(302, location=elsewhere) as redirecting:
+        with LoopbackReceiver([302], location=elsewhere) as redirecting:
             delivery = delivery_to(f"http://127.0.0.1:{redirecting.port}/hook")
             assert webhooks.deliver.call(delivery.pk) == 302
     assert target.hosts == []

@@ -1,15 +1,14 @@
 """Signed webhooks: queued with the visibility change, signed, retried, and public-only.
 
-A receiver on loopback (http.server in a thread, on a free port) checks every signature.
+A receiver on loopback (``tests.processes.LoopbackReceiver``) records each delivery; every one the
+tests read is checked against its signature.
 """
 
 import hashlib
 import hmac
 import ipaddress
 import json
-import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from django.core.management import call_command
@@ -21,6 +20,7 @@ from articles.access import SYSTEM
 from articles.api import webhooks
 from articles.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from tests.factories import make_article
+from tests.processes import LoopbackReceiver
 
 SECRET = "whsec-test-secret"
 DRAFT_WORDS = "Unreleased merger terms"
@@ -34,50 +34,22 @@ def loopback_receivers_allowed(settings):
     settings.EMBARGO_WEBHOOK_ALLOWED_NETWORKS = (ipaddress.ip_network("127.0.0.1/32"),)
 
 
-class Receiver:
-    """An HTTP server on 127.0.0.1 that records verified deliveries, answering with ``statuses``."""
-
-    def __init__(self, statuses=()):
-        self.statuses = list(statuses)
-        self.received: list[dict] = []
-        self.bad_signatures = 0
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                fields = dict(p.split("=", 1) for p in self.headers["Embargo-Signature"].split(","))
-                expected = hmac.new(
-                    SECRET.encode(), f"{fields['t']}.".encode() + body, hashlib.sha256
-                ).hexdigest()
-                if hmac.compare_digest(expected, fields["v1"]):
-                    receiver.received.append(json.loads(body))
-                else:
-                    receiver.bad_signatures += 1
-                status = receiver.statuses.pop(0) if receiver.statuses else 200
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = HTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+def verified_payloads(receiver: LoopbackReceiver) -> list[dict]:
+    """The payloads ``receiver`` was sent, each checked against its signature first."""
+    payloads = []
+    for request in receiver.requests:
+        fields = dict(p.split("=", 1) for p in request.headers["Embargo-Signature"].split(","))
+        expected = hmac.new(
+            SECRET.encode(), f"{fields['t']}.".encode() + request.body, hashlib.sha256
+        ).hexdigest()
+        assert hmac.compare_digest(expected, fields["v1"]), "a delivery's signature does not verify"
+        payloads.append(json.loads(request.body))
+    return payloads
 
 
 @pytest.fixture
 def receiver():
-    with Receiver() as running:
+    with LoopbackReceiver() as running:
         yield running
 
 
@@ -97,9 +69,9 @@ def test_a_delivery_is_signed_and_verifiable(db, receiver):
     article = make_article("quiet-harbour")
     publishing.article_publish(actor=SYSTEM, article=article)
     deliver_all()
-    assert receiver.bad_signatures == 0
-    assert [event["event"] for event in receiver.received] == ["published"]
-    assert receiver.received[0]["article"]["title"] == article.latest_revision.title
+    (payload,) = verified_payloads(receiver)
+    assert payload["event"] == "published"
+    assert payload["article"]["title"] == article.latest_revision.title
     assert WebhookAttempt.objects.get().status_code == 200
 
 
@@ -111,7 +83,7 @@ def test_a_tampered_body_does_not_verify():
 
 
 def test_a_failed_delivery_is_retried_with_back_off(db):
-    with Receiver(statuses=[500]) as receiver:
+    with LoopbackReceiver([500]) as receiver:
         endpoint_for(receiver)
         publishing.article_publish(actor=SYSTEM, article=make_article("quiet-harbour"))
         delivery = WebhookDelivery.objects.get()
@@ -129,7 +101,7 @@ def test_the_worker_sends_queued_deliveries_after_commit(receiver):
     endpoint_for(receiver)
     publishing.article_publish(actor=SYSTEM, article=make_article("quiet-harbour"))
     call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
-    assert [event["event"] for event in receiver.received] == ["published"]
+    assert [event["event"] for event in verified_payloads(receiver)] == ["published"]
 
 
 def test_no_payload_ever_carries_draft_content(db, receiver):
@@ -144,10 +116,11 @@ def test_no_payload_ever_carries_draft_content(db, receiver):
     publishing.article_update(actor=SYSTEM, article=article, title=DRAFT_WORDS, body=DRAFT_WORDS)
     publishing.article_withdraw(actor=SYSTEM, article=article)
     deliver_all()
-    assert [event["event"] for event in receiver.received] == ["published", "updated", "withdrawn"]
-    assert receiver.received[1]["article"]["title"] == "Second"
-    assert set(receiver.received[2]) == {"event", "occurred_at", "url", "slug"}
-    assert all(DRAFT_WORDS not in json.dumps(event) for event in receiver.received)
+    received = verified_payloads(receiver)
+    assert [event["event"] for event in received] == ["published", "updated", "withdrawn"]
+    assert received[1]["article"]["title"] == "Second"
+    assert set(received[2]) == {"event", "occurred_at", "url", "slug"}
+    assert all(DRAFT_WORDS not in request.body.decode() for request in receiver.requests)
 
 
 def test_an_endpoint_gets_only_the_events_it_asked_for(db, receiver):
@@ -156,7 +129,7 @@ def test_an_endpoint_gets_only_the_events_it_asked_for(db, receiver):
     publishing.article_publish(actor=SYSTEM, article=article)
     publishing.article_withdraw(actor=SYSTEM, article=article)
     deliver_all()
-    assert [event["event"] for event in receiver.received] == ["withdrawn"]
+    assert [event["event"] for event in verified_payloads(receiver)] == ["withdrawn"]
 
 
 def test_changes_that_publish_nothing_send_nothing(db, receiver):
