@@ -115,7 +115,7 @@ def roles(db):
 
 @pytest.fixture
 def people(db, roles):
-    """The leak matrix's readers (tests/test_leaks.py's PEOPLE), each a user or how to be one."""
+    """The leak matrix's readers (tests/leak_matrix.py's PEOPLE), each a user or how to be one."""
     from django.contrib.auth.models import User
 
     def user(name, **kwargs):

@@ -12,8 +12,8 @@ from articles import publishing
 from articles.access import SYSTEM
 from articles.api import tokens
 from articles.models import Article
+from tests.leak_matrix import SECRET_TITLE, STATES, make_article
 from tests.response_shape import FORGED_SESSION_KEY, assert_same_shape
-from tests.test_leaks import SECRET_TITLE, STATES, make_article
 
 READERS = [
     "anonymous",

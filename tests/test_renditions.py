@@ -11,8 +11,7 @@ from articles.access import SYSTEM
 from articles.models import Rendition
 from articles.publishing import revisions
 from articles.storage import private_assets
-from tests.response_shape import body_of
-from tests.test_leaks import (
+from tests.leak_matrix import (
     PEOPLE,
     STATES,
     assert_same_as_missing,
@@ -20,6 +19,7 @@ from tests.test_leaks import (
     expected_visible,
     make_article,
 )
+from tests.response_shape import body_of
 
 MISSING = "A" * 32
 
