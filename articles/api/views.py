@@ -1,8 +1,8 @@
 """``/api/v1/``: articles, tags and search as JSON, each answer asked of ``access`` like the pages.
 
-Who reads: the owner of a working personal token (``Authorization: Bearer emb_…``), or nobody (the
-public). A session cookie is not a credential here. Nothing the request names besides the declared
-parameters is read, so ``status=draft``, ``preview=1``, ``include=drafts``, ``fields=…`` or
+Who reads (``readers``): the owner of a working personal token, or nobody (the public); the
+answers' shapes for the OpenAPI document are ``schemas``. Nothing the request names besides the
+declared parameters is read, so ``status=draft``, ``preview=1``, ``include=drafts``, ``fields=…`` or
 ``ordering=…`` change nothing. Public answers carry ``ETag``/``Last-Modified``, honour conditional
 requests, and go through the page cache, so a withdrawal purges them with the pages; answers to
 token requests are private, no-store, never cached.
@@ -12,73 +12,24 @@ import hashlib
 import json
 from datetime import datetime
 
-from django.conf import settings
-from django.contrib.auth.models import AnonymousUser
 from django.core import signing
 from django.db.models import Prefetch, Q
 from django.http import HttpResponse, HttpResponseNotModified
 from django.utils.cache import patch_vary_headers
 from django.utils.http import http_date, parse_etags
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
-from ninja.security import HttpBearer
-from ninja.throttling import SimpleRateThrottle
 
-from articles import access, soft_cache
+from articles import access
 from articles.api import guessing
-from articles.api.tokens import token_for
+from articles.api.readers import ReaderThrottle, TokenAuth, public_reader, reader_of
+from articles.api.schemas import ArticleOut, ArticlePage, ErrorOut, TagPage
 from articles.models import ApiToken, Article, Tag
 from articles.web import search
 from articles.web.caching import mark_private, mark_public
-from articles.web.client_address import client_address
 
 PAGE_SIZE = 20
 CURSOR_SALT = "embargo.api.cursor"
-
-
-class TokenAuth(HttpBearer):
-    def __call__(self, request):
-        # Before the header is parsed, so any credential from a guessing address gets one answer.
-        if "HTTP_AUTHORIZATION" in request.META:
-            guessing.refuse_if_locked_out(request)
-        return super().__call__(request)
-
-    def authenticate(self, request, token: str) -> ApiToken | None:
-        return token_for(token)
-
-
-def public_reader(request):
-    """No credential at all: the public. A request with a bad token is refused, never demoted."""
-    return None if "HTTP_AUTHORIZATION" in request.META else "public"
-
-
-class ReaderThrottle(SimpleRateThrottle):
-    """Per token, or per address for the public, at ``EMBARGO_API_RATE_TOKEN`` / ``_PUBLIC``."""
-
-    def __init__(self, scope: str):
-        self.scope = scope
-        self.rate = None
-
-    def allow_request(self, request) -> bool:
-        # Read on each request, so the rate is the setting in force (tests override it).
-        setting = "EMBARGO_API_RATE_TOKEN" if self.scope == "token" else "EMBARGO_API_RATE_PUBLIC"
-        self.rate = getattr(settings, setting)
-        self.num_requests, self.duration = self.parse_rate(self.rate)
-        # Fails soft: with the cache down, the API answers unlimited rather than not at all.
-        allow = super().allow_request
-        return soft_cache.cache_call("throttle", lambda: allow(request), True)
-
-    def get_ident(self, request) -> str | None:
-        # Not ninja's: without a trusted proxy, X-Forwarded-For is the client's own claim.
-        return client_address(request)
-
-    def get_cache_key(self, request) -> str | None:
-        auth = getattr(request, "auth", None)
-        is_token = isinstance(auth, ApiToken)
-        if (self.scope == "token") != is_token:
-            return None
-        ident = auth.pk if isinstance(auth, ApiToken) else self.get_ident(request)
-        return self.cache_format % {"scope": f"embargo-api-{self.scope}", "ident": ident}
 
 
 api = NinjaAPI(
@@ -97,54 +48,6 @@ def credential_refused(request, exc: AuthenticationError):
     """The 401 of a bad credential, whatever its shape, counted against the client's address."""
     guessing.refusal_count(request)
     return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
-
-
-def reader_of(request):
-    """The user whose access a request has: a token's owner, or nobody."""
-    auth = getattr(request, "auth", None)
-    return auth.owner if isinstance(auth, ApiToken) else AnonymousUser()
-
-
-# --- schemas (for the OpenAPI document; responses are built below) -------------------------------
-
-
-class AssetOut(Schema):
-    name: str
-    content_type: str
-    size: int
-    url: str
-
-
-class ArticleOut(Schema):
-    slug: str
-    url: str
-    title: str
-    summary: str
-    body_html: str
-    body_markdown: str
-    tags: list[str]
-    published_at: datetime | None
-    assets: list[AssetOut]
-    featured_image: AssetOut | None = None
-    is_public: bool
-
-
-class ArticlePage(Schema):
-    items: list[ArticleOut]
-    next_cursor: str | None
-
-
-class TagOut(Schema):
-    name: str
-    slug: str
-
-
-class TagPage(Schema):
-    items: list[TagOut]
-
-
-class ErrorOut(Schema):
-    detail: str
 
 
 # --- rendering -----------------------------------------------------------------------------------
