@@ -23,10 +23,12 @@ COPY articles articles
 COPY templates templates
 COPY static static
 # collectstatic needs settings, not secrets: a key used for this one command and then thrown away.
+# The app user owns var/ itself (SQLite, the default database, writes var/embargo.sqlite3 and its
+# journal beside it) and the uploads under it, not the collected static files: not recursive.
 RUN DJANGO_SECRET_KEY=build-time-only-never-used-to-sign-anything-$(date +%s%N) \
     python manage.py collectstatic --no-input --verbosity 0 \
     && mkdir -p var/private-assets \
-    && chown embargo:embargo var/private-assets
+    && chown embargo:embargo var var/private-assets
 USER embargo
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \

@@ -188,3 +188,19 @@ def test_the_image_runs_unprivileged_with_static_files_collected_at_build():
     for source in re.findall(r"^COPY (?!--from)(.+) \S+$", dockerfile, re.MULTILINE):
         for name in source.split():
             assert (ROOT / name).exists(), name
+
+
+def test_the_app_user_owns_var_but_not_the_collected_static_files():
+    """SQLite, the default database, writes var/embargo.sqlite3 and its journal beside it, and
+    uploads go under var/private-assets; what whitenoise serves stays the build's (root's)."""
+    final_stage = (ROOT / "Dockerfile").read_text().rsplit("\nFROM ", 1)[1]
+    chowns = re.findall(r"chown (.+?)(?:\s*\\?\n|\s*&&)", final_stage)
+    owned = {
+        path
+        for chown in chowns
+        if chown.startswith("embargo:embargo ")
+        for path in chown.split()[1:]
+    }
+    assert {"var", "var/private-assets"} <= owned
+    assert not any(chown.startswith("-") for chown in chowns), "a recursive chown owns var/static"
+    assert "var/static" not in owned
