@@ -28,7 +28,13 @@ from articles.access.policy import (
     has_article_permission,
 )
 from articles.publishing.audit import audit_record, page_cache_purge
-from articles.publishing.creation import SLUG_UNAVAILABLE, article_create
+from articles.publishing.creation import (
+    SLUG_UNAVAILABLE,
+    CheckedArticle,
+    article_checked,
+    article_create,
+    articles_create,
+)
 from articles.publishing.due import publish_due_articles
 from articles.publishing.files import discard_files_on_failure
 from articles.publishing.grants import access_grant, access_revoke
@@ -64,6 +70,7 @@ from articles.publishing.workflow import (
     article_schedule,
     article_submit,
     article_withdraw,
+    articles_publish,
     scheduled_differs_from_draft,
 )
 
@@ -76,11 +83,13 @@ __all__ = [
     "TAG_MAX_LENGTH",
     "TRANSITIONS",
     "TRANSITION_SERVICES",
+    "CheckedArticle",
     "EditConflict",
     "Refusal",
     "access_grant",
     "access_revoke",
     "allowed_actions",
+    "article_checked",
     "article_create",
     "article_publish",
     "article_return_to_draft",
@@ -89,6 +98,8 @@ __all__ = [
     "article_submit",
     "article_update",
     "article_withdraw",
+    "articles_create",
+    "articles_publish",
     "asset_attach",
     "audit_record",
     "discard_files_on_failure",

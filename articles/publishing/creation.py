@@ -6,7 +6,7 @@ accepted; the attempt is recorded on the existing article's trail.
 
 import secrets
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import NoReturn
 
 from django.contrib.auth.models import User
@@ -16,10 +16,11 @@ from guardian.shortcuts import assign_perm
 
 from articles import featured
 from articles.access.policy import CREATOR_PERMISSIONS, Actor, is_system, person, require_permission
-from articles.models import Article, AuditEvent
-from articles.publishing.audit import audit_record
+from articles.models import Article, AuditEvent, Revision
+from articles.publishing.audit import audit_event, audit_record, audit_record_all
 from articles.publishing.files import _store_files, discard_files_on_failure
-from articles.publishing.revisions import RevisionContent, _create_revision
+from articles.publishing.revisions import RevisionContent, _checked_revision, _create_revision
+from articles.publishing.tags import check_tag_names, tags_from_names
 
 SLUG_UNAVAILABLE = "This slug is not available; choose another."
 
@@ -125,3 +126,67 @@ def _grant_creator(actor: Actor, article: Article) -> None:
     if not is_system(actor):
         for codename in CREATOR_PERMISSIONS:
             assign_perm(codename, actor, article)
+
+
+@dataclass(frozen=True)
+class CheckedArticle:
+    """A new article and its first revision as ``article_create`` would store them, unsaved."""
+
+    article: Article
+    revision: Revision
+    tags: Sequence[str]
+
+
+def article_checked(
+    *,
+    actor: Actor,
+    slug: str,
+    title: str,
+    summary: str = "",
+    body: str = "",
+    tags: Sequence[str] = (),
+    author: User | None = None,
+) -> CheckedArticle:
+    """Check and render a new article without files for ``articles_create``; nothing is written.
+
+    Raises the ValidationError ``article_create`` would, except for a taken slug: the batch's
+    write refuses that (the unique constraint), and the caller asks first which slugs are taken.
+    """
+    require_permission(actor, "add_article", None, "create articles")
+    article = Article(slug=slug.strip(), author=author or person(actor))
+    article.full_clean(exclude=["live_revision", "latest_revision"], validate_unique=False)
+    content = RevisionContent(title=title, summary=summary, body=body, tags=tags)
+    revision, _assets = _checked_revision(article, actor, content, 1)
+    check_tag_names(tags)
+    return CheckedArticle(article=article, revision=revision, tags=tags)
+
+
+def articles_create(*, actor: Actor, checked: Sequence[CheckedArticle]) -> list[Article]:
+    """Store the articles of ``article_checked`` in one transaction, each as ``article_create``
+    would: its first revision as the working draft, its tags, its creator's grants, its CREATE
+    event. A taken slug raises IntegrityError and nothing is stored."""
+    with transaction.atomic():
+        articles = Article.objects.bulk_create([new.article for new in checked])
+        for new in checked:
+            new.revision.article = new.article  # now that it has a primary key
+        Revision.objects.bulk_create([new.revision for new in checked])
+        for new in checked:
+            new.article.latest_revision = new.revision
+        Article.objects.bulk_update(articles, fields=["latest_revision"])
+        tagging = Revision.tags.through
+        tagging.objects.bulk_create(
+            [
+                tagging(revision_id=new.revision.pk, tag_id=tag.pk)
+                for new in checked
+                for tag in tags_from_names(new.tags, actor=actor)
+            ]
+        )
+        for article in articles:
+            _grant_creator(actor, article)
+        audit_record_all(
+            [
+                audit_event(action=AuditEvent.Action.CREATE, actor=actor, article=article)
+                for article in articles
+            ]
+        )
+    return articles
