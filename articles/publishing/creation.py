@@ -16,7 +16,7 @@ from guardian.shortcuts import assign_perm
 
 from articles import featured
 from articles.access.policy import CREATOR_PERMISSIONS, Actor, is_system, person, require_permission
-from articles.models import Article, AuditEvent, Revision
+from articles.models import Article, AuditEvent, Revision, Tag
 from articles.publishing.audit import audit_event, audit_record, audit_record_all
 from articles.publishing.files import _store_files, discard_files_on_failure
 from articles.publishing.revisions import RevisionContent, _checked_revision, _create_revision
@@ -173,12 +173,18 @@ def articles_create(*, actor: Actor, checked: Sequence[CheckedArticle]) -> list[
         for new in checked:
             new.article.latest_revision = new.revision
         Article.objects.bulk_update(articles, fields=["latest_revision"])
+        tag_named = _tags_named(
+            dict.fromkeys(str(name) for new in checked for name in new.tags), actor
+        )
         tagging = Revision.tags.through
         tagging.objects.bulk_create(
             [
-                tagging(revision_id=new.revision.pk, tag_id=tag.pk)
+                tagging(revision_id=new.revision.pk, tag_id=tag_id)
                 for new in checked
-                for tag in tags_from_names(new.tags, actor=actor)
+                # One row per tag: two spellings of one slug name the same tag.
+                for tag_id in dict.fromkeys(
+                    tag_named[str(name)].pk for name in new.tags if tag_named[str(name)]
+                )
             ]
         )
         for article in articles:
@@ -190,3 +196,16 @@ def articles_create(*, actor: Actor, checked: Sequence[CheckedArticle]) -> list[
             ]
         )
     return articles
+
+
+def _tags_named(names: Iterable[str], actor: Actor) -> dict[str, Tag | None]:
+    """The tag each name stands for (None: a blank name), each looked up once for the batch.
+
+    ``tags_from_names`` remembers a tag it makes only once its transaction commits; asked per
+    article, a batch's new tag would be read again for every article that names it.
+    """
+    named: dict[str, Tag | None] = {}
+    for name in names:
+        found = tags_from_names([name], actor=actor)
+        named[name] = found[0] if found else None
+    return named
