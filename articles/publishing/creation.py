@@ -12,6 +12,7 @@ from typing import NoReturn
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
 from guardian.shortcuts import assign_perm
 
 from articles import featured
@@ -172,7 +173,12 @@ def articles_create(*, actor: Actor, checked: Sequence[CheckedArticle]) -> list[
         Revision.objects.bulk_create([new.revision for new in checked])
         for new in checked:
             new.article.latest_revision = new.revision
-        Article.objects.bulk_update(articles, fields=["latest_revision"])
+        # Each has one revision: one statement sets them all, without a CASE per row.
+        Article.objects.filter(pk__in=[article.pk for article in articles]).update(
+            latest_revision=Subquery(
+                Revision.objects.filter(article=OuterRef("pk")).order_by().values("pk")[:1]
+            )
+        )
         tag_named = _tags_named(
             dict.fromkeys(str(name) for new in checked for name in new.tags), actor
         )

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from articles.access.policy import (
@@ -248,15 +249,29 @@ def article_publish(
     return _transition(actor=actor, article=article, action="publish", now=now, **changes)
 
 
-# What entering the published state writes on the article's row (``_enter``).
-_PUBLISHED_FIELDS = [
-    "live_revision",
-    "published_at",
-    "scheduled_revision",
-    "status",
-    "version",
-    "updated_at",
-]
+# What entering the published state writes on the article's row (``_enter``), besides the live
+# revision and the version.
+_PUBLISHED_FIELDS = ("published_at", "scheduled_revision_id", "status", "updated_at")
+
+
+def _store_published(rows: Sequence[Article]) -> None:
+    """Write what ``_enter`` set on the locked ``rows``: one UPDATE per distinct set of values.
+
+    A batch of new articles is one statement (``bulk_update``'s CASE per row and field cost more
+    than the rest of the publication). Each row's live revision is its working draft and its
+    version one more than read: the lock keeps both as ``_enter`` saw them.
+    """
+    groups: dict[tuple, list[int]] = {}
+    for row in rows:
+        groups.setdefault(tuple(getattr(row, name) for name in _PUBLISHED_FIELDS), []).append(
+            row.pk
+        )
+    for values, pks in groups.items():
+        Article.objects.filter(pk__in=pks).update(
+            live_revision=F("latest_revision"),
+            version=F("version") + 1,
+            **dict(zip(_PUBLISHED_FIELDS, values, strict=True)),
+        )
 
 
 def articles_publish(
@@ -305,7 +320,7 @@ def articles_publish(
                 publish_due_at(row.unpublish_at)
             published.append(row)
             changes.append((row, detail))
-        Article.objects.bulk_update(published, fields=_PUBLISHED_FIELDS)
+        _store_published(published)
         search_index.refresh(published)
         _record_visibility_changes(action=AuditEvent.Action.PUBLISH, actor=actor, changes=changes)
     return published
