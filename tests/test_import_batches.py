@@ -15,7 +15,7 @@ from django.db import DatabaseError
 from guardian.models import GroupObjectPermission, UserObjectPermission
 
 from articles import publishing
-from articles.models import Article, AuditEvent, Status, WebhookDelivery, WebhookEndpoint
+from articles.models import Article, AuditEvent, Status, Tag, WebhookDelivery, WebhookEndpoint
 from articles.web.caching import public_generation
 
 pytestmark = pytest.mark.django_db
@@ -170,3 +170,14 @@ def test_an_existing_slug_is_updated_one_by_one_beside_a_batch(tmp_path):
     assert "1 created, 1 updated, 0 failed (2 files; 1 written in 1 batches" in out
     kept = Article.objects.get(slug="kept")
     assert (kept.status, kept.latest_revision.number) == (Status.PUBLISHED, 2)
+
+
+def test_two_spellings_of_one_tag_in_a_batch_are_one_tag_spelt_as_first_written(tmp_path):
+    write(tmp_path, "a.md", "first", tags="[Breaking News, breaking news]")
+    write(tmp_path, "b.md", "second", tags="[breaking-news]")
+    run_import(tmp_path)
+    assert list(Tag.objects.values_list("name", flat=True)) == ["Breaking News"]
+    for article in Article.objects.all():
+        assert list(article.latest_revision.tags.values_list("name", flat=True)) == [
+            "Breaking News"
+        ]

@@ -17,7 +17,7 @@ from guardian.shortcuts import assign_perm
 
 from articles import featured
 from articles.access.policy import CREATOR_PERMISSIONS, Actor, is_system, person, require_permission
-from articles.models import Article, AuditEvent, Revision, Tag
+from articles.models import Article, AuditEvent, Revision
 from articles.publishing.audit import audit_event, audit_record, audit_record_all
 from articles.publishing.files import _store_files, discard_files_on_failure
 from articles.publishing.revisions import RevisionContent, _checked_revision, _create_revision
@@ -179,9 +179,7 @@ def articles_create(*, actor: Actor, checked: Sequence[CheckedArticle]) -> list[
                 Revision.objects.filter(article=OuterRef("pk")).order_by().values("pk")[:1]
             )
         )
-        tag_named = _tags_named(
-            dict.fromkeys(str(name) for new in checked for name in new.tags), actor
-        )
+        tag_ids = _tag_ids(dict.fromkeys(str(name) for new in checked for name in new.tags), actor)
         tagging = Revision.tags.through
         tagging.objects.bulk_create(
             [
@@ -189,7 +187,7 @@ def articles_create(*, actor: Actor, checked: Sequence[CheckedArticle]) -> list[
                 for new in checked
                 # One row per tag: two spellings of one slug name the same tag.
                 for tag_id in dict.fromkeys(
-                    tag_named[str(name)].pk for name in new.tags if tag_named[str(name)]
+                    tag_ids[str(name)] for name in new.tags if str(name) in tag_ids
                 )
             ]
         )
@@ -204,14 +202,14 @@ def articles_create(*, actor: Actor, checked: Sequence[CheckedArticle]) -> list[
     return articles
 
 
-def _tags_named(names: Iterable[str], actor: Actor) -> dict[str, Tag | None]:
-    """The tag each name stands for (None: a blank name), each looked up once for the batch.
+def _tag_ids(names: Iterable[str], actor: Actor) -> dict[str, int]:
+    """The tag each name stands for (a blank name stands for none), each looked up once.
 
     ``tags_from_names`` remembers a tag it makes only once its transaction commits; asked per
     article, a batch's new tag would be read again for every article that names it.
     """
-    named: dict[str, Tag | None] = {}
+    ids: dict[str, int] = {}
     for name in names:
-        found = tags_from_names([name], actor=actor)
-        named[name] = found[0] if found else None
-    return named
+        for tag in tags_from_names([name], actor=actor):
+            ids[name] = tag.pk
+    return ids
