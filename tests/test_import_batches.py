@@ -9,14 +9,26 @@ import logging
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 from guardian.models import GroupObjectPermission, UserObjectPermission
 
 from articles import publishing
-from articles.models import Article, AuditEvent, Status, Tag, WebhookDelivery, WebhookEndpoint
+from articles.access import SYSTEM
+from articles.models import (
+    Article,
+    AuditEvent,
+    Classification,
+    Status,
+    Tag,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from articles.publishing import classification
 from articles.web.caching import public_generation
+from tests.factories import make_article, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -181,3 +193,42 @@ def test_two_spellings_of_one_tag_in_a_batch_are_one_tag_spelt_as_first_written(
         assert list(article.latest_revision.tags.values_list("name", flat=True)) == [
             "Breaking News"
         ]
+
+
+def test_a_batch_stores_the_search_document_of_what_it_publishes(tmp_path):
+    if connection.vendor != "postgresql":
+        pytest.skip("the stored document is PostgreSQL's: run with DATABASE_URL=postgres://…")
+    write(tmp_path, "a.md", "first", status="published")
+    write(tmp_path, "b.md", "second")
+    run_import(tmp_path)
+    indexed = Article.objects.filter(search_vector__isnull=False)
+    assert list(indexed.values_list("slug", flat=True)) == ["first"]
+
+
+# The batch publication service on its own: the rules of article_publish, all or nothing.
+
+
+def test_publishing_many_refuses_a_restricted_article_without_approval_and_publishes_none():
+    plain = make_article("plain")
+    restricted = make_article("restricted")
+    classification.article_classify(
+        actor=SYSTEM, article=restricted, classification=Classification.RESTRICTED
+    )
+    with pytest.raises(ValidationError, match="restricted"):
+        publishing.articles_publish(actor=SYSTEM, articles=[plain, restricted])
+    assert not Article.objects.published().exists()
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.PUBLISH).exists()
+
+
+def test_publishing_many_refuses_what_has_nothing_new_to_publish():
+    live = make_article("live", status=Status.PUBLISHED)
+    with pytest.raises(ValidationError, match="nothing new to publish"):
+        publishing.articles_publish(actor=SYSTEM, articles=[live])
+
+
+def test_publishing_many_needs_the_publish_permission():
+    writer = make_user("writer", perms=("add_article",))
+    draft = make_article("mine", actor=writer)
+    with pytest.raises(PermissionDenied):
+        publishing.articles_publish(actor=writer, articles=[draft])
+    assert Article.objects.get(pk=draft.pk).status == Status.DRAFT
