@@ -9,8 +9,10 @@ a management command run by staff on the server; ``None`` is refused. Admin acti
 commands call these; nothing else writes.
 
     revisions   article_update, asset_attach, article_revert (each a new working revision)
-    creation    article_create (a slug that is taken tells nothing)
-    workflow    TRANSITIONS, allowed_actions, article_submit/_schedule/_publish/_withdraw/…
+    creation    article_create (a slug that is taken tells nothing); article_checked and
+                articles_create (many new articles in one transaction, for imports)
+    workflow    TRANSITIONS, allowed_actions, article_submit/_schedule/_publish/_withdraw/…,
+                articles_publish (many publications, one page-cache invalidation)
     due         publish_due_articles (the due run of publish_scheduled and the worker)
     grants      access_grant, access_revoke
     previews    preview_link_issue, _update, _revoke, preview_links_end_where_creator_lost_access
