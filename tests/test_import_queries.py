@@ -63,3 +63,43 @@ def test_import_queries_grow_by_a_constant_per_file(tmp_path, pairs):
     assert len(queries) == QUERIES_PER_RUN[vendor] + QUERIES_PER_PAIR[vendor] * pairs, "\n".join(
         query["sql"] for query in queries
     )
+
+
+# New articles without grants or assets are written in batches (transfer/batch.py): the statements
+# are per batch, not per file. Per batch of two published and two draft files (19): the slugs
+# asked; the transaction and two savepoints; the articles, revisions, tag links and CREATE events
+# inserted and the working drafts set, one statement each; the publications' rows locked, their
+# open approval requests asked, the rows updated, one page-cache invalidation (its UPDATE and
+# read), the webhook endpoints read and the PUBLISH events inserted. PostgreSQL also rewrites the
+# published articles' stored search documents, in one statement.
+QUERIES_PER_BATCH = {"sqlite": 19, "postgresql": 20}
+# Once per import (15): the run's tags looked up together, then each made once by the first batch
+# that names it; the page-cache generation's row made by the first publication.
+QUERIES_PER_BATCHED_RUN = {"sqlite": 15, "postgresql": 15}
+FILES_PER_BATCH = 4
+
+
+def write_batchable(directory: Path, files: int) -> None:
+    for n in range(files):
+        status = "published" if n % 2 == 0 else "draft"
+        (directory / f"story-{n:02d}.md").write_text(
+            f'---\ntitle: "Story {n}"\nslug: story-{n:02d}\nstatus: {status}\n'
+            f"tags: [news, Topic One]\n---\nStory {n}, with *emphasis*.\n",
+            encoding="utf-8",
+        )
+
+
+@pytest.mark.parametrize("batches", [1, 3])
+def test_batched_import_queries_grow_by_a_constant_per_batch(tmp_path, monkeypatch, batches):
+    monkeypatch.setattr("articles.management.commands.import_articles.BATCH_SIZE", FILES_PER_BATCH)
+    write_batchable(tmp_path, batches * FILES_PER_BATCH)
+    ContentType.objects.clear_cache()
+    out = io.StringIO()
+    with CaptureQueriesContext(connection) as queries:
+        call_command("import_articles", str(tmp_path), stdout=out, stderr=io.StringIO())
+    assert f"written in {batches} batches" in out.getvalue()
+    assert Article.objects.filter(status=Status.PUBLISHED).count() == batches * 2
+    vendor = connection.vendor
+    assert len(queries) == (
+        QUERIES_PER_BATCHED_RUN[vendor] + QUERIES_PER_BATCH[vendor] * batches
+    ), "\n".join(query["sql"] for query in queries)

@@ -13,6 +13,7 @@ import hmac
 import http.client
 import json
 import time
+from collections.abc import Sequence
 from datetime import timedelta
 
 from django.conf import settings
@@ -67,22 +68,30 @@ def public_payload(event: str, article: Article) -> dict:
 
 def visibility_changed(*, article: Article) -> None:
     """Queue a delivery per interested endpoint for a change the caller is committing."""
+    visibility_changed_all(articles=[article])
+
+
+def visibility_changed_all(*, articles: Sequence[Article]) -> None:
+    """``visibility_changed`` for each of ``articles``, reading the endpoints once."""
     endpoints = list(WebhookEndpoint.objects.filter(is_active=True))
     if not endpoints:
         return  # one query when no endpoint is configured
-    article = Article.objects.with_public_flag().select_related("live_revision").get(pk=article.pk)
-    if article.is_public:
-        first = article.published_at == article.updated_at
-        event = WebhookEndpoint.Event.PUBLISHED if first else WebhookEndpoint.Event.UPDATED
-    else:
-        event = WebhookEndpoint.Event.WITHDRAWN
-    payload = public_payload(event, article)
-    for endpoint in endpoints:
-        if event in endpoint.events:
-            delivery = WebhookDelivery.objects.create(
-                endpoint=endpoint, event=event, payload=payload
-            )
-            deliver.enqueue(delivery.pk)
+    for changed in articles:
+        article = (
+            Article.objects.with_public_flag().select_related("live_revision").get(pk=changed.pk)
+        )
+        if article.is_public:
+            first = article.published_at == article.updated_at
+            event = WebhookEndpoint.Event.PUBLISHED if first else WebhookEndpoint.Event.UPDATED
+        else:
+            event = WebhookEndpoint.Event.WITHDRAWN
+        payload = public_payload(event, article)
+        for endpoint in endpoints:
+            if event in endpoint.events:
+                delivery = WebhookDelivery.objects.create(
+                    endpoint=endpoint, event=event, payload=payload
+                )
+                deliver.enqueue(delivery.pk)
 
 
 @task()

@@ -9,8 +9,10 @@ a management command run by staff on the server; ``None`` is refused. Admin acti
 commands call these; nothing else writes.
 
     revisions   article_update, asset_attach, article_revert (each a new working revision)
-    creation    article_create (a slug that is taken tells nothing)
-    workflow    TRANSITIONS, allowed_actions, article_submit/_schedule/_publish/_withdraw/…
+    creation    article_create (a slug that is taken tells nothing); article_checked and
+                articles_create (many new articles in one transaction, for imports)
+    workflow    TRANSITIONS, allowed_actions, article_submit/_schedule/_publish/_withdraw/…,
+                articles_publish (many publications, one page-cache invalidation)
     due         publish_due_articles (the due run of publish_scheduled and the worker)
     grants      access_grant, access_revoke
     previews    preview_link_issue, _update, _revoke, preview_links_end_where_creator_lost_access
@@ -28,7 +30,13 @@ from articles.access.policy import (
     has_article_permission,
 )
 from articles.publishing.audit import audit_record, page_cache_purge
-from articles.publishing.creation import SLUG_UNAVAILABLE, article_create
+from articles.publishing.creation import (
+    SLUG_UNAVAILABLE,
+    CheckedArticle,
+    article_checked,
+    article_create,
+    articles_create,
+)
 from articles.publishing.due import publish_due_articles
 from articles.publishing.files import discard_files_on_failure
 from articles.publishing.grants import access_grant, access_revoke
@@ -64,6 +72,7 @@ from articles.publishing.workflow import (
     article_schedule,
     article_submit,
     article_withdraw,
+    articles_publish,
     scheduled_differs_from_draft,
 )
 
@@ -76,11 +85,13 @@ __all__ = [
     "TAG_MAX_LENGTH",
     "TRANSITIONS",
     "TRANSITION_SERVICES",
+    "CheckedArticle",
     "EditConflict",
     "Refusal",
     "access_grant",
     "access_revoke",
     "allowed_actions",
+    "article_checked",
     "article_create",
     "article_publish",
     "article_return_to_draft",
@@ -89,6 +100,8 @@ __all__ = [
     "article_submit",
     "article_update",
     "article_withdraw",
+    "articles_create",
+    "articles_publish",
     "asset_attach",
     "audit_record",
     "discard_files_on_failure",

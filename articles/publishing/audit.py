@@ -4,8 +4,11 @@ Every service writes its event inside its own ``transaction.atomic()``, so a cha
 commit together or not at all, and the trail keeps the order things happened in.
 """
 
+from collections.abc import Sequence
+
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.db.models.signals import post_save
 
 from articles.access.policy import Actor, is_system, person, require_permission
 from articles.access.rules import is_real_user
@@ -13,7 +16,7 @@ from articles.models import Article, Asset, AuditEvent, PreviewLink
 from articles.web.caching import purge_public_pages
 
 
-def audit_record(
+def audit_event(
     *,
     action: str,
     actor: Actor,
@@ -25,7 +28,7 @@ def audit_record(
     target_user=None,
     target_group: Group | None = None,
 ) -> AuditEvent:
-    """Append one event to the audit trail now (``target_*``: whose account or group changed)."""
+    """One event of the audit trail, unsaved (``target_*``: whose account or group changed)."""
     # A signed-in person is named even when a link is involved (issuing, revoking, or opening it);
     # the link names an event only when nobody signed in is behind it.
     if not is_system(actor) and is_real_user(actor):
@@ -34,7 +37,7 @@ def audit_record(
         actor_name = f"preview link “{preview_link.label}” (#{preview_link.pk})"
     else:
         actor_name = str(actor) if is_system(actor) else "anonymous"
-    return AuditEvent.objects.create(
+    return AuditEvent(
         action=action,
         actor=person(actor),
         actor_name=actor_name,
@@ -50,6 +53,32 @@ def audit_record(
         ),
         detail=detail or {},
     )
+
+
+def audit_record(**event) -> AuditEvent:
+    """Append one event to the audit trail now (the arguments of ``audit_event``)."""
+    recorded = audit_event(**event)
+    recorded.save(force_insert=True)
+    return recorded
+
+
+def audit_record_all(events: Sequence[AuditEvent]) -> list[AuditEvent]:
+    """Append ``events`` (from ``audit_event``) to the trail in one statement, in their order.
+
+    Each is then announced as its own save would announce it (the security log listens), since a
+    bulk insert sends no ``post_save``.
+    """
+    recorded = AuditEvent.objects.bulk_create(events)
+    for event in recorded:
+        post_save.send(
+            sender=AuditEvent,
+            instance=event,
+            created=True,
+            update_fields=None,
+            raw=False,
+            using=event._state.db,
+        )
+    return recorded
 
 
 def _record_visibility_change(
@@ -69,6 +98,31 @@ def _record_visibility_change(
 
         webhooks.visibility_changed(article=article)
     audit_record(action=action, actor=actor, article=article, detail=detail)
+
+
+def _record_visibility_changes(
+    *, action: str, actor: Actor, changes: Sequence[tuple[Article, dict]]
+) -> None:
+    """``_record_visibility_change`` for many articles whose public pages all changed, at once.
+
+    ``changes``: each article with its event's detail. One page-cache invalidation names them all,
+    the webhook endpoints are read once, and the events are written in one statement.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("A visibility change must be recorded inside its own transaction.")
+    if not changes:
+        return
+    articles = [article for article, _detail in changes]
+    purge_public_pages(slugs=[article.slug for article in articles])
+    from articles.api import webhooks
+
+    webhooks.visibility_changed_all(articles=articles)
+    audit_record_all(
+        [
+            audit_event(action=action, actor=actor, article=article, detail=detail)
+            for article, detail in changes
+        ]
+    )
 
 
 def page_cache_purge(*, actor: Actor, article: Article | None = None) -> int:

@@ -6,20 +6,22 @@ accepted; the attempt is recorded on the existing article's trail.
 
 import secrets
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import NoReturn
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
 from guardian.shortcuts import assign_perm
 
 from articles import featured
 from articles.access.policy import CREATOR_PERMISSIONS, Actor, is_system, person, require_permission
-from articles.models import Article, AuditEvent
-from articles.publishing.audit import audit_record
+from articles.models import Article, AuditEvent, Revision
+from articles.publishing.audit import audit_event, audit_record, audit_record_all
 from articles.publishing.files import _store_files, discard_files_on_failure
-from articles.publishing.revisions import RevisionContent, _create_revision
+from articles.publishing.revisions import RevisionContent, _checked_revision, _create_revision
+from articles.publishing.tags import check_tag_names, tags_from_names
 
 SLUG_UNAVAILABLE = "This slug is not available; choose another."
 
@@ -125,3 +127,89 @@ def _grant_creator(actor: Actor, article: Article) -> None:
     if not is_system(actor):
         for codename in CREATOR_PERMISSIONS:
             assign_perm(codename, actor, article)
+
+
+@dataclass(frozen=True)
+class CheckedArticle:
+    """A new article and its first revision as ``article_create`` would store them, unsaved."""
+
+    article: Article
+    revision: Revision
+    tags: Sequence[str]
+
+
+def article_checked(
+    *,
+    actor: Actor,
+    slug: str,
+    title: str,
+    summary: str = "",
+    body: str = "",
+    tags: Sequence[str] = (),
+    author: User | None = None,
+) -> CheckedArticle:
+    """Check and render a new article without files for ``articles_create``; nothing is written.
+
+    Raises the ValidationError ``article_create`` would, except for a taken slug: the batch's
+    write refuses that (the unique constraint), and the caller asks first which slugs are taken.
+    """
+    require_permission(actor, "add_article", None, "create articles")
+    article = Article(slug=slug.strip(), author=author or person(actor))
+    article.full_clean(exclude=["live_revision", "latest_revision"], validate_unique=False)
+    content = RevisionContent(title=title, summary=summary, body=body, tags=tags)
+    revision, _assets = _checked_revision(article, actor, content, 1)
+    check_tag_names(tags)
+    return CheckedArticle(article=article, revision=revision, tags=tags)
+
+
+def articles_create(*, actor: Actor, checked: Sequence[CheckedArticle]) -> list[Article]:
+    """Store the articles of ``article_checked`` in one transaction, each as ``article_create``
+    would: its first revision as the working draft, its tags, its creator's grants, its CREATE
+    event. A taken slug raises IntegrityError and nothing is stored."""
+    with transaction.atomic():
+        articles = Article.objects.bulk_create([new.article for new in checked])
+        for new in checked:
+            new.revision.article = new.article  # now that it has a primary key
+        Revision.objects.bulk_create([new.revision for new in checked])
+        for new in checked:
+            new.article.latest_revision = new.revision
+        # Each has one revision: one statement sets them all, without a CASE per row.
+        Article.objects.filter(pk__in=[article.pk for article in articles]).update(
+            latest_revision=Subquery(
+                Revision.objects.filter(article=OuterRef("pk")).order_by().values("pk")[:1]
+            )
+        )
+        tag_ids = _tag_ids(dict.fromkeys(str(name) for new in checked for name in new.tags), actor)
+        tagging = Revision.tags.through
+        tagging.objects.bulk_create(
+            [
+                tagging(revision_id=new.revision.pk, tag_id=tag_id)
+                for new in checked
+                # One row per tag: two spellings of one slug name the same tag.
+                for tag_id in dict.fromkeys(
+                    tag_ids[str(name)] for name in new.tags if str(name) in tag_ids
+                )
+            ]
+        )
+        for article in articles:
+            _grant_creator(actor, article)
+        audit_record_all(
+            [
+                audit_event(action=AuditEvent.Action.CREATE, actor=actor, article=article)
+                for article in articles
+            ]
+        )
+    return articles
+
+
+def _tag_ids(names: Iterable[str], actor: Actor) -> dict[str, int]:
+    """The tag each name stands for (a blank name stands for none), each looked up once.
+
+    ``tags_from_names`` remembers a tag it makes only once its transaction commits; asked per
+    article, a batch's new tag would be read again for every article that names it.
+    """
+    ids: dict[str, int] = {}
+    for name in names:
+        for tag in tags_from_names([name], actor=actor):
+            ids[name] = tag.pk
+    return ids

@@ -72,6 +72,24 @@ def _create_revision(
     ``first``: the article was created in this transaction and has no revision yet; its creation
     stores the working draft with the slug, in one write (``creation._claim_slug``).
     """
+    number = 1 if first else (article.revisions.aggregate(n=Max("number"))["n"] or 0) + 1
+    revision, assets = _checked_revision(article, actor, content, number)
+    revision.save()
+    # A new revision has no rows to compare with: add() inserts without set()'s read of them.
+    revision.tags.add(*tags_from_names(content.tags, actor=actor))
+    if assets:
+        revision.assets.add(*assets)
+    article.latest_revision = revision
+    if not first:
+        article.save(update_fields=["latest_revision"])
+    return revision
+
+
+def _checked_revision(
+    article: Article, actor: Actor, content: RevisionContent, number: int
+) -> tuple[Revision, list[Asset]]:
+    """Revision ``number`` of ``article`` saying ``content``, rendered and checked but unsaved, and
+    the assets it carries; nothing is read or written."""
     assets = _newest_per_name(content.assets)
     foreign = [asset for asset in assets if asset.article_id != article.pk]
     if foreign:
@@ -79,7 +97,6 @@ def _create_revision(
             {"assets": f"“{foreign[0].original_name}” belongs to another article."}
         )
     rendered = render_markdown(content.body, assets=assets)
-    number = 1 if first else (article.revisions.aggregate(n=Max("number"))["n"] or 0) + 1
     revision = Revision(
         article=article,
         number=number,
@@ -96,15 +113,7 @@ def _create_revision(
         note=content.note.strip(),
     )
     revision.full_clean(exclude=["article", "created_by", "featured_image"])
-    revision.save()
-    # A new revision has no rows to compare with: add() inserts without set()'s read of them.
-    revision.tags.add(*tags_from_names(content.tags, actor=actor))
-    if assets:
-        revision.assets.add(*assets)
-    article.latest_revision = revision
-    if not first:
-        article.save(update_fields=["latest_revision"])
-    return revision
+    return revision, assets
 
 
 def _claim_version(article: Article, expected_version: int | None) -> None:

@@ -79,6 +79,14 @@ def _tag_for(slug: str, name: str, actor: Actor) -> Tag:
     return tag
 
 
+def check_tag_names(names: Iterable[str]) -> None:
+    """Refuse, before anything is read or written, a name ``tags_from_names`` would refuse."""
+    for name in names:
+        name = str(name).strip()
+        if name:
+            _checked_slug(name)
+
+
 def tags_from_names(names: Iterable[str], *, actor: Actor) -> list[Tag]:
     """The tags for a revision, one per slug, each spelt as typed unless ``actor`` can see an article
     that already spells it otherwise."""

@@ -8,13 +8,14 @@ A change of what is public is recorded with its page-cache invalidation in its o
 (``audit._record_visibility_change``).
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from articles.access.policy import (
@@ -24,9 +25,9 @@ from articles.access.policy import (
     has_article_permission,
     require_permission,
 )
-from articles.models import Article, AuditEvent, Revision, Status
+from articles.models import Approval, Article, AuditEvent, Classification, Revision, Status
 from articles.publishing import approvals, search_index
-from articles.publishing.audit import _record_visibility_change
+from articles.publishing.audit import _record_visibility_change, _record_visibility_changes
 from articles.publishing.previews import _preview_links_end_at_embargo_end
 from articles.publishing.tasks import publish_due_at
 
@@ -196,8 +197,18 @@ def _transition(
     return article
 
 
-def _enter(locked: Article, target: str, now: datetime, revision: Revision | None) -> dict:
-    """Put the locked row in ``target`` (unsaved); returns what the audit event says of revisions."""
+def _enter(
+    locked: Article,
+    target: str,
+    now: datetime,
+    revision: Revision | None,
+    *,
+    check_approval: bool = True,
+) -> dict:
+    """Put the locked row in ``target`` (unsaved); returns what the audit event says of revisions.
+
+    ``check_approval``: False when the caller knows no approval applies (``articles_publish``).
+    """
     revision_detail = {}
     if target == Status.PUBLISHED:
         revision_detail = _make_live(locked, now, revision)
@@ -205,7 +216,7 @@ def _enter(locked: Article, target: str, now: datetime, revision: Revision | Non
         revision_detail = _pin_scheduled(locked, revision)
     else:
         locked.scheduled_revision = None
-    if target in (Status.PUBLISHED, Status.SCHEDULED):
+    if target in (Status.PUBLISHED, Status.SCHEDULED) and check_approval:
         revision_detail |= approvals.require_for_publication(
             locked, scheduling=target == Status.SCHEDULED
         )
@@ -236,6 +247,83 @@ def article_publish(
     """
     changes: dict[str, Any] = {} if unpublish_at is None else {"unpublish_at": unpublish_at}
     return _transition(actor=actor, article=article, action="publish", now=now, **changes)
+
+
+# What entering the published state writes on the article's row (``_enter``), besides the live
+# revision and the version.
+_PUBLISHED_FIELDS = ("published_at", "scheduled_revision_id", "status", "updated_at")
+
+
+def _store_published(rows: Sequence[Article]) -> None:
+    """Write what ``_enter`` set on the locked ``rows``: one UPDATE per distinct set of values.
+
+    A batch of new articles is one statement (``bulk_update``'s CASE per row and field cost more
+    than the rest of the publication). Each row's live revision is its working draft and its
+    version one more than read: the lock keeps both as ``_enter`` saw them.
+    """
+    groups: dict[tuple, list[int]] = {}
+    for row in rows:
+        groups.setdefault(tuple(getattr(row, name) for name in _PUBLISHED_FIELDS), []).append(
+            row.pk
+        )
+    for values, pks in groups.items():
+        Article.objects.filter(pk__in=pks).update(
+            live_revision=F("latest_revision"),
+            version=F("version") + 1,
+            **dict(zip(_PUBLISHED_FIELDS, values, strict=True)),
+        )
+
+
+def articles_publish(
+    *, actor: Actor, articles: Sequence[Article], now: datetime | None = None
+) -> list[Article]:
+    """``article_publish`` for each of ``articles`` (their working drafts), in one transaction.
+
+    The same rules, state and audit event per article as publishing them one by one, with one
+    page-cache invalidation naming them all. Any refusal refuses the whole call: nothing is
+    published. Returns the articles as stored, in the order given.
+    """
+    step = TRANSITIONS["publish"]
+    for article in articles:
+        require_permission(actor, step.permission, article, "publish")
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = {
+            row.pk: row
+            for row in Article.objects.select_related("latest_revision")
+            .select_for_update(of=("self",))
+            .filter(pk__in=[article.pk for article in articles])
+        }
+        # Only an article with an open publication request can have an approval to check or use up;
+        # one query tells which, instead of one per article.
+        requested = set(
+            Approval.objects.filter(
+                article__in=list(locked),
+                kind=Approval.Kind.PUBLICATION,
+                ended_at__isnull=True,
+            ).values_list("article_id", flat=True)
+        )
+        published: list[Article] = []
+        changes: list[tuple[Article, dict]] = []
+        for article in articles:
+            row = locked[article.pk]
+            if row.status not in step.sources:
+                raise ValidationError(
+                    f"“{row.slug}” is {row.get_status_display().lower()}; it cannot be "
+                    "published from that state.",
+                    code="invalid_transition",
+                )
+            # Without a request, only a restricted article's publication asks for an approval.
+            check_approval = row.pk in requested or row.classification == Classification.RESTRICTED
+            detail = _enter(row, step.target, now, None, check_approval=check_approval)
+            if row.unpublish_at is not None:
+                publish_due_at(row.unpublish_at)
+            published.append(row)
+            changes.append((row, detail))
+        _store_published(published)
+        search_index.refresh(published)
+        _record_visibility_changes(action=AuditEvent.Action.PUBLISH, actor=actor, changes=changes)
+    return published
 
 
 def article_schedule(
