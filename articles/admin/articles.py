@@ -11,12 +11,15 @@ The article's own pages (Access, Share links, Revisions, workflow confirmations)
 from datetime import datetime
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import router, transaction
-from django.db.models import Case, DateTimeField, Exists, F, OuterRef, Value, When
+from django.db.models import Case, DateTimeField, F, OuterRef, Subquery, Value, When
 from django.http import HttpResponseRedirect
 from django.utils import formats, timezone
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 
 from articles import access, publishing
 from articles.admin import approvals as approval_views
@@ -29,7 +32,7 @@ from articles.admin.workflow import (
     status_badge,
     when,
 )
-from articles.models import Article, Asset, Status
+from articles.models import Article, Asset, Revision, Status
 from articles.publishing import editing
 from articles.publishing.drafts import article_delete_draft, never_published
 from articles.scrubbing import removal_message
@@ -42,6 +45,15 @@ class _Refused(Exception):
     def __init__(self, error: ValidationError | PermissionDenied):
         super().__init__(error)
         self.error = error
+
+
+def _title_of(revision: str) -> Subquery:
+    """The title of the article's revision at field ``revision``, as a subquery rather than a join:
+    the list's two counts then drop it, where a join would stay in both (7x their time at 10,000
+    articles on SQLite)."""
+    # Unordered: Revision's default order joins its article, whose alias would capture the OuterRef
+    # and make one title for every row.
+    return Subquery(Revision.objects.filter(pk=OuterRef(revision)).order_by().values("title"))
 
 
 def _short_time(moment: datetime | None) -> str | None:
@@ -82,19 +94,17 @@ class ArticleAdmin(ArticlePagesMixin, HiddenIsMissingMixin, admin.ModelAdmin):
         return (
             Article.objects.visible_to(request.user)
             .with_public_flag()
-            .annotate(
-                reads_draft=Exists(
-                    Article.objects.granted_to(request.user).filter(pk=OuterRef("pk"))
-                )
-            )
+            # The grant asked of the row itself: an EXISTS over the articles table per row was a
+            # scan of all of them on PostgreSQL, three times a page.
+            .with_grant_flag(request.user)
             .annotate(
                 shown_title=Case(
-                    When(reads_draft=True, then=F("latest_revision__title")),
-                    default=F("live_revision__title"),
+                    When(is_granted=True, then=_title_of("latest_revision")),
+                    default=_title_of("live_revision"),
                 ),
                 # updated_at moves with unpublished edits: shown only to those who may read them.
                 shown_updated_at=Case(
-                    When(reads_draft=True, then=F("updated_at")),
+                    When(is_granted=True, then=F("updated_at")),
                     default=Value(None, output_field=DateTimeField()),
                 ),
             )
@@ -142,6 +152,16 @@ class ArticleAdmin(ArticlePagesMixin, HiddenIsMissingMixin, admin.ModelAdmin):
 
     # --- list columns and read-only display -------------------------------------------------------
 
+    def action_checkbox(self, obj: Article) -> SafeString:
+        # Django's markup, formatted: its form widget renders a template for every row, a fifth of
+        # the list's time at 100 rows.
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            obj.pk,
+            format_html(_("Select this object for an action - {}"), str(obj)),
+        )
+
     @admin.display(description="Title", ordering="shown_title")
     def title(self, obj: Article) -> str:
         # The working draft's title for those who may read it, else the live one.
@@ -153,7 +173,7 @@ class ArticleAdmin(ArticlePagesMixin, HiddenIsMissingMixin, admin.ModelAdmin):
 
     @admin.display(description="Status", ordering="status")
     def state(self, obj: Article) -> str:
-        badge = status_badge(obj, reads_draft=obj.reads_draft)
+        badge = status_badge(obj, reads_draft=obj.is_granted)
         return format_html('<span class="status-badge status-{}">{}</span>', obj.status, badge)
 
     @admin.display(description="Published", ordering="published_at")
