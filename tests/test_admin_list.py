@@ -5,6 +5,7 @@ import pytest
 from django import forms
 from django.contrib import admin
 from django.contrib.admin import helpers
+from django.contrib.admin.utils import display_for_value
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -12,7 +13,8 @@ from django.utils.html import format_html
 
 from articles import publishing
 from articles.access import SYSTEM
-from articles.models import Article
+from articles.admin.approvals import classification_badge
+from articles.models import Article, Classification
 from tests.factories import staff
 
 pytestmark = pytest.mark.django_db
@@ -99,3 +101,21 @@ def test_the_row_checkbox_is_djangos_markup(client, superuser):
         lambda value: False,
     ).render(helpers.ACTION_CHECKBOX_NAME, str(article.pk))
     assert djangos in client.get(CHANGELIST).content.decode()
+
+
+def test_the_public_column_is_djangos_boolean_icon(client, superuser):
+    make_articles(2)
+    client.force_login(superuser)
+    page = client.get(CHANGELIST).content.decode()
+    for public in (True, False):
+        assert display_for_value(public, "", boolean=True) in page
+
+
+def test_each_classification_shows_its_own_badge(client, superuser):
+    make_articles(2)
+    Article.objects.filter(slug="a-1").update(classification=Classification.RESTRICTED)
+    client.force_login(superuser)
+    rows = client.get(CHANGELIST).context["cl"].result_list
+    badges = {row.slug: classification_badge(row) for row in rows}
+    assert Classification.RESTRICTED.label in badges["a-1"]
+    assert Classification.STANDARD.label in badges["a-0"]

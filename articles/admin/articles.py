@@ -8,10 +8,13 @@ The article's own pages (Access, Share links, Revisions, workflow confirmations)
 ``article_pages``; the audit trail's admin is in ``audit``.
 """
 
+import functools
 from datetime import datetime
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.utils import display_for_value
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import router, transaction
 from django.db.models import Case, DateTimeField, F, OuterRef, Subquery, Value, When
@@ -56,6 +59,13 @@ def _title_of(revision: str) -> Subquery:
     return Subquery(Revision.objects.filter(pk=OuterRef(revision)).order_by().values("title"))
 
 
+@functools.cache
+def _yes_no_icon(value: bool) -> str:
+    """Django's boolean column icon, looked up in the static files once per value and process, not
+    once per row."""
+    return display_for_value(value, "", boolean=True)
+
+
 def _short_time(moment: datetime | None) -> str | None:
     """A compact local time for list columns, the full one on hover; None shows the admin's dash."""
     if moment is None:
@@ -67,6 +77,13 @@ def _short_time(moment: datetime | None) -> str | None:
         formats.localize(local),
         formats.date_format(local, "j M Y H:i"),
     )
+
+
+class ArticleChangeList(ChangeList):
+    def get_queryset(self, request, exclude_parameters=None):
+        # The rows show the annotated title, never the working draft's revision: its body, HTML and
+        # text (kilobytes a row) were read for every row of the page and used by none.
+        return super().get_queryset(request, exclude_parameters).select_related(None)
 
 
 @admin.register(Article)
@@ -110,6 +127,9 @@ class ArticleAdmin(ArticlePagesMixin, HiddenIsMissingMixin, admin.ModelAdmin):
             )
             .select_related("latest_revision")
         )
+
+    def get_changelist(self, request, **kwargs):
+        return ArticleChangeList
 
     def lookup_allowed(self, lookup, value, request):
         # Only the offered filter: ?version__gt=, ?updated_at__gt= or ?latest_revision= would tell a
@@ -185,9 +205,9 @@ class ArticleAdmin(ArticlePagesMixin, HiddenIsMissingMixin, admin.ModelAdmin):
     def updated(self, obj: Article) -> str | None:
         return _short_time(obj.shown_updated_at)
 
-    @admin.display(description="Public", boolean=True, ordering="is_public")
-    def public(self, obj: Article) -> bool:
-        return obj.is_public
+    @admin.display(description="Public", ordering="is_public")
+    def public(self, obj: Article) -> str:
+        return _yes_no_icon(obj.is_public)
 
     @admin.display(description="Summary")
     def summary(self, obj: Article) -> str:
