@@ -99,6 +99,9 @@ class ArticleAdmin(ArticlePagesMixin, HiddenIsMissingMixin, admin.ModelAdmin):
         "updated",
     ]
     list_filter = ["status"]
+    # Half Django's 100: the queries cost the same at any size, but each row costs about 0.3 ms of
+    # formatting (its dates most), so a full page of 100 took 3x the time of a small site's list.
+    list_per_page = 50
     # Not latest_revision__title: that would search (and sort by) the unpublished working draft of a
     # public article for staff who may only read its live revision.
     search_fields = ["slug", "shown_title"]
