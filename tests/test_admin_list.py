@@ -9,6 +9,7 @@ from django.contrib.admin.utils import display_for_value
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import formats, timezone
 from django.utils.html import format_html
 
 from articles import publishing
@@ -119,3 +120,12 @@ def test_each_classification_shows_its_own_badge(client, superuser):
     badges = {row.slug: classification_badge(row) for row in rows}
     assert Classification.RESTRICTED.label in badges["a-1"]
     assert Classification.STANDARD.label in badges["a-0"]
+
+
+def test_the_dates_read_as_djangos_formats(client, superuser):
+    make_articles(2)
+    local = timezone.localtime(Article.objects.get(slug="a-1").published_at)
+    client.force_login(superuser)
+    page = client.get(CHANGELIST).content.decode()
+    shown = f'title="{formats.localize(local)}">{formats.date_format(local, "j M Y H:i")}</time>'
+    assert shown in page

@@ -19,7 +19,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import router, transaction
 from django.db.models import Case, DateTimeField, F, OuterRef, Subquery, Value, When
 from django.http import HttpResponseRedirect
-from django.utils import formats, timezone
+from django.utils import dateformat, formats, timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
@@ -70,12 +70,13 @@ def _short_time(moment: datetime | None) -> str | None:
     """A compact local time for list columns, the full one on hover; None shows the admin's dash."""
     if moment is None:
         return None
-    local = timezone.localtime(moment)
+    # One formatter for both forms (what formats.localize and formats.date_format each make anew).
+    local = dateformat.DateFormat(timezone.localtime(moment))
     return format_html(
         '<time datetime="{}" title="{}">{}</time>',
         machine_datetime(moment),
-        formats.localize(local),
-        formats.date_format(local, "j M Y H:i"),
+        local.format(formats.get_format("DATETIME_FORMAT")),
+        local.format("j M Y H:i"),
     )
 
 
