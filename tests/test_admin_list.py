@@ -129,3 +129,14 @@ def test_the_dates_read_as_djangos_formats(client, superuser):
     page = client.get(CHANGELIST).content.decode()
     shown = f'title="{formats.localize(local)}">{formats.date_format(local, "j M Y H:i")}</time>'
     assert shown in page
+
+
+def test_each_row_links_to_its_change_page(client, superuser):
+    make_articles(3)
+    client.force_login(superuser)
+    response = client.get(CHANGELIST)
+    page = response.content.decode()
+    for row in response.context["cl"].result_list:
+        expected = reverse("admin:articles_article_change", args=[row.pk])
+        assert response.context["cl"].url_for_result(row) == expected
+        assert f'href="{expected}"' in page

