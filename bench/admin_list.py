@@ -64,6 +64,8 @@ def main() -> int:
     parser.add_argument("--path", default=CHANGELIST, help="another admin list URL to time")
     parser.add_argument("--queries", action="store_true", help="print every statement and its time")
     args = parser.parse_args()
+    if args.samples < 1:
+        parser.error(f"--samples {args.samples}: at least one request must be timed.")
     setup(args.workdir, args.database_url)
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
