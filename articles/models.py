@@ -145,7 +145,6 @@ class Article(models.Model):
     is_granted: bool  # with_grant_flag(user)
     shown_title: str | None  # the admin's list (ArticleAdmin.get_queryset)
     shown_updated_at: datetime | None
-    reads_draft: bool  # the admin's list: the user may read the working draft
 
     class Meta:
         ordering = ["-published_at", "-created_at"]

@@ -7,6 +7,8 @@ The section is on the change page, for everyone who may see the article; the ser
 may act.
 """
 
+import functools
+
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -22,9 +24,16 @@ from articles.publishing import approvals, classification
 @admin.display(description="Classification", ordering="classification")
 def classification_badge(article: Article) -> str:
     """The article's classification as a badge (the list column; templates include the partial)."""
-    # Rendered by the template the pages include, so the badge has one markup; already safe.
+    return _badge_of_level(article.classification)
+
+
+@functools.cache
+def _badge_of_level(classification: str) -> str:
+    # Rendered by the template the pages include, so the badge has one markup; already safe. Once
+    # per level and process: it shows the level alone, and a list page rendered it for every row.
     return render_to_string(
-        "admin/articles/article/_classification_badge.html", {"article": article}
+        "admin/articles/article/_classification_badge.html",
+        {"article": Article(classification=classification)},
     )
 
 

@@ -8,15 +8,23 @@ The article's own pages (Access, Share links, Revisions, workflow confirmations)
 ``article_pages``; the audit trail's admin is in ``audit``.
 """
 
+import functools
 from datetime import datetime
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.utils import display_for_value
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import router, transaction
-from django.db.models import Case, DateTimeField, Exists, F, OuterRef, Value, When
+from django.db.models import Case, DateTimeField, F, Model, OuterRef, Subquery, Value, When
 from django.http import HttpResponseRedirect
-from django.utils import formats, timezone
+from django.urls import reverse
+from django.utils import dateformat, formats, timezone
+from django.utils.functional import cached_property
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 
 from articles import access, publishing
 from articles.admin import approvals as approval_views
@@ -29,7 +37,7 @@ from articles.admin.workflow import (
     status_badge,
     when,
 )
-from articles.models import Article, Asset, Status
+from articles.models import Article, Asset, Revision, Status
 from articles.publishing import editing
 from articles.publishing.drafts import article_delete_draft, never_published
 from articles.scrubbing import removal_message
@@ -44,17 +52,53 @@ class _Refused(Exception):
         self.error = error
 
 
+def _title_of(revision: str) -> Subquery:
+    """The title of the article's revision at field ``revision``, as a subquery rather than a join:
+    the list's two counts then drop it, where a join would stay in both (7x their time at 10,000
+    articles on SQLite)."""
+    # Unordered: Revision's default order joins its article, whose alias would capture the OuterRef
+    # and make one title for every row.
+    return Subquery(Revision.objects.filter(pk=OuterRef(revision)).order_by().values("title"))
+
+
+@functools.cache
+def _yes_no_icon(value: bool) -> str:
+    """Django's boolean column icon, looked up in the static files once per value and process, not
+    once per row."""
+    return display_for_value(value, "", boolean=True)
+
+
 def _short_time(moment: datetime | None) -> str | None:
     """A compact local time for list columns, the full one on hover; None shows the admin's dash."""
     if moment is None:
         return None
-    local = timezone.localtime(moment)
+    # One formatter for both forms (what formats.localize and formats.date_format each make anew).
+    local = dateformat.DateFormat(timezone.localtime(moment))
     return format_html(
         '<time datetime="{}" title="{}">{}</time>',
         machine_datetime(moment),
-        formats.localize(local),
-        formats.date_format(local, "j M Y H:i"),
+        local.format(formats.get_format("DATETIME_FORMAT")),
+        local.format("j M Y H:i"),
     )
+
+
+class ArticleChangeList(ChangeList):
+    def get_queryset(self, request, exclude_parameters=None):
+        # The rows show the annotated title, never the working draft's revision: its body, HTML and
+        # text (kilobytes a row) were read for every row of the page and used by none.
+        return super().get_queryset(request, exclude_parameters).select_related(None)
+
+    @cached_property
+    def _change_url_prefix(self) -> str:
+        return reverse(
+            f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist",
+            current_app=self.model_admin.admin_site.name,
+        )
+
+    def url_for_result(self, result: Model) -> str:
+        # Django's change URL (the list's URL, the pk, "change/"; a test holds the two equal) with
+        # one reverse() a page instead of one a row, 7% of the list's time at 50 rows.
+        return f"{self._change_url_prefix}{result.pk}/change/"
 
 
 @admin.register(Article)
@@ -70,6 +114,9 @@ class ArticleAdmin(ArticlePagesMixin, HiddenIsMissingMixin, admin.ModelAdmin):
         "updated",
     ]
     list_filter = ["status"]
+    # Half Django's 100: the queries cost the same at any size, but each row costs about 0.3 ms of
+    # formatting (its dates most), so a full page of 100 took 3x the time of a small site's list.
+    list_per_page = 50
     # Not latest_revision__title: that would search (and sort by) the unpublished working draft of a
     # public article for staff who may only read its live revision.
     search_fields = ["slug", "shown_title"]
@@ -82,24 +129,25 @@ class ArticleAdmin(ArticlePagesMixin, HiddenIsMissingMixin, admin.ModelAdmin):
         return (
             Article.objects.visible_to(request.user)
             .with_public_flag()
-            .annotate(
-                reads_draft=Exists(
-                    Article.objects.granted_to(request.user).filter(pk=OuterRef("pk"))
-                )
-            )
+            # The grant asked of the row itself: an EXISTS over the articles table per row was a
+            # scan of all of them on PostgreSQL, three times a page.
+            .with_grant_flag(request.user)
             .annotate(
                 shown_title=Case(
-                    When(reads_draft=True, then=F("latest_revision__title")),
-                    default=F("live_revision__title"),
+                    When(is_granted=True, then=_title_of("latest_revision")),
+                    default=_title_of("live_revision"),
                 ),
                 # updated_at moves with unpublished edits: shown only to those who may read them.
                 shown_updated_at=Case(
-                    When(reads_draft=True, then=F("updated_at")),
+                    When(is_granted=True, then=F("updated_at")),
                     default=Value(None, output_field=DateTimeField()),
                 ),
             )
             .select_related("latest_revision")
         )
+
+    def get_changelist(self, request, **kwargs):
+        return ArticleChangeList
 
     def lookup_allowed(self, lookup, value, request):
         # Only the offered filter: ?version__gt=, ?updated_at__gt= or ?latest_revision= would tell a
@@ -142,6 +190,16 @@ class ArticleAdmin(ArticlePagesMixin, HiddenIsMissingMixin, admin.ModelAdmin):
 
     # --- list columns and read-only display -------------------------------------------------------
 
+    def action_checkbox(self, obj: Article) -> SafeString:
+        # Django's markup, formatted: its form widget renders a template for every row, a fifth of
+        # the list's time at 100 rows.
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            obj.pk,
+            format_html(_("Select this object for an action - {}"), str(obj)),
+        )
+
     @admin.display(description="Title", ordering="shown_title")
     def title(self, obj: Article) -> str:
         # The working draft's title for those who may read it, else the live one.
@@ -153,7 +211,7 @@ class ArticleAdmin(ArticlePagesMixin, HiddenIsMissingMixin, admin.ModelAdmin):
 
     @admin.display(description="Status", ordering="status")
     def state(self, obj: Article) -> str:
-        badge = status_badge(obj, reads_draft=obj.reads_draft)
+        badge = status_badge(obj, reads_draft=obj.is_granted)
         return format_html('<span class="status-badge status-{}">{}</span>', obj.status, badge)
 
     @admin.display(description="Published", ordering="published_at")
@@ -165,9 +223,9 @@ class ArticleAdmin(ArticlePagesMixin, HiddenIsMissingMixin, admin.ModelAdmin):
     def updated(self, obj: Article) -> str | None:
         return _short_time(obj.shown_updated_at)
 
-    @admin.display(description="Public", boolean=True, ordering="is_public")
-    def public(self, obj: Article) -> bool:
-        return obj.is_public
+    @admin.display(description="Public", ordering="is_public")
+    def public(self, obj: Article) -> str:
+        return _yes_no_icon(obj.is_public)
 
     @admin.display(description="Summary")
     def summary(self, obj: Article) -> str:
