@@ -115,7 +115,7 @@ def _article_row(user: Person, slug: str, now: datetime):
 
 # Only a row the person may see comes back: an article hidden from them is no row at all, as a slug
 # that never existed is, so refusing it builds nothing a missing slug would not. (The working-draft
-# door asks the same: a public article someone may not edit is public knowledge, refused below.)
+# door asks the same: that a public article exists is public knowledge; its draft is refused below.)
 def _visible_article_lookup(user: Person, slug: str, now: datetime):
     return _article_row(user, slug, now).filter(Q(is_public=True) | Q(is_granted=True))
 
