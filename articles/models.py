@@ -143,6 +143,7 @@ class Article(models.Model):
     # Present only on rows read through the queryset methods that annotate them.
     is_public: bool  # with_public_flag()
     is_granted: bool  # with_grant_flag(user)
+    page_cache_generation: int  # read with the row by access.resolve's article lookup
     shown_title: str | None  # the admin's list (ArticleAdmin.get_queryset)
     shown_updated_at: datetime | None
 

@@ -371,7 +371,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Sessions and CSRF: secure cookies whenever the site is not in development.
 # Sessions live in the database, never in the cache: a cache outage must not sign anyone out.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Django's db backend, its per-request read compiled once per process (articles/sessions.py).
+SESSION_ENGINE = "articles.sessions"
 SESSION_COOKIE_HTTPONLY = True
 EMBARGO_HTTPS = _read("bool", "EMBARGO_HTTPS", True)
 SESSION_COOKIE_SECURE = ENVIRONMENT == "production" and EMBARGO_HTTPS

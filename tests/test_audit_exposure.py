@@ -174,7 +174,7 @@ def plant_an_unpublished_edit_leak(monkeypatch) -> Article:
 
     def leaky(user, slug, *, working_draft=False):
         view = real(user, slug, working_draft=working_draft)
-        return dataclasses.replace(view, revision=view.article.latest_revision)
+        return dataclasses.replace(view, revision_id=view.article.latest_revision_id, shown=None)
 
     monkeypatch.setattr(access, "article_view", leaky)
     return article

@@ -69,7 +69,13 @@ def redis_server():
 
 def test_sessions_do_not_live_in_the_cache(settings):
     """A cache outage must not sign anyone out (the Redis timeouts: test_settings_env.py)."""
-    assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"
+    from importlib import import_module
+
+    from django.contrib.sessions.backends import cache, cached_db, db
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    assert issubclass(store, db.SessionStore)
+    assert not issubclass(store, (cache.SessionStore, cached_db.SessionStore))
 
 
 def test_nothing_listening_is_no_5xx_on_any_public_page(client, site):

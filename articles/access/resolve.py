@@ -10,22 +10,24 @@ Denials raise the one 404 built by ``deny()``, so a hidden object and a missing 
 Who has access (the other direction: from an article to its people) is ``audience``.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
 from django.core import signing
+from django.db.models import Q, Subquery
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
 from articles import soft_cache
-from articles.access import rules
+from articles.access import prepared, rules
 from articles.access.policy import Person
 from articles.access.rules import embargo_ended, is_real_user
 from articles.models import (
     Article,
     Asset,
+    PageCacheGeneration,
     PreviewLink,
     Revision,
     Status,
@@ -53,13 +55,26 @@ def may_view(user: Person, article: Article) -> bool:
 
 @dataclass(frozen=True)
 class ArticleView:
-    """What one person gets at an article's URL."""
+    """What one person gets at an article's URL.
+
+    The revision shown is read on first use (``revision``), once access has been decided: a page
+    already rendered for this revision (``web.views``) then reads none of its words again.
+    """
 
     article: Article
-    revision: Revision
+    revision_id: int
     is_public: bool
     banner: str | None = None
     draft_url: str | None = None
+    shown: Revision | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def revision(self) -> Revision:
+        shown = self.shown
+        if shown is None:
+            shown = _revision_shown(self.article, self.revision_id)
+            object.__setattr__(self, "shown", shown)
+        return shown
 
 
 # The row the decision is made on: identity, state and revision ids, never a revision's words.
@@ -80,16 +95,33 @@ DECISION_FIELDS = (
 )
 
 
-def _find_article(user: Person, slug: str) -> Article:
+def _article_row(user: Person, slug: str, now: datetime):
     # Whether ``user`` holds a grant comes back with the row: no second query for an existing slug.
-    article = (
-        Article.objects.with_public_flag()
+    # So does the page-cache generation counter, read in the same statement as the state it
+    # describes: a page rendered from this row may be kept under it (``web.views``) at no query.
+    return (
+        Article.objects.with_public_flag(now=now)
         .with_grant_flag(user)
+        .annotate(
+            page_cache_generation=Subquery(
+                PageCacheGeneration.objects.filter(pk=1).values("value")[:1]
+            )
+        )
         .select_related("author")
         .only(*DECISION_FIELDS)
         .filter(slug=slug)
-        .first()
     )
+
+
+# Only a row the person may see comes back: an article hidden from them is no row at all, as a slug
+# that never existed is, so refusing it builds nothing a missing slug would not. (The working-draft
+# door asks the same: that a public article exists is public knowledge; its draft is refused below.)
+def _visible_article_lookup(user: Person, slug: str, now: datetime):
+    return _article_row(user, slug, now).filter(Q(is_public=True) | Q(is_granted=True))
+
+
+def _find_article(user: Person, slug: str) -> Article:
+    article = prepared.first(_visible_article_lookup, user, slug, timezone.now())
     if article is None:
         raise deny()
     return article
@@ -126,13 +158,11 @@ def article_view(user: Person, slug: str, *, working_draft: bool = False) -> Art
         draft_url = None
         if has_unpublished_edit and article.is_granted:
             draft_url = reverse("article-draft", args=[article.slug])
-        revision = _revision_shown(article, article.live_revision_id)
-        return ArticleView(article, revision, is_public=True, draft_url=draft_url)
+        return ArticleView(article, article.live_revision_id, is_public=True, draft_url=draft_url)
     if not article.is_granted or article.latest_revision_id is None:
         raise deny()
     banner = not_public_banner(article, working_draft_of_live=article.is_public)
-    revision = _revision_shown(article, article.latest_revision_id)
-    return ArticleView(article, revision, is_public=False, banner=banner)
+    return ArticleView(article, article.latest_revision_id, is_public=False, banner=banner)
 
 
 def preview_link_for(token: str) -> PreviewLink:
@@ -171,7 +201,13 @@ def preview_view(link: PreviewLink) -> ArticleView:
     # Still refused once publish_scheduled has withdrawn it: the embargo end is final for a link.
     if article.status in (Status.PUBLISHED, Status.WITHDRAWN) and embargo_ended(article):
         raise deny()
-    return ArticleView(article, link.revision, is_public=False, banner=preview_banner(link))
+    return ArticleView(
+        article,
+        link.revision_id,
+        is_public=False,
+        banner=preview_banner(link),
+        shown=link.revision,
+    )
 
 
 # A public asset's row, remembered under the page-cache generation its request started with, as a
@@ -182,19 +218,29 @@ def preview_view(link: PreviewLink) -> ArticleView:
 PUBLIC_ASSET_KEY = "embargo:public-asset:{generation}:{token}"
 
 
-def _find_asset(user: Person, token: str, generation: str | None):
+def _asset_row(user: Person, token: str, now: datetime):
+    return (
+        Asset.objects.with_public_flag(now=now)
+        .with_grant_flag(user)
+        .select_related("article")
+        .filter(token=token)
+    )
+
+
+def _visible_asset_lookup(user: Person, token: str, now: datetime):
+    # As for articles: a hidden asset is no row, as a token that never existed is.
+    return _asset_row(user, token, now).filter(Q(is_public=True) | Q(is_granted=True))
+
+
+def _find_asset(user: Person, token: str, generation: str | None, *, through_link: bool):
     key = PUBLIC_ASSET_KEY.format(generation=generation, token=token)
     if generation is not None:
         remembered = soft_cache.cache_get(key)
         if remembered is not None and rules.is_public(remembered.article):
             return remembered
-    asset = (
-        Asset.objects.with_public_flag()
-        .with_grant_flag(user)
-        .select_related("article")
-        .filter(token=token)
-        .first()
-    )
+    # Through a share link the link decides (``asset_for``), so any asset of that token is asked.
+    lookup = _asset_row if through_link else _visible_asset_lookup
+    asset = prepared.first(lookup, user, token, timezone.now())
     if generation is not None and asset is not None and asset.is_public:
         soft_cache.cache_set(key, asset, timeout=settings.EMBARGO_PUBLIC_MAX_AGE)
     return asset
@@ -216,7 +262,10 @@ def asset_for(
     ``generation``: the page-cache generation the request started with, when it may use the page
     cache (a reader without a session); a public answer is then remembered under it.
     """
-    asset = _find_asset(user, token, generation if preview_link is None else None)
+    through_link = preview_link is not None
+    asset = _find_asset(
+        user, token, None if through_link else generation, through_link=through_link
+    )
     if asset is None or asset.download_name != name:
         raise deny()
     if preview_link is not None:

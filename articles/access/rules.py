@@ -68,6 +68,15 @@ def is_real_user(user: Person | None) -> TypeGuard[User]:
     )
 
 
+def grant_shape(user: Person) -> str:
+    """Which of ``granted_article_ids_q``'s three forms of SQL ``user`` gets: "nobody" (not a real
+    user), "superuser", or "reader" (whose grants are looked up by their id, the only per-person
+    value in it). ``prepared`` compiles each form once."""
+    if not is_real_user(user):
+        return "nobody"
+    return "superuser" if user.is_superuser else "reader"
+
+
 def granted_article_ids_q(user: Person, prefix: str = "") -> Q:
     """Articles ``user`` may read unpublished: superuser, or ``view_article`` globally or per object."""
     from articles.models import ArticleGroupObjectPermission, ArticleUserObjectPermission

@@ -2,16 +2,18 @@
 
 import re
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.html import escape
 from django.views.decorators.http import require_safe
 
-from articles import access, asset_delivery, publishing, renditions
+from articles import access, asset_delivery, publishing, renditions, soft_cache
 from articles.marking import text_fingerprint
 from articles.models import Article, AuditEvent, Classification
 from articles.publishing import audit_record
-from articles.web.caching import mark_private, mark_public
+from articles.web.caching import mark_private, mark_public, page_generation
 
 # ARTICLES_PER_PAGE: still read from here by the exposure audit.
 from articles.web.selectors import ARTICLES_PER_PAGE as ARTICLES_PER_PAGE
@@ -86,14 +88,54 @@ def _record_private_view(
     )
 
 
+# A public article's page as rendered, kept for every reader who gets the same bytes. The key holds
+# all that the page can differ by: the live revision shown (revisions never change) and when it was
+# published, whether the reader is signed in (the Account link) and is offered the working draft
+# (a fresh answer from their own lookup, never remembered) -- and the page-cache generation, which
+# every change of what is public replaces in its own transaction, as it does for the page cache.
+# Only public pages are kept, and only reached after this request's own lookup found the article
+# public with that live revision: a withdrawn, ended or replaced page is never read again.
+PUBLIC_PAGE_KEY = (
+    "embargo:public-article:{generation}:{article}:{revision}:{published}:{signed_in}:{draft}"
+)
+
+
+def _public_page_key(request, view: access.ArticleView) -> str:
+    if settings.EMBARGO_GENERATION_IN_CACHE:
+        generation = _generation(request) or page_generation()
+    else:
+        # The counter read with the article's row, in the same statement: what is rendered below
+        # is read after it, so a change committed since has a newer generation.
+        generation = f"db{view.article.page_cache_generation}"
+    return PUBLIC_PAGE_KEY.format(
+        generation=generation,
+        article=view.article.pk,
+        revision=view.revision_id,
+        published=view.article.published_at.timestamp() if view.article.published_at else "",
+        signed_in=request.user.is_authenticated,
+        draft=view.draft_url is not None,
+    )
+
+
+def _public_article_page(request, view: access.ArticleView) -> HttpResponse:
+    """The public article's page: rendered once, then the same bytes for every reader it fits."""
+    key = _public_page_key(request, view)
+    content = soft_cache.cache_get(key)
+    if content is not None:
+        return HttpResponse(content)
+    response = _render_article(request, view)
+    soft_cache.cache_set(key, response.content, timeout=settings.EMBARGO_PUBLIC_MAX_AGE)
+    return response
+
+
 @require_safe
 def article_detail(request, slug: str):
     view = access.article_view(request.user, slug)
-    response = _render_article(request, view)
     if view.is_public:
+        response = _public_article_page(request, view)
         return mark_public(request, response, showing=[view.article])
     _record_private_view(request, view)
-    return response
+    return _render_article(request, view)
 
 
 @require_safe
