@@ -9,12 +9,14 @@ Without it (the embedded default) a hit costs one primary-key read of the databa
 import pytest
 from django.conf import settings as django_settings
 from django.core.cache import cache
+from django.http import HttpResponse
 from django_tasks_db.models import DBTaskResult
 
 from articles import publishing, soft_cache
 from articles.access import SYSTEM
 from articles.models import Article, Status
 from articles.web import caching
+from articles.web.middleware import PublicPageCacheMiddleware
 from tests.factories import make_article
 
 REPLACE_TASK = "articles.web.caching.replace_generation_later"
@@ -164,3 +166,31 @@ def test_on_redis_a_cache_hit_runs_no_sql(client, db, django_assert_num_queries)
     client.get("/articles/story-0/")
     with django_assert_num_queries(0):
         assert client.get("/articles/story-0/").status_code == 200
+
+
+@pytest.mark.parametrize("generation_in_cache", [True, False])
+@pytest.mark.parametrize("url", PUBLIC_PAGES)
+def test_a_hit_carries_the_misss_headers_in_their_order(
+    client, db, settings, url, generation_in_cache
+):
+    """Security headers, CSP, Vary, Cache-Control…: a cached page is the fresh one, byte for byte."""
+    settings.EMBARGO_GENERATION_IN_CACHE = generation_in_cache
+    publish_many(30)
+    miss = client.get(url)
+    hit = client.get(url)
+    assert (hit.status_code, hit.content) == (miss.status_code, miss.content)
+    assert list(hit.headers.items()) == list(miss.headers.items())
+    assert hit.cookies.output() == miss.cookies.output() == ""
+
+
+def test_a_page_stored_under_an_earlier_generation_is_never_served(
+    client, story, rf, django_capture_on_commit_callbacks
+):
+    """A request that started before a withdrawal stores the page it read after the commit."""
+    key = PublicPageCacheMiddleware._key(rf.get("/articles/story/"))
+    before = caching.page_generation()
+    stale = HttpResponse(client.get("/articles/story/").content)
+    with django_capture_on_commit_callbacks(execute=True):
+        publishing.article_withdraw(actor=SYSTEM, article=story)
+    assert caching.store_page(key, before, stale, timeout=300)  # the racing request's write
+    assert client.get("/articles/story/").status_code == 404

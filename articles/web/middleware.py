@@ -6,8 +6,7 @@ from django.conf import settings
 from django.utils.cache import get_conditional_response
 from django.utils.http import parse_http_date_safe
 
-from articles.soft_cache import cache_get, cache_set
-from articles.web.caching import mark_private, page_generation
+from articles.web.caching import generation_and_page, mark_private, store_page
 
 
 def sets_cookies(response) -> bool:
@@ -60,9 +59,10 @@ class PublicPageCacheMiddleware:
     def __call__(self, request):
         if not self._may_use_cache(request):
             return self.get_response(request)
-        request.page_cache_generation = generation = page_generation()
-        key = self._key(request, generation)
-        cached = cache_get(key)  # None too when the cache is down: the page is rendered fresh
+        key = self._key(request)
+        # None too when the cache is down: the page is rendered fresh.
+        generation, cached = generation_and_page(key)
+        request.page_cache_generation = generation
         if cached is not None:
             # A stored answer with validators (the API's) still honours If-None-Match / -Modified-Since.
             return get_conditional_response(
@@ -79,7 +79,7 @@ class PublicPageCacheMiddleware:
             and not sets_cookies(response)  # made private on the way out, never stored
             and response.embargo_max_age > 0
         ):
-            cache_set(key, response, timeout=response.embargo_max_age)
+            store_page(key, generation, response, timeout=response.embargo_max_age)
         return response
 
     @staticmethod
@@ -93,6 +93,6 @@ class PublicPageCacheMiddleware:
         )
 
     @staticmethod
-    def _key(request, generation: str) -> str:
+    def _key(request) -> str:
         url = f"{request.method}:{request.get_host()}{request.get_full_path()}"
-        return f"embargo:page:{generation}:{hashlib.sha256(url.encode()).hexdigest()}"
+        return f"embargo:page:{hashlib.sha256(url.encode()).hexdigest()}"
