@@ -2,7 +2,7 @@
 
 Served benches on a shared machine are noisy; this counts ``time.process_time`` over many calls of
 the WSGI handler for each public door (the article, home, a tag, the tag index, search, the sitemap,
-a public 1 MiB asset drained to its last byte) after one warming request, and prints microseconds
+a public 1 MiB asset, handed to a ``wsgi.file_wrapper`` as gunicorn hands it to sendfile) after one warming request, and prints microseconds
 per request. Point it at a data set ``datasets.py`` built (its ``--workdir`` and manifest), with
 ``--database-url``/``--redis-url`` for the scale configuration:
 
@@ -42,7 +42,22 @@ def _environ(path: str) -> dict:
         "wsgi.multithread": False,
         "wsgi.multiprocess": True,
         "wsgi.run_once": False,
+        # gunicorn hands a file response to sendfile(2): the kernel's work, not the worker's.
+        "wsgi.file_wrapper": _SentByTheKernel,
     }
+
+
+class _SentByTheKernel:
+    """What gunicorn's ``wsgi.file_wrapper`` costs the worker: the file is closed, not read."""
+
+    def __init__(self, filelike, block_size=None):
+        self.filelike = filelike
+
+    def __iter__(self):
+        return iter(())
+
+    def close(self):
+        self.filelike.close()
 
 
 def _request(application, path: str) -> int:
@@ -100,12 +115,14 @@ def main() -> int:
     if args.profile:
         path = doors[args.profile]
         _request(application, path)
-        profiler = cProfile.Profile()
+        profiler = cProfile.Profile(time.process_time)  # CPU, not waiting on sockets
         profiler.enable()
         for _ in range(args.requests):
             _request(application, path)
         profiler.disable()
-        pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+        pstats.Stats(profiler).sort_stats(os.environ.get("HIT_COST_SORT", "tottime")).print_stats(
+            45
+        )
         return 0
     for name, path in doors.items():
         _request(application, path)  # the miss that fills the cache

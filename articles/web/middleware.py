@@ -1,11 +1,13 @@
 """Response headers by visibility, and the page cache that only ever holds public pages."""
 
 import hashlib
+from typing import Any
 
 from django.conf import settings
 from django.utils.cache import get_conditional_response
 from django.utils.http import parse_http_date_safe
 
+from articles.asset_delivery import StoredFile
 from articles.web.caching import generation_and_page, mark_private, store_page
 
 
@@ -50,6 +52,10 @@ class SameWorkForEveryRequestMiddleware:
         return self.get_response(request)
 
 
+# The URL names (articles/web/urls.py) whose public files the page cache may keep.
+PUBLIC_FILE_DOORS = frozenset({"asset", "asset-rendition"})
+
+
 class PublicPageCacheMiddleware:
     """Serve and store public pages for readers without a session; never anything else."""
 
@@ -63,24 +69,46 @@ class PublicPageCacheMiddleware:
         # None too when the cache is down: the page is rendered fresh.
         generation, cached = generation_and_page(key)
         request.page_cache_generation = generation
+        if isinstance(cached, StoredFile):
+            cached = cached.response()
         if cached is not None:
-            # A stored answer with validators (the API's) still honours If-None-Match / -Modified-Since.
-            return get_conditional_response(
+            # A stored answer with validators (the API's, an asset's) still honours If-None-Match
+            # / -Modified-Since.
+            answer = get_conditional_response(
                 request,
                 etag=cached.get("ETag"),
                 last_modified=parse_http_date_safe(cached.get("Last-Modified", "")),
                 response=cached,
             )
+            if answer is not cached and cached.streaming:
+                cached.file_to_stream.close()  # a 304 instead of the reopened file
+            return answer
         response = self.get_response(request)
         if (
             getattr(response, "embargo_public", False)
             and response.status_code == 200
-            and not response.streaming
             and not sets_cookies(response)  # made private on the way out, never stored
             and response.embargo_max_age > 0
         ):
-            store_page(key, generation, response, timeout=response.embargo_max_age)
+            stored = self._storable(request, response)
+            if stored is not None:
+                store_page(key, generation, stored, timeout=response.embargo_max_age)
         return response
+
+    @staticmethod
+    def _storable(request, response) -> Any:
+        """What the cache keeps of a public response: itself, or for a public asset's file its
+        headers and path (never its bytes); None for any other stream.
+
+        Only the asset doors' files: one reached through a share link would keep answering after
+        the link is revoked or expires, which changes nothing public and so replaces no generation.
+        """
+        if not response.streaming:
+            return response
+        match = request.resolver_match
+        if match is None or match.url_name not in PUBLIC_FILE_DOORS:
+            return None
+        return StoredFile.of(response)
 
     @staticmethod
     def _may_use_cache(request) -> bool:
