@@ -71,6 +71,12 @@ def _request(application, path: str) -> int:
     return size
 
 
+def _static_file_near(root: Path, size: int) -> str:
+    files = [path for path in root.rglob("*") if path.is_file() and path.suffix in {".css", ".js"}]
+    nearest = min(files, key=lambda path: abs(path.stat().st_size - size))
+    return "/static/" + nearest.relative_to(root).as_posix()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", type=Path, required=True)
@@ -111,6 +117,8 @@ def main() -> int:
         "search": "/search/?q=mythos",
         "sitemap": "/sitemap.xml",
         "asset 1 MiB": manifest["public_asset"],
+        # The baseline: whitenoise serving a static file about the size of a page.
+        "static file": _static_file_near(args.workdir / "static", manifest["article_bytes"]),
     }
     if args.profile:
         path = doors[args.profile]
