@@ -285,3 +285,19 @@ def test_a_cached_public_asset_honours_if_none_match_and_closes_its_file(
     monkeypatch.setattr(StoredFile, "response", kept_open)
     assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
     assert opened[0].closed
+
+
+@pytest.mark.parametrize(
+    ("header", "value", "status"),
+    [
+        ("If-None-Match", "ETag", 304),  # a name: the first answer's own header of that name
+        ("If-Modified-Since", "Last-Modified", 304),
+        ("If-Match", '"another"', 412),
+        ("If-Unmodified-Since", "Mon, 01 Jan 1990 00:00:00 GMT", 412),
+    ],
+)
+def test_a_cached_api_answer_honours_every_conditional_header(client, story, header, value, status):
+    path = f"/api/v1/articles/{story.slug}"
+    first = client.get(path)
+    value = first.get(value, value)
+    assert client.get(path, headers={header: value}).status_code == status

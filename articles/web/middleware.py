@@ -52,6 +52,11 @@ class SameWorkForEveryRequestMiddleware:
         return self.get_response(request)
 
 
+# A hit without any of these is answered as stored (what ``get_conditional_response`` returns then).
+CONDITIONAL_HEADERS = frozenset(
+    {"HTTP_IF_MATCH", "HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_UNMODIFIED_SINCE"}
+)
+
 # The URL names (articles/web/urls.py) whose public files the page cache may keep.
 PUBLIC_FILE_DOORS = frozenset({"asset", "asset-rendition"})
 
@@ -72,8 +77,10 @@ class PublicPageCacheMiddleware:
         if isinstance(cached, StoredFile):
             cached = cached.response()
         if cached is not None:
+            if CONDITIONAL_HEADERS.isdisjoint(request.META):
+                return cached
             # A stored answer with validators (the API's, an asset's) still honours If-None-Match
-            # / -Modified-Since.
+            # / -Modified-Since (and If-Match / -Unmodified-Since).
             answer = get_conditional_response(
                 request,
                 etag=cached.get("ETag"),
