@@ -13,10 +13,15 @@
   nginx location ``X_ACCEL_PREFIX``, which serves the file from ``EMBARGO_ASSET_ROOT`` (README).
 """
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import quote
 
 from django.conf import settings
 from django.http import FileResponse, HttpResponse, HttpResponseRedirect
+from django.http.response import ResponseHeaders
+from django.utils import timezone
 from django.utils.http import content_disposition_header
 
 PRESIGNED_SECONDS = 300
@@ -45,14 +50,64 @@ def body_response(served, *, attachment: bool, filename: str) -> HttpResponse | 
         filelike = storage.bucket.Object(key).get()["Body"]  # a stream, read as it arrives
     else:
         filelike = served.file.open("rb")
-    response = FileResponse(
+    # Any: it carries the site's own ``embargo_*`` attributes, which Django's class does not declare.
+    response: Any = FileResponse(
         filelike,
         as_attachment=attachment,
         filename=filename,
         content_type=served.content_type,
     )
     response.block_size = CHUNK_BYTES
+    if not _is_s3(storage):
+        # Where the bytes are, should the page cache keep this response (``StoredFile``).
+        response.embargo_file_path = served.file.path
     return response
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A public file response as the page cache keeps it: its headers, in order, and its file's path.
+
+    The bytes stay on disk; a hit opens the file again and answers with the very headers the
+    fresh response carried, without the session, URL resolution, access check and view a miss
+    runs. It is kept and served under the page-cache generation like any public page, so a change
+    of what is public (a withdrawal) stops it at once; and, as the access check's own memory does,
+    it checks the clock on every read: its ``max-age`` never outlives its article's embargo end,
+    which time alone reaches, with no change to replace the generation.
+    """
+
+    path: str
+    content_type: str
+    headers: tuple[tuple[str, str], ...]
+    max_age: int
+    fresh_until: datetime
+
+    @classmethod
+    def of(cls, response: Any) -> "StoredFile | None":
+        """What to keep of a public file response; None for one whose file has no local path (S3)."""
+        path = getattr(response, "embargo_file_path", None)
+        if path is None:
+            return None
+        max_age = response.embargo_max_age
+        fresh_until = timezone.now() + timedelta(seconds=max_age)
+        return cls(path, response["Content-Type"], tuple(response.items()), max_age, fresh_until)
+
+    def response(self) -> FileResponse | None:
+        """The response again, or None when its time is up or its file is gone (the request then
+        runs as a miss)."""
+        if timezone.now() >= self.fresh_until:
+            return None
+        try:
+            filelike = open(self.path, "rb")  # noqa: SIM115  (closed by the response, once sent)
+        except OSError:
+            return None
+        # An explicit content type: FileResponse then guesses nothing from the name.
+        response: Any = FileResponse(filelike, content_type=self.content_type)
+        response.block_size = CHUNK_BYTES
+        response.headers = ResponseHeaders(dict(self.headers))
+        response.embargo_public = True
+        response.embargo_max_age = self.max_age
+        return response
 
 
 def redirects_private_assets() -> bool:

@@ -1,6 +1,6 @@
 """The page cache fails soft: an unreachable cache means uncached pages, never an error page.
 
-Every page-cache read and write goes through ``cache_get``/``cache_set``, and the API's rate limits
+Every page-cache read and write goes through ``cache_get``/``cache_get_many``/``cache_set``, and the API's rate limits
 and token lock-out through ``cache_call``/``cache_incr`` (unlimited while the cache is down). When the cache backend
 raises (Redis stopped, paused past its socket timeout, refusing connections) the request is served
 from the database as if nothing were cached — fresh, because the database is the truth, and never a
@@ -102,6 +102,11 @@ def _store(using: str):
 def cache_get(key: str, *, using: str = DEFAULT_CACHE_ALIAS) -> Any:
     """The cached value, or None when it is missing or the cache cannot be reached."""
     return cache_call("get", lambda: _store(using).get(key), None)
+
+
+def cache_get_many(keys: list[str]) -> dict[str, Any]:
+    """The cached values of ``keys`` that hold one, in one round trip; {} if unreachable."""
+    return cache_call("get_many", lambda: cache.get_many(keys), {})
 
 
 def cache_add(key: str, value: Any, *, timeout: int | None = None) -> bool:

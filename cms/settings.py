@@ -215,7 +215,8 @@ if REDIS_URL and urlsplit(REDIS_URL).scheme not in {"redis", "rediss", "unix"}:
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's backend, with one Redis client reused instead of one built per call.
+            "BACKEND": "articles.redis_cache.ReusedClientRedisCache",
             "LOCATION": REDIS_URL,
             # A stopped or paused Redis must cost a request half a second, not an outage: the page
             # cache then serves uncached pages (articles/soft_cache.py). Sessions are not in it.

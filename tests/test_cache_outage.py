@@ -30,7 +30,7 @@ PUBLIC_PAGES = (
 def redis_cache(port: int) -> dict:
     return {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "articles.redis_cache.ReusedClientRedisCache",
             "LOCATION": f"redis://127.0.0.1:{port}/0",
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
@@ -160,3 +160,16 @@ def test_the_page_cache_recovers_by_itself_and_never_serves_what_was_withdrawn_m
         from django.core.cache import cache
 
         assert any(key for key in cache._cache.get_client().keys("*page*")), "cache in use again"
+
+
+def test_the_redis_backend_reuses_one_client_and_still_stores(redis_server):
+    """Django's backend built a Redis client per call (its ~170 callbacks each time): ours keeps one."""
+    from django.core.cache import caches
+
+    port, _process = redis_server
+    with override_settings(CACHES=redis_cache(port)):
+        backend = caches["default"]
+        client = backend._cache.get_client()
+        backend.set("embargo:test", b"stored", timeout=60)
+        assert backend.get_many(["embargo:test", "embargo:absent"]) == {"embargo:test": b"stored"}
+        assert backend._cache.get_client(write=True) is client

@@ -57,7 +57,7 @@ def test_cache_down_is_a_503_naming_the_cache_and_skipping_the_page_cache(client
     """Nothing listens on port 9: every cache call fails, the page cache's included."""
     unreachable = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "articles.redis_cache.ReusedClientRedisCache",
             "LOCATION": "redis://127.0.0.1:9/0",
         }
     }

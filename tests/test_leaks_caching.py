@@ -45,15 +45,15 @@ def test_a_page_rendered_during_a_withdrawal_is_not_served_after_it(
     client, people, roles, django_capture_on_commit_callbacks, monkeypatch
 ):
     """A request that raced the withdrawal stores its page under the generation it started with."""
-    from articles.web import middleware
+    from articles.web import caching, middleware
 
     with django_capture_on_commit_callbacks(execute=True):
         article = make_article("published", people, roles)
-    started_under = middleware.page_generation()
+    started_under = caching.page_generation()
     with django_capture_on_commit_callbacks(execute=True):
         publishing.article_withdraw(actor=SYSTEM, article=article)
-    # Simulate a request that read the generation before the purge but finished after it.
-    monkeypatch.setattr(middleware, "page_generation", lambda: started_under)
+    # Simulate a request that read the generation (and no page) before the purge but finished after.
+    monkeypatch.setattr(middleware, "generation_and_page", lambda key: (started_under, None))
     Article.objects.filter(pk=article.pk).update(status=Status.PUBLISHED)
     client.get(f"/articles/{article.slug}/")
     Article.objects.filter(pk=article.pk).update(status=Status.WITHDRAWN)

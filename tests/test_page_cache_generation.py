@@ -9,13 +9,17 @@ Without it (the embedded default) a hit costs one primary-key read of the databa
 import pytest
 from django.conf import settings as django_settings
 from django.core.cache import cache
+from django.http import HttpResponse
+from django.urls import resolve, reverse
 from django_tasks_db.models import DBTaskResult
 
-from articles import publishing, soft_cache
+from articles import asset_delivery, publishing, soft_cache
 from articles.access import SYSTEM
+from articles.asset_delivery import StoredFile
 from articles.models import Article, Status
 from articles.web import caching
-from tests.factories import make_article
+from articles.web.middleware import PublicPageCacheMiddleware
+from tests.factories import make_article, png_upload
 
 REPLACE_TASK = "articles.web.caching.replace_generation_later"
 
@@ -164,3 +168,136 @@ def test_on_redis_a_cache_hit_runs_no_sql(client, db, django_assert_num_queries)
     client.get("/articles/story-0/")
     with django_assert_num_queries(0):
         assert client.get("/articles/story-0/").status_code == 200
+
+
+@pytest.mark.parametrize("generation_in_cache", [True, False])
+@pytest.mark.parametrize("url", PUBLIC_PAGES)
+def test_a_hit_carries_the_misss_headers_in_their_order(
+    client, db, settings, url, generation_in_cache
+):
+    """Security headers, CSP, Vary, Cache-Control…: a cached page is the fresh one, byte for byte."""
+    settings.EMBARGO_GENERATION_IN_CACHE = generation_in_cache
+    publish_many(30)
+    miss = client.get(url)
+    hit = client.get(url)
+    assert (hit.status_code, hit.content) == (miss.status_code, miss.content)
+    assert list(hit.headers.items()) == list(miss.headers.items())
+    assert hit.cookies.output() == miss.cookies.output() == ""
+
+
+def test_a_page_stored_under_an_earlier_generation_is_never_served(
+    client, story, rf, django_capture_on_commit_callbacks
+):
+    """A request that started before a withdrawal stores the page it read after the commit."""
+    key = PublicPageCacheMiddleware._key(rf.get("/articles/story/"))
+    before = caching.page_generation()
+    stale = HttpResponse(client.get("/articles/story/").content)
+    with django_capture_on_commit_callbacks(execute=True):
+        publishing.article_withdraw(actor=SYSTEM, article=story)
+    assert caching.store_page(key, before, stale, timeout=300)  # the racing request's write
+    assert client.get("/articles/story/").status_code == 404
+
+
+@pytest.fixture
+def pictured(db) -> Article:
+    return make_article("pictured", status=Status.PUBLISHED, files=[png_upload("hero.png")])
+
+
+def hero_url(article: Article) -> str:
+    return article.assets.get(original_name="hero.png").get_absolute_url()
+
+
+@pytest.mark.parametrize("generation_in_cache", [True, False])
+def test_a_public_asset_hit_is_the_fresh_response_read_from_its_file(
+    client, pictured, settings, django_assert_num_queries, generation_in_cache
+):
+    settings.EMBARGO_GENERATION_IN_CACHE = generation_in_cache
+    url = hero_url(pictured)
+    miss = client.get(url)
+    with django_assert_num_queries(0 if generation_in_cache else 1):
+        hit = client.get(url)
+        assert b"".join(hit.streaming_content) == b"".join(miss.streaming_content)
+    assert hit.status_code == miss.status_code == 200
+    assert list(hit.headers.items()) == list(miss.headers.items())
+
+
+def test_a_cached_public_asset_is_gone_at_once_when_its_article_is_withdrawn(
+    client, pictured, shared_generation, django_capture_on_commit_callbacks
+):
+    url = hero_url(pictured)
+    client.get(url)
+    assert client.get(url).status_code == 200  # the hit
+    with django_capture_on_commit_callbacks(execute=True):
+        publishing.article_withdraw(actor=SYSTEM, article=pictured)
+    assert client.get(url).status_code == 404
+
+
+def test_a_cached_public_asset_whose_file_is_gone_runs_as_a_miss(client, pictured, monkeypatch):
+    url = hero_url(pictured)
+    client.get(url)
+    monkeypatch.setattr(StoredFile, "response", lambda stored: None)  # its file removed
+    answered_by_the_view = []
+    body_response = asset_delivery.body_response
+
+    def counted(*args, **kwargs):
+        answered_by_the_view.append(args)
+        return body_response(*args, **kwargs)
+
+    monkeypatch.setattr(asset_delivery, "body_response", counted)
+    assert client.get(url).status_code == 200
+    assert answered_by_the_view
+
+
+@pytest.mark.parametrize(
+    ("door", "kept"), [("asset", True), ("asset-rendition", True), ("preview-asset", False)]
+)
+def test_only_the_asset_doors_files_are_kept(rf, pictured, door, kept):
+    """A file reached through a share link would outlive the link's revocation or expiry, which
+    replaces no generation: it is never kept, even if a view marked it public."""
+    chart = pictured.assets.get(original_name="hero.png")
+    arguments = {"token": chart.token, "name": chart.original_name}
+    if door == "asset-rendition":
+        arguments["variant"] = "w640"
+    if door == "preview-asset":
+        arguments["preview_token"] = "shared"
+    request = rf.get(reverse(door, kwargs=arguments))
+    request.resolver_match = resolve(request.path_info)
+    response = asset_delivery.body_response(chart, attachment=False, filename="hero.png")
+    response.embargo_max_age = 300
+    stored = PublicPageCacheMiddleware._storable(request, response)
+    response.close()
+    assert isinstance(stored, StoredFile) is kept
+
+
+def test_a_cached_public_asset_honours_if_none_match_and_closes_its_file(
+    client, pictured, monkeypatch
+):
+    url = hero_url(pictured)
+    etag = client.get(url)["ETag"]
+    opened = []
+    reopen = StoredFile.response
+
+    def kept_open(stored):
+        response = reopen(stored)
+        opened.append(response.file_to_stream)
+        return response
+
+    monkeypatch.setattr(StoredFile, "response", kept_open)
+    assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
+    assert opened[0].closed
+
+
+@pytest.mark.parametrize(
+    ("header", "value", "status"),
+    [
+        ("If-None-Match", "ETag", 304),  # a name: the first answer's own header of that name
+        ("If-Modified-Since", "Last-Modified", 304),
+        ("If-Match", '"another"', 412),
+        ("If-Unmodified-Since", "Mon, 01 Jan 1990 00:00:00 GMT", 412),
+    ],
+)
+def test_a_cached_api_answer_honours_every_conditional_header(client, story, header, value, status):
+    path = f"/api/v1/articles/{story.slug}"
+    first = client.get(path)
+    value = first.get(value, value)
+    assert client.get(path, headers={header: value}).status_code == status

@@ -77,7 +77,7 @@ CASES = {
         '[settings.CACHES["default"].get(key) for key in ("BACKEND", "LOCATION", "OPTIONS")]'
         " + [settings.EMBARGO_GENERATION_IN_CACHE]",
         [
-            "django.core.cache.backends.redis.RedisCache",
+            "articles.redis_cache.ReusedClientRedisCache",
             "redis://127.0.0.1:6379/3",
             {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
             True,

@@ -1,8 +1,9 @@
 """HTTP caching by visibility: public responses are cacheable and purgeable, everything else is not.
 
-The page cache keys every entry by a *generation* read when the request started; every change of
-what is public replaces it, which drops every cached public page at once. A page rendered by a
-request that raced a change is stored under the generation it started with, where nobody reads it.
+The page cache stores every entry with the *generation* read when the request started, and serves
+it only under that generation; every change of what is public replaces it, which drops every cached
+public page at once. A page rendered by a request that raced a change is stored under the
+generation it started with, which nobody reads under again.
 
 Where the generation lives depends on who shares the cache (``settings.EMBARGO_GENERATION_IN_CACHE``):
 
@@ -31,7 +32,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -102,6 +103,41 @@ def page_generation() -> str:
         token = fresh if soft_cache.cache_add(GENERATION_KEY, fresh) else None
         token = token or soft_cache.cache_get(GENERATION_KEY) or fresh
     return token
+
+
+def generation_and_page(page_key: str) -> tuple[str, Any]:
+    """The generation now, and the page ``page_key`` holds if it was stored under that generation.
+
+    A page entry is ``(generation, page)`` under a key of its URL alone (``store_page``), so with
+    the token in the cache one MGET reads both: a hit is one round trip, not token then page. An
+    entry stored under any other generation is not served: tokens are never reused, so one from
+    before a change can never match again. A token from before an outage (the read was the first
+    to reach the cache again) or no token at all is left to ``page_generation``, and nothing cached
+    is served.
+    """
+    if not settings.EMBARGO_GENERATION_IN_CACHE:
+        generation = f"db{public_generation()}"
+        return generation, _stored_under(soft_cache.cache_get(page_key), generation)
+    seen = soft_cache.recoveries()
+    found = soft_cache.cache_get_many([GENERATION_KEY, page_key])
+    token = found.get(GENERATION_KEY)
+    if token is None or soft_cache.recoveries() != seen:
+        return page_generation(), None
+    return token, _stored_under(found.get(page_key), token)
+
+
+def _stored_under(entry: tuple[str, Any] | None, generation: str) -> Any:
+    if entry is None:
+        return None
+    stored_generation, page = entry
+    return page if stored_generation == generation else None
+
+
+def store_page(page_key: str, generation: str, page: Any, *, timeout: int) -> bool:
+    """Keep ``page`` for ``generation`` (the one its request started under; see
+    ``generation_and_page``). A request that raced a change stores under the old generation:
+    the entry is then never served, and the next request under the new one replaces it."""
+    return soft_cache.cache_set(page_key, (generation, page), timeout=timeout)
 
 
 def replace_cached_generation() -> bool:

@@ -1,13 +1,14 @@
 """Response headers by visibility, and the page cache that only ever holds public pages."""
 
 import hashlib
+from typing import Any
 
 from django.conf import settings
 from django.utils.cache import get_conditional_response
 from django.utils.http import parse_http_date_safe
 
-from articles.soft_cache import cache_get, cache_set
-from articles.web.caching import mark_private, page_generation
+from articles.asset_delivery import StoredFile
+from articles.web.caching import generation_and_page, mark_private, store_page
 
 
 def sets_cookies(response) -> bool:
@@ -51,6 +52,15 @@ class SameWorkForEveryRequestMiddleware:
         return self.get_response(request)
 
 
+# A hit without any of these is answered as stored (what ``get_conditional_response`` returns then).
+CONDITIONAL_HEADERS = frozenset(
+    {"HTTP_IF_MATCH", "HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_UNMODIFIED_SINCE"}
+)
+
+# The URL names (articles/web/urls.py) whose public files the page cache may keep.
+PUBLIC_FILE_DOORS = frozenset({"asset", "asset-rendition"})
+
+
 class PublicPageCacheMiddleware:
     """Serve and store public pages for readers without a session; never anything else."""
 
@@ -60,27 +70,52 @@ class PublicPageCacheMiddleware:
     def __call__(self, request):
         if not self._may_use_cache(request):
             return self.get_response(request)
-        request.page_cache_generation = generation = page_generation()
-        key = self._key(request, generation)
-        cached = cache_get(key)  # None too when the cache is down: the page is rendered fresh
+        key = self._key(request)
+        # None too when the cache is down: the page is rendered fresh.
+        generation, cached = generation_and_page(key)
+        request.page_cache_generation = generation
+        if isinstance(cached, StoredFile):
+            cached = cached.response()
         if cached is not None:
-            # A stored answer with validators (the API's) still honours If-None-Match / -Modified-Since.
-            return get_conditional_response(
+            if CONDITIONAL_HEADERS.isdisjoint(request.META):
+                return cached
+            # A stored answer with validators (the API's, an asset's) still honours If-None-Match
+            # / -Modified-Since (and If-Match / -Unmodified-Since).
+            answer = get_conditional_response(
                 request,
                 etag=cached.get("ETag"),
                 last_modified=parse_http_date_safe(cached.get("Last-Modified", "")),
                 response=cached,
             )
+            if answer is not cached and cached.streaming:
+                cached.file_to_stream.close()  # a 304 instead of the reopened file
+            return answer
         response = self.get_response(request)
         if (
             getattr(response, "embargo_public", False)
             and response.status_code == 200
-            and not response.streaming
             and not sets_cookies(response)  # made private on the way out, never stored
             and response.embargo_max_age > 0
         ):
-            cache_set(key, response, timeout=response.embargo_max_age)
+            stored = self._storable(request, response)
+            if stored is not None:
+                store_page(key, generation, stored, timeout=response.embargo_max_age)
         return response
+
+    @staticmethod
+    def _storable(request, response) -> Any:
+        """What the cache keeps of a public response: itself, or for a public asset's file its
+        headers and path (never its bytes); None for any other stream.
+
+        Only the asset doors' files: one reached through a share link would keep answering after
+        the link is revoked or expires, which changes nothing public and so replaces no generation.
+        """
+        if not response.streaming:
+            return response
+        match = request.resolver_match
+        if match is None or match.url_name not in PUBLIC_FILE_DOORS:
+            return None
+        return StoredFile.of(response)
 
     @staticmethod
     def _may_use_cache(request) -> bool:
@@ -93,6 +128,6 @@ class PublicPageCacheMiddleware:
         )
 
     @staticmethod
-    def _key(request, generation: str) -> str:
+    def _key(request) -> str:
         url = f"{request.method}:{request.get_host()}{request.get_full_path()}"
-        return f"embargo:page:{generation}:{hashlib.sha256(url.encode()).hexdigest()}"
+        return f"embargo:page:{hashlib.sha256(url.encode()).hexdigest()}"
