@@ -133,3 +133,32 @@ def test_a_reused_page_costs_the_same_queries_however_many_articles(
     reader.get("/articles/bulk-0/")
     with django_assert_num_queries(3):
         assert reader.get("/articles/bulk-0/").status_code == 200
+
+
+def test_with_the_generation_in_a_shared_cache_a_page_is_kept_under_the_one_before_its_lookup(
+    client, story, settings, monkeypatch
+):
+    """A change that replaces the generation while a request renders what its lookup found leaves
+    that rendering under the old generation, where no later request looks."""
+    from articles import access
+    from articles.web import caching, views
+
+    settings.EMBARGO_GENERATION_IN_CACHE = True
+    reader = signed_in(client, "reader")
+    looked_up = access.article_view
+
+    def a_change_commits_right_after_the_lookup(*args, **kwargs):
+        view = looked_up(*args, **kwargs)
+        caching.replace_cached_generation()
+        return view
+
+    monkeypatch.setattr(access, "article_view", a_change_commits_right_after_the_lookup)
+    reader.get(URL)
+    monkeypatch.undo()
+    rendered = []
+    render = views._render_article
+    monkeypatch.setattr(
+        views, "_render_article", lambda *a, **k: rendered.append(1) or render(*a, **k)
+    )
+    assert reader.get(URL).status_code == 200
+    assert rendered == [1]

@@ -100,10 +100,19 @@ PUBLIC_PAGE_KEY = (
 )
 
 
-def _public_page_key(request, view: access.ArticleView) -> str:
-    if settings.EMBARGO_GENERATION_IN_CACHE:
-        generation = _generation(request) or page_generation()
-    else:
+def _generation_before_lookup(request) -> str | None:
+    """With the generation token in a shared cache, the one current before this request's lookup.
+
+    Read before the article is: a change committed between the lookup and a later read would key
+    what the lookup found under the new generation. (The database counter is read with the row.)
+    """
+    if not settings.EMBARGO_GENERATION_IN_CACHE:
+        return None
+    return _generation(request) or page_generation()
+
+
+def _public_page_key(request, view: access.ArticleView, generation: str | None) -> str:
+    if generation is None:
         # The counter read with the article's row, in the same statement: what is rendered below
         # is read after it, so a change committed since has a newer generation.
         generation = f"db{view.article.page_cache_generation}"
@@ -117,9 +126,9 @@ def _public_page_key(request, view: access.ArticleView) -> str:
     )
 
 
-def _public_article_page(request, view: access.ArticleView) -> HttpResponse:
+def _public_article_page(request, view: access.ArticleView, generation: str | None) -> HttpResponse:
     """The public article's page: rendered once, then the same bytes for every reader it fits."""
-    key = _public_page_key(request, view)
+    key = _public_page_key(request, view, generation)
     content = soft_cache.cache_get(key)
     if content is not None:
         return HttpResponse(content)
@@ -130,9 +139,10 @@ def _public_article_page(request, view: access.ArticleView) -> HttpResponse:
 
 @require_safe
 def article_detail(request, slug: str):
+    generation = _generation_before_lookup(request)
     view = access.article_view(request.user, slug)
     if view.is_public:
-        response = _public_article_page(request, view)
+        response = _public_article_page(request, view, generation)
         return mark_public(request, response, showing=[view.article])
     _record_private_view(request, view)
     return _render_article(request, view)
