@@ -34,7 +34,6 @@ from articles.exposure.probes import FORGED, Probe, difference, forged_session, 
 from articles.exposure.report import ERROR, Finding, Report, leak
 from articles.exposure.searches import search_plan
 from articles.exposure.workers import Outcome, Workers
-from articles.publishing import search_index
 
 # Timing: for up to TIMING_OBJECTS non-public articles and as many assets, TIMING_SAMPLES requests
 # alternating with the never-existing object's; a median more than TIMING_THRESHOLD times the
@@ -206,9 +205,7 @@ class Auditor:
         links = self.gather(scanner.page, pages, lambda page: page[1], "Scanning public pages")
         # The API's list is one item: each page's cursor comes from the page before it.
         self.gather(lambda _: scanner.api_listing(), ["api"], lambda _: "API article list", "API")
-        searches = search_plan(
-            found, exhaustive=self.exhaustive, sampled=sampled, takes_or=search_index.is_stored()
-        )
+        searches = search_plan(found, exhaustive=self.exhaustive, sampled=sampled)
         self.gather(
             scanner.search, searches, lambda s: f"search {s.query}", "Searching hidden text"
         )
