@@ -201,10 +201,15 @@ class Auditor:
 
     def scan_public_pages(self, found: Secrets, sampled: frozenset[str]) -> None:
         scanner = PageScanner(self.fetch, found, base_url=self.base_url)
-        pages = public_pages(found)
-        links = self.gather(scanner.page, pages, lambda page: page[1], "Scanning public pages")
-        # The API's list is one item: each page's cursor comes from the page before it.
-        self.gather(lambda _: scanner.api_listing(), ["api"], lambda _: "API article list", "API")
+        # The API's list is one item (each page's cursor comes from the page before it); first
+        # among the pages, so that one worker follows its cursors while the others scan pages.
+        listing = ("API article list", reverse("api:articles"))
+        pages = [listing, *public_pages(found)]
+
+        def scan(page: tuple[str, str]) -> Outcome:
+            return scanner.api_listing() if page == listing else scanner.page(page)
+
+        links = self.gather(scan, pages, lambda page: page[1], "Scanning public pages")
         searches = search_plan(found, exhaustive=self.exhaustive, sampled=sampled)
         self.gather(
             scanner.search, searches, lambda s: f"search {s.query}", "Searching hidden text"
