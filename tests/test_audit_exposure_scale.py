@@ -50,6 +50,20 @@ def test_a_probe_that_fails_in_a_worker_process_is_reported():
     ]
 
 
+def judged_where(item: int) -> exposure.Outcome:
+    return exposure.Outcome(links=[str(os.getpid())])
+
+
+@pytest.mark.parametrize(("processes_from", "forked"), [(None, False), (5, True)])
+def test_a_stage_of_dear_items_goes_to_processes_from_fewer_items(processes_from, forked):
+    """Ten items are too few for the workers' own threshold; a stage may lower it for itself."""
+    outcomes = exposure.Workers(2, "process", processes_from=1000).map(
+        judged_where, list(range(10)), str, processes_from=processes_from
+    )
+    pids = {pid for outcome in outcomes for pid in outcome.links}
+    assert (str(os.getpid()) not in pids) is forked
+
+
 def test_a_worker_process_that_dies_is_reported_for_every_probe_it_held():
     items = list(range(40))
     outcomes = list(
