@@ -42,8 +42,8 @@ TIMING_OBJECTS = 3
 TIMING_SAMPLES = 15
 TIMING_THRESHOLD = 1.3
 
-# A search ORs nine words over every public text (about 40 ms at 10,000 articles on SQLite, a
-# hundred times a denial): a few hundred of them are worth the workers' start, where a few hundred
+# A search ORs nine words over every public text (about 24 ms of CPU at 10,000 articles on SQLite,
+# ten denials' worth): a few hundred of them are worth the workers' start, where a few hundred
 # denials are not (``workers.PROCESSES_FROM``).
 SEARCHES_IN_PROCESSES_FROM = 100
 
