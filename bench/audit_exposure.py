@@ -1,11 +1,16 @@
 """Benchmark: audit_exposure on 1,000 articles with 5,000 assets, in-process, in a throwaway database.
 
-    .venv/bin/python bench/audit_exposure.py [--articles 1000] [--assets-per-article 5]
+    .venv/bin/python bench/audit_exposure.py [--articles 1000] [--assets-per-article 5] [--workers N]
 
-Builds the data in a temporary SQLite database and asset directory (rows are bulk-inserted, not
-created through the services, so that building takes seconds), then times two things in the same
-run: the baseline, one anonymous GET with Django's test client for every article URL, asset URL
-and public page; and the full audit. Prints both, the ratio, and whether the 60-second target holds.
+Builds the data in a temporary SQLite database and asset directory (``build()``, shared with
+``audit_scale.py``: rows are bulk-inserted, not created through the services, so that building
+takes seconds), then times two things in the same run: the baseline, one anonymous GET through the
+in-process fetcher for every article URL and every asset URL, one after another; and the audit as
+``audit_exposure`` runs it, in parallel: its request plan (every non-public object at each of its
+doors, the URL-shape variants for a sample of every state), every public page, the API's list and
+the searches for hidden text (nine words to a query). Prints both, the ratio of their times and of
+their request counts, and whether the 60-second target holds. ``audit_scale.py`` is the one ``make
+bench`` runs (10,000 articles, target 120 s).
 """
 
 import argparse
@@ -92,7 +97,7 @@ def build(articles: int, assets_per_article: int) -> dict:
 
 
 def baseline() -> tuple[float, int]:
-    """One anonymous GET per article, asset and home page: the floor any audit has to pay."""
+    """One anonymous GET per article and asset: the floor any audit has to pay."""
     from articles.exposure import InProcessFetcher
     from articles.models import Article, Asset
 

@@ -3,11 +3,11 @@
     .venv/bin/python bench/audit_scale.py                                   # SQLite
     .venv/bin/python bench/audit_scale.py --database-url postgres://postgres@127.0.0.1:5432/postgres
 
-Builds the data with ``bulk_create`` (``audit_exposure.build``: half published, one published
-article in twenty with an unpublished edit, five assets each) in a scratch SQLite database, or in
-a scratch database created on the given PostgreSQL server and dropped afterwards, then times
-``run_audit()`` in-process (its sampled plan; ``--exhaustive`` for the full cross product). The
-last line printed is one JSON object for ``make bench``: ``{"name": "audit_exposure_10k_sqlite",
+Builds the data with ``bulk_create`` (``audit_exposure.build``: half published, one article in
+twenty, all of them published, with an unpublished edit; five assets each) in a scratch SQLite
+database, or in a scratch database created on the given PostgreSQL server and dropped afterwards,
+then times ``run_audit()`` in-process (its sampled plan; ``--exhaustive`` for the full cross
+product). The last line printed is one JSON object for ``make bench``: ``{"name": "audit_exposure_10k_sqlite",
 "seconds": …, "target_seconds": 120, …, "sampling": …, "per_stage": {…}}``.
 """
 

@@ -88,6 +88,39 @@ def test_every_word_must_match(client, library):
     assert "0 results for" in search(client, "lighthouse ptarmigan").content.decode()
 
 
+def test_or_between_two_words_lets_either_match(client, db):
+    write("herons", title="Herons", body="Birds.")
+    write("egrets", title="Egrets", body="Birds.")
+    write("storks", title="Storks", body="Birds.")
+    text = search(client, "herons OR egrets").content.decode()
+    assert "2 results for" in text
+    assert "/articles/herons/" in text and "/articles/egrets/" in text
+    # OR binds looser than the words around it: "storks herons OR egrets" is storks and herons,
+    # or egrets.
+    text = search(client, "storks herons OR egrets").content.decode()
+    assert "1 result for" in text and "/articles/egrets/" in text
+    assert "1 result for" in search(client, "birds storks or pelicans").content.decode()
+
+
+@pytest.mark.parametrize("query", ["or herons", "herons or"])
+def test_or_not_between_two_words_is_a_word_to_match(client, db, query):
+    if search_index.is_stored():
+        pytest.skip("PostgreSQL's English configuration drops a stray “or” as a stop word")
+    write("herons", title="Herons", body="Birds.")
+    write("egrets", title="Egrets or not", body="Birds.")
+    assert "0 results for" in search(client, query).content.decode()
+
+
+@pytest.mark.parametrize("state", HIDDEN_WORDS)
+def test_a_word_only_in_unpublished_work_ored_with_a_public_one_finds_only_the_public(
+    client, library, state
+):
+    """OR widens what matches among public articles only: the hidden word adds nothing."""
+    query = f"lighthouse OR {HIDDEN_WORDS[state]}"
+    control = f"lighthouse OR {NOWHERE}"
+    assert same_apart_from_query(search(client, query), query, search(client, control), control)
+
+
 def test_title_matches_rank_before_body_matches(client, db):
     write("body-match", title="Elsewhere", body="All about herons.")
     write("title-match", title="Herons", body="Birds.")

@@ -24,6 +24,7 @@ from articles.exposure.probes import (
     asset_probes,
     draft_probes,
     rendition_probes,
+    storage_prefixes,
 )
 
 VARIANTS_PER_STATE = 20
@@ -95,8 +96,9 @@ def object_doors(found: Secrets) -> list[Door]:
         )
         for slug, label in found.working_drafts
     ]
+    prefixes = storage_prefixes()
     doors += [
-        Door("asset", found.states.get(asset[-1], ""), asset[-1], asset_probes(*asset))
+        Door("asset", found.states.get(asset[-1], ""), asset[-1], asset_probes(*asset, prefixes))
         for asset in found.assets
     ]
     doors += [

@@ -109,8 +109,18 @@ def storage_prefixes() -> list[tuple[str, Path | None]]:
     return prefixes
 
 
-def asset_probes(token: str, name: str, key: str, label: str) -> list[Probe]:
-    """The asset door with GET, HEAD and a Range request, plus any direct storage URL."""
+def asset_probes(
+    token: str,
+    name: str,
+    key: str,
+    label: str,
+    prefixes: list[tuple[str, Path | None]] | None = None,
+) -> list[Probe]:
+    """The asset door with GET, HEAD and a Range request, plus any direct storage URL.
+
+    ``prefixes``: ``storage_prefixes()``, if already found (it walks the URL patterns and resolves
+    paths: once per audit, not once per asset).
+    """
     url = reverse("asset", args=[token, name])
     ids = (token, name)
     probes = [
@@ -120,7 +130,7 @@ def asset_probes(token: str, name: str, key: str, label: str) -> list[Probe]:
         Probe(label, "asset URL (Range)", "GET", url, (("Range", "bytes=0-10"),), ids),
     ]
     root = checks.asset_root()
-    for prefix, served in storage_prefixes():
+    for prefix, served in storage_prefixes() if prefixes is None else prefixes:
         relative = key
         if root is not None and served is not None and root != served:
             relative = str((root / key).relative_to(served))

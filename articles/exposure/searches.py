@@ -4,10 +4,10 @@ A leaking search shows a hidden article on its results page, and the page scan r
 up to ``TITLE_SEARCHES`` distinct titles (or ``exhaustive``), each title is searched, as a reader
 would type it. Beyond that: the titles of the objects the request plan sampled (every state), and,
 for every hidden article and draft, a word of its text that no public text contains, not even
-inside a longer word, so that no public result can crowd it off the first page. Where the search
-takes OR (PostgreSQL's websearch syntax) several such words share one query, as long as the
-articles they were chosen for fit on that page; elsewhere each word is a query of its own. An
-article none of whose words is hidden keeps its title search.
+inside a longer word, so that no public result can crowd it off the first page. The search takes
+OR (websearch syntax, on every database), so up to ``WORDS_PER_SEARCH`` such words share one query,
+as long as the articles they were chosen for fit on that page. An article none of whose words is
+hidden keeps its title search.
 """
 
 from collections import defaultdict
@@ -46,7 +46,6 @@ def search_plan(
     *,
     exhaustive: bool = False,
     sampled: frozenset[str] = frozenset(),
-    takes_or: bool = False,
 ) -> list[Search]:
     """The searches to ask (see the module's docstring)."""
     titles = title_searches(found)
@@ -54,7 +53,7 @@ def search_plan(
         return titles
     chosen, uncovered = _cover(found.hidden_words)
     kept = sampled | uncovered
-    return [s for s in titles if kept & set(s.objects)] + _word_searches(chosen, takes_or)
+    return [s for s in titles if kept & set(s.objects)] + _word_searches(chosen)
 
 
 def _cover(hidden_words: dict[str, list[str]]) -> tuple[list[tuple[str, list[str]]], set[str]]:
@@ -81,8 +80,8 @@ def _cover(hidden_words: dict[str, list[str]]) -> tuple[list[tuple[str, list[str
     return chosen, uncovered
 
 
-def _word_searches(chosen: list[tuple[str, list[str]]], takes_or: bool) -> list[Search]:
-    """The chosen words as queries: joined by OR into a page's worth where the search takes OR."""
+def _word_searches(chosen: list[tuple[str, list[str]]]) -> list[Search]:
+    """The chosen words as queries: joined by OR, a page's worth of articles to a query."""
     searches: list[Search] = []
     words: list[str] = []
     labels: list[str] = []
@@ -93,7 +92,7 @@ def _word_searches(chosen: list[tuple[str, list[str]]], takes_or: bool) -> list[
             and len(query) <= MAX_QUERY_LENGTH
             and len(labels) + len(holders) <= ARTICLES_PER_PAGE
         )
-        if words and not (takes_or and fits):
+        if words and not fits:
             searches.append(Search(" OR ".join(words), tuple(dict.fromkeys(labels))))
             words, labels = [], []
         words.append(word)

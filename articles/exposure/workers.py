@@ -70,13 +70,17 @@ class Workers:
         work: Callable[[Any], Outcome],
         items: Sequence,
         describe: Callable[[Any], str],
+        *,
+        processes_from: int | None = None,
     ) -> Iterator[Outcome]:
-        """Each item's outcome, in the items' order."""
+        """Each item's outcome, in the items' order; ``processes_from`` items for processes to pay,
+        if not the workers' own (fewer items suffice when each is dear)."""
         size = max(1, min(CHUNK, -(-len(items) // (self.count * CHUNKS_PER_WORKER))))
         chunks = [
             range(start, min(start + size, len(items))) for start in range(0, len(items), size)
         ]
-        few = self.kind == "process" and len(items) < self.processes_from
+        threshold = self.processes_from if processes_from is None else processes_from
+        few = self.kind == "process" and len(items) < threshold
         judged: Iterator[list[Outcome]]
         if self.count <= 1 or len(chunks) <= 1 or few:
             judged = (self._judge_chunk(work, items, describe, chunk) for chunk in chunks)

@@ -2,7 +2,9 @@
 
 Every query starts from ``public_listing()`` and reads only ``live_revision`` fields, so a working
 draft, or an article that is not public, can never match: a word that exists only in a draft gets
-exactly the answer of a word that exists nowhere. PostgreSQL uses its full-text search (stemming,
+exactly the answer of a word that exists nowhere. Both read a query as PostgreSQL's websearch
+syntax does: every word must match, and ``OR`` between two words splits the query into
+alternatives (``a b OR c`` matches both a and b, or c). PostgreSQL uses its full-text search (stemming,
 weighted ranking, ``ts_headline`` snippets) over the document stored with each published article
 (GIN-indexed; ``publishing/search_index.py``), so a query reads an index rather than re-parsing
 every live revision. Other databases (SQLite) get a substring match over the live revision's
@@ -16,8 +18,10 @@ link-reference definition and its title), so it is never searched.
 Snippets are built safely: the text is escaped first and only then are matches wrapped in ``<mark>``.
 """
 
+import operator
 import re
 from dataclasses import dataclass
+from functools import reduce
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db.models import Case, Expression, F, IntegerField, Q, QuerySet, Value, When
@@ -46,6 +50,22 @@ class ParsedQuery:
     text: str
     terms: list[str]
     message: str | None
+    # What matches: every word of any one alternative.
+    alternatives: tuple[tuple[str, ...], ...] = ()
+
+
+def _alternatives(words: list[str]) -> tuple[tuple[str, ...], ...]:
+    """The words split where websearch splits them: at ``or`` between two words, which binds
+    looser than the words around it (``a b OR c`` is both a and b, or c); anywhere else (first,
+    last, doubled) ``or`` is a word like any other."""
+    alternatives: list[list[str]] = [[]]
+    for index, word in enumerate(words):
+        following = words[index + 1] if index + 1 < len(words) else "or"
+        if word == "or" and alternatives[-1] and following != "or":
+            alternatives.append([])
+        else:
+            alternatives[-1].append(word)
+    return tuple(tuple(dict.fromkeys(group)) for group in alternatives)
 
 
 def parse_query(raw: str) -> ParsedQuery:
@@ -57,12 +77,13 @@ def parse_query(raw: str) -> ParsedQuery:
         return ParsedQuery(
             text, [], f"That search is too long: use at most {MAX_QUERY_LENGTH} characters."
         )
-    terms = list(dict.fromkeys(word.lower() for word in WORD.findall(text)))
+    words = [word.lower() for word in WORD.findall(text)]
+    terms = list(dict.fromkeys(words))
     if not terms:
         return ParsedQuery(text, [], "Search for words: use at least one letter or digit.")
     if len(terms) > MAX_TERMS:
         return ParsedQuery(text, [], f"That search has too many words: use at most {MAX_TERMS}.")
-    return ParsedQuery(text, terms, None)
+    return ParsedQuery(text, terms, None, _alternatives(words))
 
 
 def safe_snippet(marked: str) -> SafeString:
@@ -100,23 +121,34 @@ def mark_terms(text: str, terms: list[str]) -> str:
     return f"{prefix}{marked}{suffix}"
 
 
-def _fallback_matches(terms: list[str]) -> QuerySet:
-    """Every term in the title, summary or body; ranked by where the terms were found."""
-    queryset = public_listing()
-    score: Expression = Value(0)
-    for term in terms:
-        queryset = queryset.filter(
+def _fallback_matches(alternatives: tuple[tuple[str, ...], ...]) -> QuerySet:
+    """Every word of any alternative in the title, summary or body; ranked by where the words
+    were found."""
+
+    def anywhere(term: str) -> Q:
+        return (
             Q(live_revision__title__icontains=term)
             | Q(live_revision__summary__icontains=term)
             | Q(live_revision__body_text__icontains=term)
         )
+
+    matches = reduce(
+        operator.or_, (reduce(operator.and_, map(anywhere, words)) for words in alternatives)
+    )
+    score: Expression = Value(0)
+    for term in dict.fromkeys(term for words in alternatives for term in words):
         score = score + Greatest(
             Case(When(live_revision__title__icontains=term, then=Value(4)), default=Value(0)),
             Case(When(live_revision__summary__icontains=term, then=Value(2)), default=Value(0)),
-            Value(1),
+            Case(When(live_revision__body_text__icontains=term, then=Value(1)), default=Value(0)),
             output_field=IntegerField(),
         )
-    return queryset.annotate(rank=score).order_by("-rank", "-published_at", "-pk")
+    return (
+        public_listing()
+        .filter(matches)
+        .annotate(rank=score)
+        .order_by("-rank", "-published_at", "-pk")
+    )
 
 
 def _postgres_matches(text: str) -> QuerySet:
@@ -149,7 +181,7 @@ def matching_articles(parsed: ParsedQuery) -> QuerySet:
     """Published articles whose live revision matches ``parsed``, best first."""
     if search_index.is_stored():
         return _postgres_matches(parsed.text)
-    return _fallback_matches(parsed.terms)
+    return _fallback_matches(parsed.alternatives)
 
 
 def attach_snippets(articles, parsed: ParsedQuery) -> None:
@@ -159,7 +191,9 @@ def attach_snippets(articles, parsed: ParsedQuery) -> None:
         if headline is not None:
             marked = " ".join(headline.split()) if START in headline else ""
         else:
-            marked = mark_terms(article.live_revision.body_text, parsed.terms)
+            # The words, not the OR between them.
+            words = [term for words in parsed.alternatives for term in words]
+            marked = mark_terms(article.live_revision.body_text, words)
         article.snippet = safe_snippet(marked) if marked else ""
 
 
