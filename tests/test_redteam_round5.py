@@ -9,6 +9,7 @@ pages another person's request left behind: nobody may inherit anyone else's ans
 
 from datetime import timedelta
 
+import pytest
 from django.contrib.auth.models import Group, Permission, User
 from django.contrib.sessions.models import Session
 from django.utils import timezone
@@ -130,3 +131,32 @@ def test_a_share_link_fetches_no_file_of_another_hidden_article(client, db):
     assert foreign.status_code == missing.status_code == 404
     assert foreign.content == missing.content
     assert sorted(foreign.headers.items()) == sorted(missing.headers.items())
+
+
+@pytest.mark.parametrize("what", ["page", "asset"])
+def test_a_cache_hit_does_not_let_outside_caches_keep_it_past_the_embargo_end(
+    client, db, monkeypatch, what
+):
+    """A hit is sent again later than it was stored: its ``max-age`` must count down to the
+    embargo end as a fresh answer's would, or a browser or proxy keeps the page or file that long
+    past the end (a hit 90 s after the store said about 100 s:
+    about 90 s past the end)."""
+    start = timezone.now()
+    article = make_article(
+        "short-lived", body="![chart](chart.png)", files=[png_upload("chart.png")]
+    )
+    publishing.article_publish(
+        actor=SYSTEM, article=article, unpublish_at=start + timedelta(seconds=100)
+    )
+    url = "/articles/short-lived/" if what == "page" else article.assets.get().get_absolute_url()
+    stored = client.get(url)
+    assert stored.status_code == 200
+
+    # The page cache expires by the real clock, so the entry is still there 90 s "later".
+    monkeypatch.setattr(timezone, "now", lambda: start + timedelta(seconds=90))
+    hit = client.get(url)
+    assert hit.status_code == 200
+    assert "max-age=10" in hit["Cache-Control"]
+
+    monkeypatch.setattr(timezone, "now", lambda: start + timedelta(seconds=100))
+    assert client.get(url).status_code == 404
