@@ -7,16 +7,18 @@ runs its people one after another in one process, so every request after the fir
 pages another person's request left behind: nobody may inherit anyone else's answer.
 """
 
+import threading
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Group, Permission, User
+from django.contrib.auth.models import AnonymousUser, Group, Permission, User
 from django.contrib.sessions.models import Session
+from django.db import connections
 from django.utils import timezone
 from guardian.utils import get_anonymous_user
 
 from articles import publishing
-from articles.access import SYSTEM
+from articles.access import SYSTEM, prepared, resolve
 from articles.models import Status
 from articles.publishing.people import user_access_change
 from tests.factories import make_article, make_user, png_upload
@@ -160,3 +162,44 @@ def test_a_cache_hit_does_not_let_outside_caches_keep_it_past_the_embargo_end(
 
     monkeypatch.setattr(timezone, "now", lambda: start + timedelta(seconds=100))
     assert client.get(url).status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_people_asking_at_once_from_threads_each_get_their_own_answer():
+    """As under the threaded ``runserver``: the SQL is compiled by whichever thread asks first,
+    while the others of the same shape bind their own ids into it."""
+    draft = make_article("quiet-draft")
+    granted = make_user("granted")
+    publishing.access_grant(actor=SYSTEM, article=draft, perm="view", user=granted)
+    people = [
+        (granted, True),
+        (User.objects.create_superuser("root"), True),
+        (AnonymousUser(), False),
+        *((make_user(f"reader-{n}"), False) for n in range(3)),
+        (User.objects.create_superuser("gone-root", is_active=False), False),
+    ]
+    barrier = threading.Barrier(len(people))
+    wrong: list[str] = []
+
+    def ask(person, sees_it: bool) -> None:
+        try:
+            barrier.wait()
+            for _ in range(30):
+                found = prepared.first(
+                    resolve._visible_article_lookup, person, "quiet-draft", timezone.now()
+                )
+                if (found is not None) != sees_it:
+                    wrong.append(str(person))
+        finally:
+            connections.close_all()
+
+    prepared._compile.cache_clear()
+    try:
+        threads = [threading.Thread(target=ask, args=pair) for pair in people]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        prepared._compile.cache_clear()  # compiled on threads whose connections are now closed
+    assert wrong == []
