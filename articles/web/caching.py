@@ -283,10 +283,7 @@ def max_age_left(response) -> int:
     """The ``max-age`` a stored public response may be sent with now: what it was stored with,
     counted down to the embargo end it was stored under (``mark_public``), as a fresh answer's
     would be. Sent again unchanged, a hit made just before the end would let a browser or proxy
-    keep it for up to its whole first lifetime past the end. 0: it may not be sent at all (one
-    stored without its end, by an earlier version, is not trusted)."""
-    if not hasattr(response, "embargo_ends_at"):
-        return 0
+    keep it for up to its whole first lifetime past the end. 0: it may not be sent at all."""
     return _seconds_until(response.embargo_ends_at, timezone.now(), response.embargo_max_age)
 
 
