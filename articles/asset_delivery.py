@@ -81,6 +81,8 @@ class StoredFile:
     headers: tuple[tuple[str, str], ...]
     max_age: int
     fresh_until: datetime
+    # The embargo end its max-age was bounded by, if any (``caching.max_age_left``).
+    ends_at: datetime | None
 
     @classmethod
     def of(cls, response: Any) -> "StoredFile | None":
@@ -90,7 +92,14 @@ class StoredFile:
             return None
         max_age = response.embargo_max_age
         fresh_until = timezone.now() + timedelta(seconds=max_age)
-        return cls(path, response["Content-Type"], tuple(response.items()), max_age, fresh_until)
+        return cls(
+            path,
+            response["Content-Type"],
+            tuple(response.items()),
+            max_age,
+            fresh_until,
+            response.embargo_ends_at,
+        )
 
     def response(self) -> FileResponse | None:
         """The response again, or None when its time is up or its file is gone (the request then
@@ -107,6 +116,7 @@ class StoredFile:
         response.headers = ResponseHeaders(dict(self.headers))
         response.embargo_public = True
         response.embargo_max_age = self.max_age
+        response.embargo_ends_at = self.ends_at
         return response
 
 

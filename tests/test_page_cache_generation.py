@@ -152,10 +152,10 @@ def test_a_summary_page_reads_the_next_embargo_end_once_per_generation(
     story, django_assert_num_queries
 ):
     generation = caching.page_generation()
-    caching.public_max_age(summarising=caching.Summary.EVERY_PUBLIC_ARTICLE, generation=generation)
+    caching.public_end(summarising=caching.Summary.EVERY_PUBLIC_ARTICLE, generation=generation)
     with django_assert_num_queries(0):
         for summary in (caching.Summary.EVERY_PUBLIC_ARTICLE, caching.Summary.EVERY_TAGGED_ARTICLE):
-            caching.public_max_age(summarising=summary, generation=generation)
+            caching.public_end(summarising=summary, generation=generation)
 
 
 @pytest.mark.redis
@@ -264,6 +264,7 @@ def test_only_the_asset_doors_files_are_kept(rf, pictured, door, kept):
     request.resolver_match = resolve(request.path_info)
     response = asset_delivery.body_response(chart, attachment=False, filename="hero.png")
     response.embargo_max_age = 300
+    response.embargo_ends_at = None
     stored = PublicPageCacheMiddleware._storable(request, response)
     response.close()
     assert isinstance(stored, StoredFile) is kept

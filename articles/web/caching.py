@@ -254,14 +254,15 @@ def _seconds_until(end: datetime | None, now: datetime, max_age: int) -> int:
     return min(max_age, max(0, int((end - now) / timedelta(seconds=1))))
 
 
-def public_max_age(
+def public_end(
     showing: "Iterable[Article] | QuerySet" = (),
     now=None,
     *,
     summarising: str | None = None,
     generation: str | None = None,
-) -> int:
-    """Seconds a public response may be cached: never past the embargo end of an article it shows.
+) -> datetime | None:
+    """The soonest embargo end among what a public response shows: it may be cached until then
+    (``mark_public``), never past it.
 
     Only what the response shows counts, so its lifetime tells nothing about any other article.
     ``showing`` is the articles (instances, or a queryset when the response summarises them all);
@@ -269,17 +270,21 @@ def public_max_age(
     once per generation (``generation``: the one the request started under) rather than by an
     aggregate per response.
     """
-    now = now or timezone.now()
-    max_age = settings.EMBARGO_PUBLIC_MAX_AGE
     if summarising is not None:
-        summary_ends = next_ends(generation or page_generation(), now)
-        return _seconds_until(getattr(summary_ends, summarising), now, max_age)
+        return getattr(next_ends(generation or page_generation(), now), summarising)
     if isinstance(showing, QuerySet):
         ends = [showing.aggregate(end=Min("unpublish_at"))["end"]]
     else:
         ends = [article.unpublish_at for article in showing]
-    next_end = min((end for end in ends if end is not None), default=None)
-    return _seconds_until(next_end, now, max_age)
+    return min((end for end in ends if end is not None), default=None)
+
+
+def max_age_left(response) -> int:
+    """The ``max-age`` a stored public response may be sent with now: what it was stored with,
+    counted down to the embargo end it was stored under (``mark_public``), as a fresh answer's
+    would be. Sent again unchanged, a hit made just before the end would let a browser or proxy
+    keep it for up to its whole first lifetime past the end. 0: it may not be sent at all."""
+    return _seconds_until(response.embargo_ends_at, timezone.now(), response.embargo_max_age)
 
 
 def mark_public(
@@ -291,15 +296,19 @@ def mark_public(
 ):
     """Let shared caches keep ``response`` — only for anonymous readers of public content.
 
-    ``showing``/``summarising``: what the response shows (or counts); see ``public_max_age``.
+    ``showing``/``summarising``: what the response shows (or counts); see ``public_end``.
     """
     if request.user.is_authenticated:
         return mark_private(response)
     # The generation the page cache read when the request started (none outside the middleware).
     generation = getattr(request, "page_cache_generation", None)
-    max_age = public_max_age(showing, summarising=summarising, generation=generation)
+    now = timezone.now()
+    end = public_end(showing, now, summarising=summarising, generation=generation)
+    max_age = _seconds_until(end, now, settings.EMBARGO_PUBLIC_MAX_AGE)
     response.embargo_public = True
     response.embargo_max_age = max_age
+    # What a page-cache hit counts its max-age down to (``max_age_left``).
+    response.embargo_ends_at = end
     patch_cache_control(response, public=True, max_age=max_age)
     response[frontend_cache.SURROGATE_KEY_HEADER] = frontend_cache.surrogate_keys(request, showing)
     patch_vary_headers(response, ["Cookie"])

@@ -4,11 +4,11 @@ import hashlib
 from typing import Any
 
 from django.conf import settings
-from django.utils.cache import get_conditional_response
+from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import parse_http_date_safe
 
 from articles.asset_delivery import StoredFile
-from articles.web.caching import generation_and_page, mark_private, store_page
+from articles.web.caching import generation_and_page, mark_private, max_age_left, store_page
 
 
 def sets_cookies(response) -> bool:
@@ -77,6 +77,8 @@ class PublicPageCacheMiddleware:
         if isinstance(cached, StoredFile):
             cached = cached.response()
         if cached is not None:
+            cached = self._counted_down(cached)
+        if cached is not None:
             if CONDITIONAL_HEADERS.isdisjoint(request.META):
                 return cached
             # A stored answer with validators (the API's, an asset's) still honours If-None-Match
@@ -101,6 +103,21 @@ class PublicPageCacheMiddleware:
             if stored is not None:
                 store_page(key, generation, stored, timeout=response.embargo_max_age)
         return response
+
+    @staticmethod
+    def _counted_down(cached) -> Any:
+        """``cached`` with the max-age a fresh answer would have now, or None (run as a miss) when
+        its embargo end has come: sent with the max-age it was stored with, it would outlive the
+        end in every cache outside the site by as long as it had been stored."""
+        max_age = max_age_left(cached)
+        if max_age <= 0:
+            if cached.streaming:
+                cached.file_to_stream.close()
+            return None
+        if max_age < cached.embargo_max_age:
+            cached.embargo_max_age = max_age
+            patch_cache_control(cached, max_age=max_age)
+        return cached
 
     @staticmethod
     def _storable(request, response) -> Any:
