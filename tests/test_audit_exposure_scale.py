@@ -345,7 +345,11 @@ def test_a_leak_of_one_object_at_a_primary_door_is_found_whatever_is_sampled(
     report, _asked, _stages = recorded_audit(seed=seed)
     leaks = {(f.object, f.url, f.vector) for f in report.errors}
     assert ("article draft-4 (draft)", "/articles/draft-4/", "article URL") in leaks
-    assert {f.object for f in report.errors} == {"article draft-4 (draft)"}
+    # Nothing else at any door. (The timing sample is left out: on a loaded machine it can report
+    # noise, and what it finds is tested on its own.)
+    assert {f.object for f in report.errors if not f.vector.startswith("timing")} == {
+        "article draft-4 (draft)"
+    }
 
 
 def test_the_report_states_the_sampling(two_states):
