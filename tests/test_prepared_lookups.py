@@ -109,3 +109,30 @@ def test_sql_that_names_a_person_other_than_by_id_refuses_to_prepare(people):
 def test_sql_that_does_not_take_the_time_refuses_to_prepare(people):
     with pytest.raises(RuntimeError, match=r"\['now'\]"):
         prepared.first(_without_time, people["no grant"], "open-story", timezone.now())
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="PostgreSQL plans a statement once per connection: run with DATABASE_URL=postgres://…",
+)
+def test_on_postgresql_an_access_lookup_is_planned_once_per_connection_and_the_rest_are_not():
+    """Planning the lookup cost PostgreSQL several times running it, on every request."""
+    make_article("open-story", status="published")
+    reader = make_user("reader")
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+
+    for _ in range(3):
+        resolve.article_view(reader, "open-story")
+    assert resolve.article_view(reader, "open-story").article.slug == "open-story"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared_statements = [row[0] for row in cursor.fetchall()]
+    assert len(prepared_statements) == 1
+    assert '"articles_article"."slug" = $1' in prepared_statements[0]
+    # Every other statement is bound on the client and left unprepared, as Django sends it.
+    Article.objects.filter(slug="open-story").exists()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+        assert cursor.fetchone()[0] == 1
