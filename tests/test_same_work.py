@@ -44,8 +44,12 @@ def client_for(client, person: str):
     return client
 
 
-# "Now", as each request's queries spell it (SQLite and PostgreSQL literals alike).
-TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}[ T][\d:.]+(?:[+-]\d{2}:?\d{2})?")
+# "Now" as SQL shows it, interpolated on the client, or as the parameter of a statement prepared on
+# PostgreSQL (``access.prepared``), which Django logs with its parameters beside it.
+TIMESTAMP = re.compile(
+    r"\d{4}-\d{2}-\d{2}[ T][\d:.]+(?:[+-]\d{2}:?\d{2})?"
+    r"|datetime\.datetime\([\d, ]+tzinfo=datetime\.timezone\.utc\)"
+)
 
 
 def queries_for(client, url: str, *, masks: tuple[str, ...]) -> list[str]:
