@@ -14,14 +14,13 @@
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
 from django.conf import settings
 from django.http import FileResponse, HttpResponse, HttpResponseRedirect
 from django.http.response import ResponseHeaders
-from django.utils import timezone
 from django.utils.http import content_disposition_header
 
 PRESIGNED_SECONDS = 300
@@ -71,16 +70,16 @@ class StoredFile:
     The bytes stay on disk; a hit opens the file again and answers with the very headers the
     fresh response carried, without the session, URL resolution, access check and view a miss
     runs. It is kept and served under the page-cache generation like any public page, so a change
-    of what is public (a withdrawal) stops it at once; and, as the access check's own memory does,
-    it checks the clock on every read: its ``max-age`` never outlives its article's embargo end,
-    which time alone reaches, with no change to replace the generation.
+    of what is public (a withdrawal) stops it at once, and for its ``max-age`` (the cache entry's
+    own timeout). A hit counts that down to its article's embargo end, which time alone reaches
+    with no change to replace the generation, and runs as a miss once it has come
+    (``PublicPageCacheMiddleware._counted_down``).
     """
 
     path: str
     content_type: str
     headers: tuple[tuple[str, str], ...]
     max_age: int
-    fresh_until: datetime
     # The embargo end its max-age was bounded by, if any (``caching.max_age_left``).
     ends_at: datetime | None
 
@@ -90,22 +89,16 @@ class StoredFile:
         path = getattr(response, "embargo_file_path", None)
         if path is None:
             return None
-        max_age = response.embargo_max_age
-        fresh_until = timezone.now() + timedelta(seconds=max_age)
         return cls(
             path,
             response["Content-Type"],
             tuple(response.items()),
-            max_age,
-            fresh_until,
+            response.embargo_max_age,
             response.embargo_ends_at,
         )
 
     def response(self) -> FileResponse | None:
-        """The response again, or None when its time is up or its file is gone (the request then
-        runs as a miss)."""
-        if timezone.now() >= self.fresh_until:
-            return None
+        """The response again, or None when its file is gone (the request then runs as a miss)."""
         try:
             filelike = open(self.path, "rb")  # noqa: SIM115  (closed by the response, once sent)
         except OSError:
